@@ -1,0 +1,77 @@
+//! Criterion glue shared by the bench binaries (each includes it with `mod common;`).
+//!
+//! Every benchmark checks its result against the `sequential` checksum on every iteration:
+//! a fast wrong answer is a failure, not a data point.
+
+// Each bench binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use concur::harness::{Family, Model, ModelSpec, Profile, reference_checksum};
+use concur::workloads::{Batch, Echo, Params, by_name};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
+
+/// Criterion configured for `profile`; command-line flags (`--test`, `--quick`, a filter,
+/// `--save-baseline`) still override it.
+pub fn criterion(profile: Profile) -> Criterion {
+    Criterion::default()
+        .sample_size(profile.sample_size())
+        .measurement_time(profile.measurement_time())
+        .warm_up_time(profile.warm_up_time())
+        .configure_from_args()
+}
+
+/// A prepared batch and its `sequential` checksum.
+pub struct Checked {
+    pub batch: Batch,
+    pub expected: u64,
+}
+
+impl Checked {
+    /// Prepares `workload` at `params` and computes its reference checksum.
+    pub fn new(workload: &str, params: Params) -> Checked {
+        let w = by_name(workload).unwrap_or_else(|| panic!("no workload {workload}"));
+        let batch = w
+            .prepare(&params)
+            .unwrap_or_else(|e| panic!("{workload}: {e}"));
+        let expected = reference_checksum(&batch).expect("sequential reference runs");
+        Checked { batch, expected }
+    }
+
+    /// Runs the batch once under `model` and panics unless the checksum matches.
+    pub fn run_checked(&self, model: &dyn Model) {
+        let outputs = model
+            .run(&self.batch, Echo::Off)
+            .unwrap_or_else(|e| panic!("{} failed: {e}", model.name()));
+        let got = self.batch.checksum_of(&outputs);
+        assert_eq!(
+            got,
+            self.expected,
+            "{} gave a wrong result for {}",
+            model.name(),
+            self.batch.info().name
+        );
+    }
+}
+
+/// Benchmarks `checked` under `spec` as function `spec.name`, parameter `workers` of `group`.
+/// The model is started outside the timed loop with `workers` workers (`sequential` always
+/// has one: at every parameter it is the same baseline, measured again).
+pub fn bench_model(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    spec: &ModelSpec,
+    workers: usize,
+    checked: &Checked,
+) {
+    let k = if spec.family == Family::Sequential {
+        1
+    } else {
+        workers
+    };
+    let model = spec
+        .build(k)
+        .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+    group.bench_with_input(BenchmarkId::new(spec.name, workers), &workers, |b, _| {
+        b.iter(|| checked.run_checked(model.as_ref()));
+    });
+}

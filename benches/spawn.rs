@@ -1,0 +1,21 @@
+//! Claim: "threads: lower overhead; processes: process creation is costly".
+//!
+//! Group `spawn`: spawn+join of one no-op worker, the way each model starts its workers
+//! (`sequential` is a plain function call, the floor).
+
+mod common;
+
+use concur::harness::{Profile, models};
+
+fn main() {
+    let profile = Profile::from_env();
+    let mut c = common::criterion(profile);
+    let mut group = c.benchmark_group("spawn");
+    for spec in models() {
+        group.bench_function(spec.name, |b| {
+            b.iter(|| spec.spawn_join_one().expect("worker starts"));
+        });
+    }
+    group.finish();
+    c.final_summary();
+}

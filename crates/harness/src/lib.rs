@@ -1,0 +1,48 @@
+//! concur's harness: the model registry, correctness checks against `sequential`, and the
+//! resource probes behind `concur run` and `concur spawn`.
+//!
+//! - [`Model`] and [`ModelSpec`]: a concurrency model, by CLI name ([`models`], [`model`]).
+//! - [`run`]: time a workload under a model `repeat` times, measuring wall time, CPU time,
+//!   peak RSS and the process tree's peak PSS, and check the checksum against `sequential`.
+//! - [`spawn_cost`]: spawn+join cost of one worker, per model.
+//! - [`probe`]: getrusage and `/proc/<pid>/smaps_rollup` readings.
+//! - [`Profile`]: the sizes benches use for smoke, quick and full runs.
+//!
+//! ```
+//! use concur_harness::{model, run, RunRequest};
+//! use concur_workloads::{by_name, Echo, Params};
+//!
+//! let report = run(&RunRequest {
+//!     model: model("thread-pool").unwrap(),
+//!     workload: by_name("primes").unwrap(),
+//!     params: Params { tasks: 8, size: 20_000 },
+//!     workers: Some(2),
+//!     repeat: 3,
+//!     echo: Echo::Off,
+//! })
+//! .unwrap();
+//! assert!(report.checksum_ok);
+//! assert_eq!(report.wall_s_samples.len(), 3);
+//! ```
+
+mod models;
+pub mod probe;
+mod profile;
+mod runner;
+mod spawn;
+pub mod stats;
+
+pub use models::{Family, Model, ModelError, ModelSpec, model, model_names, models};
+pub use profile::Profile;
+pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run};
+pub use spawn::{SpawnReport, spawn_cost};
+
+/// The machine's parallelism: what `--workers` defaults to for pools.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

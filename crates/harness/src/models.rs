@@ -1,0 +1,231 @@
+//! The concurrency models, by CLI name, behind one small trait.
+
+use concur_threads::{RayonPool, ThreadPerTask, ThreadPool};
+use concur_workloads::{Batch, Cx, Echo, TaskError, TaskOutput};
+
+/// A concurrency model ready to run batches: its workers (if any) are started.
+pub trait Model: Send + Sync {
+    /// The CLI name.
+    fn name(&self) -> &'static str;
+    /// How many tasks may run at once.
+    fn workers(&self) -> usize;
+    /// Runs every task of `batch`; outputs come back in task order.
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError>;
+}
+
+/// Why a model could not complete a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The threads crate failed: a thread limit, a panic.
+    #[error(transparent)]
+    Threads(#[from] concur_threads::Error),
+    /// A unit of work returned an error.
+    #[error("task {task} failed: {error}")]
+    Task {
+        /// Which task.
+        task: usize,
+        /// What it said.
+        error: TaskError,
+    },
+}
+
+/// Which family a model belongs to, for grouping in `list` and the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// The reference: one task after another on the calling thread.
+    Sequential,
+    /// OS threads in one process.
+    Threads,
+}
+
+/// A model's static description and constructor.
+#[derive(Debug)]
+pub struct ModelSpec {
+    /// CLI name.
+    pub name: &'static str,
+    /// One line saying how it schedules tasks.
+    pub summary: &'static str,
+    /// Its family.
+    pub family: Family,
+    /// Whether it starts a worker per task, so `--workers` defaults to the task count (every
+    /// task at once) rather than the number of cores.
+    pub per_task: bool,
+    build: fn(usize) -> Result<Box<dyn Model>, ModelError>,
+    spawn_join_one: fn() -> Result<(), ModelError>,
+}
+
+impl ModelSpec {
+    /// Starts the model with `workers` workers (ignored by `sequential`).
+    pub fn build(&self, workers: usize) -> Result<Box<dyn Model>, ModelError> {
+        (self.build)(workers)
+    }
+
+    /// Starts one no-op worker the way this model starts workers, and joins it.
+    pub fn spawn_join_one(&self) -> Result<(), ModelError> {
+        (self.spawn_join_one)()
+    }
+
+    /// `--workers` when not given, for a batch of `tasks` tasks.
+    pub fn default_workers(&self, tasks: usize) -> usize {
+        match (self.family, self.per_task) {
+            (Family::Sequential, _) => 1,
+            (_, true) => tasks,
+            (_, false) => crate::available_cores(),
+        }
+    }
+}
+
+static MODELS: [ModelSpec; 4] = [
+    ModelSpec {
+        name: "sequential",
+        summary: "one task after another on the calling thread (the reference)",
+        family: Family::Sequential,
+        per_task: false,
+        build: |_| Ok(Box::new(Sequential)),
+        spawn_join_one: || {
+            std::hint::black_box(|| ())();
+            Ok(())
+        },
+    },
+    ModelSpec {
+        name: "thread-per-task",
+        summary: "a new std::thread per task, at most WORKERS alive (threading.Thread)",
+        family: Family::Threads,
+        per_task: true,
+        build: |k| {
+            Ok(Box::new(PerTask {
+                inner: ThreadPerTask::with_max_alive(k)?,
+                workers: k,
+            }))
+        },
+        spawn_join_one: || Ok(ThreadPerTask::spawn_join_one()?),
+    },
+    ModelSpec {
+        name: "thread-pool",
+        summary: "WORKERS long-lived threads fed through a crossbeam channel (ThreadPoolExecutor)",
+        family: Family::Threads,
+        per_task: false,
+        build: |k| Ok(Box::new(Pool(ThreadPool::new(k)?))),
+        spawn_join_one: || Ok(ThreadPool::spawn_join_one()?),
+    },
+    ModelSpec {
+        name: "rayon",
+        summary: "a rayon thread pool of WORKERS threads, work-stealing one task per job",
+        family: Family::Threads,
+        per_task: false,
+        build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
+        spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
+    },
+];
+
+/// Every model, in the order `concur list` shows them.
+pub fn models() -> &'static [ModelSpec] {
+    &MODELS
+}
+
+/// The model called `name`, if there is one.
+pub fn model(name: &str) -> Option<&'static ModelSpec> {
+    MODELS.iter().find(|m| m.name == name)
+}
+
+/// Every model's name, for error messages.
+pub fn model_names() -> Vec<&'static str> {
+    MODELS.iter().map(|m| m.name).collect()
+}
+
+fn cx(echo: Echo) -> Cx<'static> {
+    match echo {
+        Echo::Stdout => Cx::stdout(),
+        Echo::Off => Cx::quiet(),
+    }
+}
+
+/// Turns per-task results into outputs, or the first task's error.
+fn collect(results: Vec<Result<TaskOutput, TaskError>>) -> Result<Vec<TaskOutput>, ModelError> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(task, r)| r.map_err(|error| ModelError::Task { task, error }))
+        .collect()
+}
+
+/// `sequential`: the reference every other model is checked against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sequential;
+
+impl Sequential {
+    /// Runs the batch in order on this thread with the given context.
+    pub(crate) fn run_with(batch: &Batch, cx: &Cx<'_>) -> Result<Vec<TaskOutput>, ModelError> {
+        collect((0..batch.len()).map(|i| batch.run(i, cx)).collect())
+    }
+}
+
+impl Model for Sequential {
+    fn name(&self) -> &'static str {
+        "sequential"
+    }
+    fn workers(&self) -> usize {
+        1
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        Sequential::run_with(batch, &cx(echo))
+    }
+}
+
+struct PerTask {
+    inner: ThreadPerTask,
+    workers: usize,
+}
+
+impl Model for PerTask {
+    fn name(&self) -> &'static str {
+        "thread-per-task"
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let cx = cx(echo);
+        collect(
+            self.inner
+                .map((0..batch.len()).collect(), |i| batch.run(i, &cx))?,
+        )
+    }
+}
+
+struct Pool(ThreadPool);
+
+impl Model for Pool {
+    fn name(&self) -> &'static str {
+        "thread-pool"
+    }
+    fn workers(&self) -> usize {
+        self.0.workers()
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let shared = batch.clone();
+        let results = self.0.map((0..batch.len()).collect(), move |i| {
+            shared.run(i, &cx(echo))
+        })?;
+        collect(results)
+    }
+}
+
+struct Rayon(RayonPool);
+
+impl Model for Rayon {
+    fn name(&self) -> &'static str {
+        "rayon"
+    }
+    fn workers(&self) -> usize {
+        self.0.threads()
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let cx = cx(echo);
+        collect(
+            self.0
+                .map((0..batch.len()).collect(), |i| batch.run(i, &cx))?,
+        )
+    }
+}

@@ -1,0 +1,171 @@
+//! Resource readings: CPU time and peak RSS from getrusage, PSS of a process tree from
+//! `/proc/<pid>/smaps_rollup`.
+//!
+//! PSS (proportional set size) charges each shared page to its sharers in equal parts, so the
+//! PSS of a process tree counts memory shared between processes once: it is the figure that
+//! tells threads, worker processes and shared memory apart.
+
+use std::fs;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use nix::sys::resource::{UsageWho, getrusage};
+
+/// CPU time (user + system) used so far by this process and its waited-for children.
+pub fn cpu_time() -> Duration {
+    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+        .into_iter()
+        .filter_map(|who| getrusage(who).ok())
+        .map(|u| timeval(u.user_time()) + timeval(u.system_time()))
+        .sum()
+}
+
+/// Peak RSS of the largest process: this one, or the largest waited-for child.
+pub fn peak_rss_bytes() -> u64 {
+    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+        .into_iter()
+        .filter_map(|who| getrusage(who).ok())
+        .map(|u| u64::try_from(u.max_rss()).unwrap_or(0) * 1024) // Linux reports KiB.
+        .max()
+        .unwrap_or(0)
+}
+
+fn timeval(tv: nix::sys::time::TimeVal) -> Duration {
+    let secs = u64::try_from(tv.tv_sec()).unwrap_or(0);
+    let micros = u32::try_from(tv.tv_usec()).unwrap_or(0);
+    Duration::new(secs, micros * 1000)
+}
+
+/// PSS of one process in bytes, or `None` if it is gone or unreadable.
+pub fn pss_bytes(pid: u32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    parse_rollup_kib(&text, "Pss:").map(|kib| kib * 1024)
+}
+
+/// The value in KiB of the line starting with `key` in a smaps_rollup text.
+fn parse_rollup_kib(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Every live descendant of `pid` (children, grandchildren, ...), found through
+/// `/proc/<pid>/task/<tid>/children`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        let Ok(tasks) = fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let path = task.path().join("children");
+            let Ok(list) = fs::read_to_string(path) else {
+                continue;
+            };
+            for child in list.split_whitespace().filter_map(|c| c.parse().ok()) {
+                found.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// PSS of `pid` and all its descendants, in bytes.
+pub fn tree_pss_bytes(pid: u32) -> u64 {
+    std::iter::once(pid)
+        .chain(descendants(pid))
+        .filter_map(pss_bytes)
+        .sum()
+}
+
+/// Samples the PSS of this process's tree on a background thread and keeps the peak.
+#[derive(Debug)]
+pub struct PssSampler {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<u64>,
+}
+
+impl PssSampler {
+    /// Starts sampling every `interval` (the first sample is taken at once).
+    pub fn start(interval: Duration) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let me = std::process::id();
+        let handle = thread::Builder::new()
+            .name("concur-pss-sampler".into())
+            .spawn(move || {
+                let mut peak = 0;
+                loop {
+                    peak = peak.max(tree_pss_bytes(me));
+                    if flag.load(Ordering::Acquire) {
+                        return peak;
+                    }
+                    thread::park_timeout(interval);
+                }
+            })?;
+        Ok(PssSampler { stop, handle })
+    }
+
+    /// Takes a last sample, stops, and returns the peak PSS seen, in bytes.
+    pub fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Release);
+        self.handle.thread().unpark();
+        self.handle.join().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_smaps_rollup() {
+        let text = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:  2048 kB\nPss:  1234 kB\nPss_Anon:  10 kB\n";
+        assert_eq!(parse_rollup_kib(text, "Pss:"), Some(1234));
+        assert_eq!(parse_rollup_kib(text, "Swap:"), None);
+    }
+
+    #[test]
+    fn this_process_has_pss_and_cpu_time() {
+        let me = std::process::id();
+        let pss = pss_bytes(me).expect("smaps_rollup is readable");
+        assert!(pss > 0);
+        assert!(tree_pss_bytes(me) >= pss);
+        assert!(peak_rss_bytes() > 0);
+        let t0 = cpu_time();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i * i));
+        }
+        assert!(cpu_time() > t0, "{x}");
+    }
+
+    #[test]
+    fn sees_a_child_process() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let kids = descendants(std::process::id());
+        let found = kids.contains(&child.id());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found, "{kids:?} lacks {}", child.id());
+    }
+
+    #[test]
+    fn sampler_sees_an_allocation() {
+        let sampler = PssSampler::start(Duration::from_millis(1)).unwrap();
+        let before = pss_bytes(std::process::id()).unwrap();
+        let big = vec![1u8; 64 << 20];
+        thread::sleep(Duration::from_millis(30));
+        let peak = sampler.finish();
+        assert!(peak >= before + (48 << 20), "peak {peak} before {before}");
+        drop(std::hint::black_box(big));
+    }
+}

@@ -1,0 +1,81 @@
+//! Bench sizes for smoke, quick and full runs, chosen by `cargo xtask bench`.
+
+use std::time::Duration;
+
+use concur_workloads::Params;
+
+/// How big the benches are. `cargo xtask bench` sets `CONCUR_BENCH_PROFILE`; a bare
+/// `cargo bench` gets [`Profile::Full`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Every bench once at tiny sizes (criterion's `--test` mode): CI's check that benches run.
+    Smoke,
+    /// Small sizes and short measurements: a couple of minutes in all.
+    Quick,
+    /// The sizes the report is meant to be read at.
+    Full,
+}
+
+impl Profile {
+    /// The environment variable that selects the profile.
+    pub const ENV_NAME: &'static str = "CONCUR_BENCH_PROFILE";
+
+    /// The profile named by `CONCUR_BENCH_PROFILE` (`smoke`, `quick`, `full`; default full).
+    pub fn from_env() -> Profile {
+        match std::env::var(Self::ENV_NAME).as_deref() {
+            Ok("smoke") => Profile::Smoke,
+            Ok("quick") => Profile::Quick,
+            _ => Profile::Full,
+        }
+    }
+
+    /// The profile's name, as `CONCUR_BENCH_PROFILE` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Smoke => "smoke",
+            Profile::Quick => "quick",
+            Profile::Full => "full",
+        }
+    }
+
+    /// `primes` parameters for the `cpu_bound` bench.
+    pub fn primes(self) -> Params {
+        let size = match self {
+            Profile::Smoke => 20_000,
+            Profile::Quick => 1_000_000,
+            Profile::Full => 3_000_000,
+        };
+        Params { tasks: 16, size }
+    }
+
+    /// Worker counts on the x axis of scaling benches.
+    pub fn workers_axis(self) -> &'static [usize] {
+        &[1, 2, 4]
+    }
+
+    /// Criterion samples per benchmark (criterion's minimum is 10).
+    pub fn sample_size(self) -> usize {
+        match self {
+            Profile::Smoke | Profile::Quick => 10,
+            Profile::Full => 20,
+        }
+    }
+
+    /// Criterion's measurement time per benchmark.
+    pub fn measurement_time(self) -> Duration {
+        match self {
+            Profile::Smoke => Duration::from_millis(100),
+            Profile::Quick => Duration::from_secs(1),
+            Profile::Full => Duration::from_secs(4),
+        }
+    }
+
+    /// Criterion's warm-up time per benchmark.
+    pub fn warm_up_time(self) -> Duration {
+        match self {
+            Profile::Smoke => Duration::from_millis(10),
+            Profile::Quick => Duration::from_millis(300),
+            Profile::Full => Duration::from_secs(1),
+        }
+    }
+}

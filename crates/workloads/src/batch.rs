@@ -1,0 +1,154 @@
+//! Type erasure: a prepared list of inputs any model can schedule without knowing its type.
+
+use std::sync::Arc;
+
+use crate::{Cx, Info, MAX_TASKS, Params, ParamsError, TaskOutput, Workload};
+
+/// A unit of work that failed (an I/O error, a corrupt input). Serialisable, so it can come
+/// back from a worker process.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{message}")]
+pub struct TaskError {
+    /// What went wrong, in one line.
+    pub message: String,
+}
+
+impl TaskError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        TaskError {
+            message: message.into(),
+        }
+    }
+}
+
+/// The object-safe face of a [`Workload`], as the registry hands it out.
+pub trait AnyWorkload: Send + Sync {
+    /// The static description.
+    fn info(&self) -> &'static Info;
+    /// Checks `params`: `tasks` in `1..=MAX_TASKS`, and the workload's own rules for `size`.
+    fn validate(&self, params: &Params) -> Result<(), ParamsError>;
+    /// Validates `params` and generates the inputs.
+    fn prepare(&'static self, params: &Params) -> Result<Batch, ParamsError>;
+    /// Decodes one input produced by [`Batch::encode`] and runs it: what a worker process does.
+    fn run_encoded(&self, input: &[u8], cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+}
+
+impl<W: Workload> AnyWorkload for W {
+    fn info(&self) -> &'static Info {
+        Workload::info(self)
+    }
+
+    fn validate(&self, params: &Params) -> Result<(), ParamsError> {
+        if params.tasks == 0 || params.tasks > MAX_TASKS {
+            return Err(ParamsError(format!(
+                "--tasks must be between 1 and {MAX_TASKS}, got {}",
+                params.tasks
+            )));
+        }
+        Workload::validate(self, params)
+    }
+
+    fn prepare(&'static self, params: &Params) -> Result<Batch, ParamsError> {
+        AnyWorkload::validate(self, params)?;
+        let inputs = self.inputs(params);
+        debug_assert_eq!(inputs.len(), params.tasks);
+        Ok(Batch {
+            inner: Arc::new(Typed {
+                workload: self,
+                inputs,
+            }),
+            info: Workload::info(self),
+            params: *params,
+        })
+    }
+
+    fn run_encoded(&self, input: &[u8], cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        let input: W::Input = serde_json::from_slice(input)
+            .map_err(|e| TaskError::new(format!("{}: undecodable input: {e}", self.info().name)))?;
+        self.run(&input, cx)
+    }
+}
+
+trait ErasedInputs: Send + Sync {
+    fn len(&self) -> usize;
+    fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+    fn encode(&self, index: usize) -> Vec<u8>;
+}
+
+struct Typed<W: Workload> {
+    workload: &'static W,
+    inputs: Vec<W::Input>,
+}
+
+impl<W: Workload> ErasedInputs for Typed<W> {
+    fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        self.workload.run(&self.inputs[index], cx)
+    }
+
+    fn encode(&self, index: usize) -> Vec<u8> {
+        serde_json::to_vec(&self.inputs[index]).expect("workload inputs always serialise")
+    }
+}
+
+/// A workload's inputs for one `(tasks, size)`, ready to run in any order on any thread.
+/// Cheap to clone (shared), so a pool can move it into `'static` jobs.
+#[derive(Clone)]
+pub struct Batch {
+    inner: Arc<dyn ErasedInputs>,
+    info: &'static Info,
+    params: Params,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("workload", &self.info.name)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl Batch {
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether there are no tasks (never, for a validated batch).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The workload's description.
+    pub fn info(&self) -> &'static Info {
+        self.info
+    }
+
+    /// The parameters it was prepared for.
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// Runs task `index` on the calling thread.
+    ///
+    /// # Panics
+    /// If `index >= self.len()`.
+    pub fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        self.inner.run(index, cx)
+    }
+
+    /// Task `index`'s input, serialised, for a worker process ([`AnyWorkload::run_encoded`]).
+    pub fn encode(&self, index: usize) -> Vec<u8> {
+        self.inner.encode(index)
+    }
+
+    /// [`crate::checksum`] of `outputs`: here so callers need only the batch.
+    pub fn checksum_of(&self, outputs: &[TaskOutput]) -> u64 {
+        crate::checksum(outputs)
+    }
+}

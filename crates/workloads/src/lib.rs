@@ -1,0 +1,168 @@
+//! The units of work concur measures, with no concurrency in them.
+//!
+//! A workload turns `(tasks, size)` into a list of deterministic, serde-serialisable inputs,
+//! runs one input at a time as a pure unit of work, and reduces each result to a
+//! [`TaskOutput`]. [`checksum`] folds the outputs, in task order, into one `u64`, so every
+//! concurrency model can be checked against the `sequential` result.
+//!
+//! - [`registry`]: every workload by its CLI name ([`by_name`], [`all`], [`names`]).
+//! - [`Workload`]: the typed trait a workload implements.
+//! - [`Batch`]: a prepared, type-erased list of inputs that any model can schedule.
+//! - [`Cx`]: what a unit may ask of the model running it (printing, the GIL's check, waits).
+//!
+//! ```
+//! use concur_workloads::{by_name, checksum, Cx, Params};
+//!
+//! let primes = by_name("primes").unwrap();
+//! let batch = primes.prepare(&Params { tasks: 4, size: 1_000 }).unwrap();
+//! let outputs: Vec<_> = (0..batch.len()).map(|i| batch.run(i, &Cx::quiet()).unwrap()).collect();
+//! assert_eq!(outputs.iter().map(|o| o.digest).sum::<u64>(), 168); // primes below 1000
+//! assert_eq!(checksum(&outputs), batch.checksum_of(&outputs));
+//! ```
+
+mod batch;
+mod cx;
+mod primes;
+mod registry;
+mod seed;
+mod sleep;
+
+pub use batch::{AnyWorkload, Batch, TaskError};
+pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
+pub use primes::Primes;
+pub use registry::{all, by_name, names};
+pub use seed::SeedSquareCube;
+pub use sleep::Sleep;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// How big a run is: how many tasks, and a workload-specific size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Params {
+    /// Number of independent tasks (units of work).
+    pub tasks: usize,
+    /// Workload-specific size: see [`Info::size_meaning`].
+    pub size: u64,
+}
+
+/// What kind of resource a workload's unit spends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The tutorial's own example: tiny work, the cost is in starting workers.
+    Seed,
+    /// Pure computation.
+    CpuBound,
+    /// Mostly waiting (sleep, network).
+    IoBound,
+}
+
+/// A workload's static description.
+#[derive(Clone, Copy, Debug)]
+pub struct Info {
+    /// CLI name, e.g. `primes`.
+    pub name: &'static str,
+    /// One line saying what a unit does.
+    pub summary: &'static str,
+    /// What it spends.
+    pub kind: Kind,
+    /// `--tasks` when not given.
+    pub default_tasks: usize,
+    /// `--size` when not given.
+    pub default_size: u64,
+    /// What `--size` means for this workload.
+    pub size_meaning: &'static str,
+    /// A line the program prints after all tasks are joined (the tutorial's `Done!`).
+    pub epilogue: Option<&'static str>,
+}
+
+impl Info {
+    /// The default parameters.
+    pub fn default_params(&self) -> Params {
+        Params {
+            tasks: self.default_tasks,
+            size: self.default_size,
+        }
+    }
+}
+
+/// The result of one unit of work, as it crosses thread or process boundaries.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskOutput {
+    /// A digest of the unit's result (for `primes`, the count itself).
+    pub digest: u64,
+    /// The line the unit printed, if it prints one (the tutorial's `Square: 100`).
+    pub text: Option<String>,
+}
+
+/// An invalid `(tasks, size)` for a workload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParamsError(pub String);
+
+/// Upper bound on `--tasks` for every workload: far above what any model can use, low enough
+/// that input generation can never exhaust memory.
+pub const MAX_TASKS: usize = 1_000_000;
+
+/// A workload: deterministic inputs and a pure unit of work over one input.
+pub trait Workload: Send + Sync + 'static {
+    /// One task's input. Serialisable, so a worker process can receive it.
+    type Input: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// The static description.
+    fn info(&self) -> &'static Info;
+
+    /// Checks `params` beyond the common `1..=MAX_TASKS` task bound.
+    fn validate(&self, params: &Params) -> Result<(), ParamsError>;
+
+    /// The inputs for `params`, one per task, in task order. Called after [`Self::validate`].
+    fn inputs(&self, params: &Params) -> Vec<Self::Input>;
+
+    /// Runs one unit of work.
+    fn run(&self, input: &Self::Input, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+}
+
+/// Folds task outputs, in task order, into one `u64`: equal iff every digest is equal and in
+/// the same place.
+pub fn checksum(outputs: &[TaskOutput]) -> u64 {
+    outputs
+        .iter()
+        .enumerate()
+        .fold(0x243f_6a88_85a3_08d3, |acc, (i, out)| {
+            mix(acc ^ mix(out.digest.wrapping_add(i as u64)))
+        })
+}
+
+/// SplitMix64's finaliser: a cheap, well-distributed 64-bit mix.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(d: u64) -> TaskOutput {
+        TaskOutput {
+            digest: d,
+            text: None,
+        }
+    }
+
+    #[test]
+    fn checksum_depends_on_order_and_values() {
+        let a = checksum(&[out(1), out(2)]);
+        assert_ne!(a, checksum(&[out(2), out(1)]));
+        assert_ne!(a, checksum(&[out(1), out(3)]));
+        assert_ne!(a, checksum(&[out(1)]));
+        assert_eq!(a, checksum(&[out(1), out(2)]));
+    }
+}
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

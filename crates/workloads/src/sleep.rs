@@ -1,0 +1,84 @@
+//! `sleep`: the simplest I/O-bound unit, a blocking wait.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Waits, Workload, mix};
+
+/// Each task blocks for `size` milliseconds, then returns a digest of its index.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sleep;
+
+/// One task: wait `ms` milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nap {
+    /// The task's position, so outputs differ per task.
+    pub index: u64,
+    /// How long to block.
+    pub ms: u64,
+}
+
+/// The longest wait a task may ask for: one minute.
+pub const MAX_MS: u64 = 60_000;
+
+static INFO: Info = Info {
+    name: "sleep",
+    summary: "each task blocks for SIZE milliseconds (the simplest I/O-bound unit)",
+    kind: Kind::IoBound,
+    default_tasks: 16,
+    default_size: 50,
+    size_meaning: "milliseconds each task blocks",
+    epilogue: None,
+};
+
+impl Workload for Sleep {
+    type Input = Nap;
+
+    fn info(&self) -> &'static Info {
+        &INFO
+    }
+
+    fn validate(&self, params: &Params) -> Result<(), ParamsError> {
+        if params.size > MAX_MS {
+            return Err(ParamsError(format!(
+                "--size for sleep is in milliseconds and must be at most {MAX_MS}, got {}",
+                params.size
+            )));
+        }
+        Ok(())
+    }
+
+    fn inputs(&self, params: &Params) -> Vec<Nap> {
+        (0..params.tasks as u64)
+            .map(|index| Nap {
+                index,
+                ms: params.size,
+            })
+            .collect()
+    }
+
+    fn run(&self, input: &Nap, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        if cx.waits == Waits::Real {
+            cx.blocking(|| std::thread::sleep(Duration::from_millis(input.ms)));
+        }
+        Ok(TaskOutput {
+            digest: mix(input.index << 20 ^ input.ms),
+            text: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipping_the_wait_gives_the_same_output() {
+        let nap = Nap { index: 3, ms: 5 };
+        let t = std::time::Instant::now();
+        let real = Sleep.run(&nap, &Cx::quiet()).unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(5));
+        assert_eq!(real, Sleep.run(&nap, &Cx::reference()).unwrap());
+    }
+}

@@ -1,0 +1,118 @@
+//! Argument parsing: every value is validated here, before anything runs.
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{Args, Parser, Subcommand};
+use concur::harness::{ModelSpec, model, model_names};
+use concur::workloads::{AnyWorkload, by_name, names};
+
+/// Threads or processes? The same workloads under every Rust concurrency model, measured.
+#[derive(Parser)]
+#[command(name = "concur", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the models and workloads.
+    List {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a workload under a model, check its checksum against `sequential`, and measure it.
+    Run(RunArgs),
+    /// Measure the spawn+join cost of one worker of a model.
+    Spawn(SpawnArgs),
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The concurrency model (see `concur list`).
+    #[arg(long, value_parser = parse_model)]
+    pub model: &'static ModelSpec,
+    /// The workload (see `concur list`).
+    #[arg(long, value_parser = parse_workload)]
+    pub workload: &'static dyn AnyWorkload,
+    /// Number of tasks [default: the workload's].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub tasks: Option<usize>,
+    /// Tasks that may run at once [default: the task count for per-task models, else the
+    /// number of cores].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub workers: Option<usize>,
+    /// The workload's size parameter [default: the workload's].
+    #[arg(long, value_parser = parse_u64, allow_negative_numbers = true)]
+    pub size: Option<u64>,
+    /// Timed runs; figures are medians, with min and max beside them.
+    #[arg(long, default_value = "1", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub repeat: usize,
+    /// Print one JSON object (the units' printed lines go into its `output`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct SpawnArgs {
+    /// The concurrency model (see `concur list`).
+    #[arg(long, value_parser = parse_model)]
+    pub model: &'static ModelSpec,
+    /// How many spawn+join pairs to time.
+    #[arg(long, default_value = "200", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub count: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_model(s: &str) -> Result<&'static ModelSpec, String> {
+    model(s).ok_or_else(|| format!("unknown model '{s}' (valid: {})", model_names().join(", ")))
+}
+
+fn parse_workload(s: &str) -> Result<&'static dyn AnyWorkload, String> {
+    by_name(s).ok_or_else(|| format!("unknown workload '{s}' (valid: {})", names().join(", ")))
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not a whole number from 0 to {}", u64::MAX))
+}
+
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number of at least 1")),
+    }
+}
+
+/// Help and version go to stdout with exit code 0; every other parse error becomes one line
+/// on stderr with exit code 2.
+pub fn exit_on_parse_error(e: clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    let line = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if e.kind() == ErrorKind::InvalidSubcommand {
+        let valid: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        eprintln!("{line} (valid: {})", valid.join(", "));
+    } else {
+        eprintln!("{line}");
+    }
+    ExitCode::from(2)
+}

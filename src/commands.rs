@@ -1,0 +1,172 @@
+//! What each subcommand does once its arguments are valid.
+
+use std::process::ExitCode;
+
+use concur::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
+use concur::workloads::{self, Echo, Params};
+use serde_json::json;
+
+use crate::cli::{Cli, Command, RunArgs, SpawnArgs};
+
+/// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
+    }
+    fn runtime(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::List { json } => list(json),
+        Command::Run(args) => run(&args),
+        Command::Spawn(args) => spawn(&args),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string(value).expect("reports always serialise")
+    );
+}
+
+fn list(as_json: bool) -> Result<ExitCode, Failure> {
+    if as_json {
+        let models: Vec<_> = models()
+            .iter()
+            .map(|m| {
+                json!({
+                    "name": m.name,
+                    "family": m.family,
+                    "summary": m.summary,
+                    "default_workers": if m.per_task { "tasks" } else { "cores" },
+                })
+            })
+            .collect();
+        let workloads: Vec<_> = workloads::all()
+            .iter()
+            .map(|w| {
+                let i = w.info();
+                json!({
+                    "name": i.name,
+                    "kind": i.kind,
+                    "summary": i.summary,
+                    "default_tasks": i.default_tasks,
+                    "default_size": i.default_size,
+                    "size": i.size_meaning,
+                })
+            })
+            .collect();
+        print_json(&json!({ "models": models, "workloads": workloads }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("models:");
+    for m in models() {
+        println!("  {:<18}{}", m.name, m.summary);
+    }
+    println!("workloads:");
+    for w in workloads::all() {
+        let i = w.info();
+        println!("  {:<18}{}", i.name, i.summary);
+        println!(
+            "  {:<18}  default --tasks {} --size {} ({})",
+            "", i.default_tasks, i.default_size, i.size_meaning
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    let info = args.workload.info();
+    let params = Params {
+        tasks: args.tasks.unwrap_or(info.default_tasks),
+        size: args.size.unwrap_or(info.default_size),
+    };
+    let report = harness::run(&RunRequest {
+        model: args.model,
+        workload: args.workload,
+        params,
+        workers: args.workers,
+        repeat: args.repeat,
+        echo: if args.json { Echo::Off } else { Echo::Stdout },
+    })
+    .map_err(|e| match e {
+        RunError::Invalid(m) => Failure::usage(m),
+        other => Failure::runtime(other.to_string()),
+    })?;
+    if args.json {
+        print_json(&report);
+    } else {
+        eprint!("{}", human_run(&report));
+    }
+    if report.checksum_ok {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure::runtime(format!(
+            "checksum mismatch: {} produced {}, sequential {}",
+            report.model, report.checksum, report.expected_checksum
+        )))
+    }
+}
+
+/// The measurement, for people: goes to stderr so stdout carries only the workload's own
+/// output (the tutorial's lines).
+fn human_run(r: &RunReport) -> String {
+    format!(
+        "{} under {}: {} tasks, {} workers, size {}, {} run(s)\n  \
+         wall      {:.4} s median (min {:.4}, max {:.4})\n  \
+         cpu       {:.4} s ({:.2} cores busy on average)\n  \
+         memory    peak RSS {}, peak PSS of the process tree {}\n  \
+         checksum  {} {}\n",
+        r.workload,
+        r.model,
+        r.tasks,
+        r.workers,
+        r.size,
+        r.repeat,
+        r.wall_s,
+        r.wall_s_min,
+        r.wall_s_max,
+        r.cpu_s,
+        r.cpu_utilisation,
+        mib(r.peak_rss_bytes),
+        mib(r.peak_pss_bytes),
+        r.checksum,
+        if r.checksum_ok {
+            "ok (equals sequential)".to_owned()
+        } else {
+            format!("MISMATCH (sequential: {})", r.expected_checksum)
+        },
+    )
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
+    let r = spawn_cost(args.model, args.count).map_err(|e| Failure::runtime(e.to_string()))?;
+    if args.json {
+        print_json(&r);
+    } else {
+        println!(
+            "{}: spawn+join of one worker: median {:.2} µs, p99 {:.2} µs, min {:.2} µs (over {})",
+            r.model, r.median_us, r.p99_us, r.min_us, r.count
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,27 @@
+//! concur: the same workloads under every concurrency model Rust offers, measured.
+//!
+//! This crate is a thin facade over the workspace's crates, plus the `concur` CLI:
+//!
+//! - [`workloads`] (`concur-workloads`): the units of work, deterministic inputs, checksums.
+//! - [`threads`] (`concur-threads`): thread-per-task, a crossbeam thread pool, a rayon pool.
+//! - [`harness`] (`concur-harness`): the model registry, checks against `sequential`, probes.
+//!
+//! ```
+//! use concur::harness::{model, run, RunRequest};
+//! use concur::workloads::{by_name, Echo, Params};
+//!
+//! let report = run(&RunRequest {
+//!     model: model("rayon").unwrap(),
+//!     workload: by_name("seed-square-cube").unwrap(),
+//!     params: Params { tasks: 2, size: 10 },
+//!     workers: Some(2),
+//!     repeat: 1,
+//!     echo: Echo::Off,
+//! })
+//! .unwrap();
+//! assert_eq!(report.output, ["Square: 100", "Cube: 1000", "Done!"]);
+//! ```
+
+pub use concur_harness as harness;
+pub use concur_threads as threads;
+pub use concur_workloads as workloads;

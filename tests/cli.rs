@@ -1,0 +1,254 @@
+//! The `concur` binary, end to end: its listing, the tutorial's output under every model, the
+//! JSON contract, and one-line errors with exit code 2 for bad input.
+
+use std::process::{Command, Output};
+
+use concur::harness::model_names;
+
+fn concur(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_concur"))
+        .args(args)
+        .output()
+        .expect("the concur binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = concur(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = stdout(&o);
+    assert_eq!(text.lines().count(), 1, "--json prints one line: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn list() {
+    let o = concur(&["list"]);
+    assert!(o.status.success());
+    insta::assert_snapshot!(stdout(&o));
+    let v = json(&["list", "--json"]);
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, model_names());
+}
+
+/// The tutorial's example under every model: the two worker lines in whatever order the
+/// workers printed them, then `Done!` strictly last (printed after joining).
+#[test]
+fn seed_output_under_every_model() {
+    let mut normalised = String::new();
+    for model in model_names() {
+        let o = concur(&["run", "--model", model, "--workload", "seed-square-cube"]);
+        assert!(
+            o.status.success(),
+            "{model}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = stdout(&o);
+        let mut lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.pop(),
+            Some("Done!"),
+            "{model}: Done! comes last:\n{text}"
+        );
+        lines.sort_unstable();
+        normalised.push_str(&format!("{model}: {} | Done!\n", lines.join(" | ")));
+    }
+    insta::assert_snapshot!(normalised);
+}
+
+#[test]
+fn run_json_meets_the_contract() {
+    for model in model_names() {
+        let v = json(&[
+            "run",
+            "--model",
+            model,
+            "--workload",
+            "primes",
+            "--tasks",
+            "6",
+            "--size",
+            "30000",
+            "--workers",
+            "2",
+            "--repeat",
+            "3",
+            "--json",
+        ]);
+        assert_eq!(v["checksum_ok"], true, "{model}: {v}");
+        assert_eq!(v["model"], model);
+        assert_eq!(v["tasks"], 6);
+        assert_eq!(v["repeat"], 3);
+        for key in [
+            "wall_s",
+            "wall_s_min",
+            "wall_s_max",
+            "cpu_s",
+            "peak_rss_bytes",
+            "peak_pss_bytes",
+        ] {
+            assert!(
+                v[key].as_f64().is_some_and(|x| x >= 0.0),
+                "{model}: {key} in {v}"
+            );
+        }
+        let (min, med, max) = (
+            v["wall_s_min"].as_f64().unwrap(),
+            v["wall_s"].as_f64().unwrap(),
+            v["wall_s_max"].as_f64().unwrap(),
+        );
+        assert!(min <= med && med <= max);
+        assert!(v["peak_pss_bytes"].as_u64().unwrap() > 0);
+        assert_eq!(v["checksum"], v["expected_checksum"]);
+    }
+    let seed = json(&[
+        "run",
+        "--model",
+        "thread-pool",
+        "--workload",
+        "seed-square-cube",
+        "--json",
+    ]);
+    assert_eq!(
+        seed["output"],
+        serde_json::json!(["Square: 100", "Cube: 1000", "Done!"])
+    );
+}
+
+#[test]
+fn spawn_json_reports_median_us() {
+    for model in model_names() {
+        let v = json(&["spawn", "--model", model, "--count", "20", "--json"]);
+        assert_eq!(v["model"], model);
+        assert!(v["median_us"].as_f64().unwrap() >= 0.0);
+        assert_eq!(v["count"], 20);
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let cases: &[&[&str]] = &[
+        &["run", "--model", "greenlets", "--workload", "primes"],
+        &["run", "--model", "rayon", "--workload", "mining"],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--workers",
+            "0",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--tasks",
+            "0",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--tasks",
+            "12x",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--size",
+            "-5",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--repeat",
+            "0",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--tasks",
+            "2000000",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--size",
+            "99999999999",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "sleep",
+            "--size",
+            "3600000",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "seed-square-cube",
+            "--size",
+            "99999999",
+        ],
+        &[
+            "run",
+            "--model",
+            "rayon",
+            "--workload",
+            "primes",
+            "--workers",
+            "99999999",
+        ],
+        &["run", "--workload", "primes"],
+        &["spawn", "--model", "fibers"],
+        &["spawn", "--model", "rayon", "--count", "many"],
+        &["frobnicate"],
+    ];
+    let mut transcript = String::new();
+    for args in cases {
+        let o = concur(args);
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}: nothing on stdout");
+        transcript.push_str(&format!("concur {}\n  {}", args.join(" "), err));
+    }
+    insta::assert_snapshot!(transcript);
+}

@@ -1,0 +1,151 @@
+//! `cargo xtask bench`: build the benches, run each suite with a progress line, then write
+//! the report from what criterion recorded in this run.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+
+use crate::criterion_data;
+use crate::machine::{self, Machine};
+use crate::report::{self, RunData};
+
+/// How big the run is (the benches read it from `CONCUR_BENCH_PROFILE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Every benchmark once, criterion's `--test` mode, tiny sizes.
+    Smoke,
+    /// Small sizes, short measurements.
+    Quick,
+    /// The full run.
+    Full,
+}
+
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Smoke => "smoke",
+            Profile::Quick => "quick",
+            Profile::Full => "full",
+        }
+    }
+}
+
+/// The suites, in order, with the seconds each is expected to take per profile
+/// (smoke, quick, full) on a 2-core machine: only for the time-left estimate.
+const SUITES: [(&str, [f64; 3]); 3] = [
+    ("seed", [1.0, 8.0, 25.0]),
+    ("spawn", [1.0, 8.0, 25.0]),
+    ("cpu_bound", [2.0, 30.0, 150.0]),
+];
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs the suites and writes the report.
+pub fn run(profile: Profile) -> Result<()> {
+    let started = SystemTime::now();
+    let started_at = machine::now_rfc3339();
+    let column = match profile {
+        Profile::Smoke => 0,
+        Profile::Quick => 1,
+        Profile::Full => 2,
+    };
+    println!(
+        "concur bench ({} profile): building the benches…",
+        profile.name()
+    );
+    let mut build = Command::new(cargo());
+    build
+        .current_dir(crate::workspace_root())
+        .args(["bench", "--no-run", "-p", "concur"]);
+    for (suite, _) in SUITES {
+        build.args(["--bench", suite]);
+    }
+    let status = build.status().context("running cargo bench --no-run")?;
+    if !status.success() {
+        bail!("building the benches failed ({status})");
+    }
+
+    let logs = crate::target_dir().join("concur").join("logs");
+    fs::create_dir_all(&logs)?;
+    let mut timings = Vec::new();
+    let (mut expected_done, mut actual_done) = (0.0, 0.0);
+    for (i, (suite, expected)) in SUITES.iter().enumerate() {
+        print!("[{}/{}] {suite:<10} running… ", i + 1, SUITES.len());
+        std::io::stdout().flush()?;
+        let log_path = logs.join(format!("{suite}.log"));
+        let log = File::create(&log_path)?;
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(crate::workspace_root())
+            .args(["bench", "-q", "-p", "concur", "--bench", suite, "--"])
+            .env(concur_harness::Profile::ENV_NAME, profile.name())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        if profile == Profile::Smoke {
+            cmd.arg("--test");
+        }
+        let t = Instant::now();
+        let status = cmd
+            .status()
+            .with_context(|| format!("running the {suite} bench"))?;
+        let secs = t.elapsed().as_secs_f64();
+        if !status.success() {
+            println!("FAILED after {secs:.1} s");
+            let text = fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            for line in tail.iter().rev() {
+                eprintln!("    {line}");
+            }
+            bail!(
+                "the {suite} bench failed ({status}); full log: {}",
+                log_path.display()
+            );
+        }
+        expected_done += expected[column];
+        actual_done += secs;
+        let remaining: f64 = SUITES[i + 1..].iter().map(|(_, e)| e[column]).sum();
+        let pace = if expected_done > 0.0 {
+            actual_done / expected_done
+        } else {
+            1.0
+        };
+        println!(
+            "done in {secs:.1} s (about {} left)",
+            human_duration(Duration::from_secs_f64(remaining * pace))
+        );
+        timings.push((suite.to_string(), secs));
+    }
+
+    let results = criterion_data::load(&crate::target_dir().join("criterion"), Some(started))?;
+    let data = RunData {
+        profile: profile.name().to_owned(),
+        started_at,
+        git_revision: machine::git_revision(),
+        machine: Machine::detect(),
+        suites: timings,
+        results,
+    };
+    let dir = crate::report_dir();
+    report::write(&dir, &data)?;
+    println!(
+        "{} benchmark results; summary: {}",
+        data.results.len(),
+        dir.join("summary.md").display()
+    );
+    println!("{}", dir.join("index.html").display());
+    Ok(())
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}

@@ -1,0 +1,87 @@
+//! `cargo xtask`: concur's build tasks. This file only parses flags and dispatches; each
+//! task lives in its own module.
+//!
+//! - `cargo xtask bench [--quick | --smoke]`: run every bench suite, then write the report.
+//! - `cargo xtask report`: re-render the report from the data the last bench run saved.
+
+mod bench;
+mod criterion_data;
+mod machine;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "concur's build tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run every bench suite, then write target/concur/report/{summary.md,index.html}.
+    Bench {
+        /// Small sizes and short measurements: a couple of minutes.
+        #[arg(long, conflicts_with = "smoke")]
+        quick: bool,
+        /// Every benchmark once in criterion's test mode, at tiny sizes (CI's check).
+        #[arg(long)]
+        smoke: bool,
+    },
+    /// Re-render the report from target/concur/report/data.json without running anything.
+    Report,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Bench { quick, smoke } => {
+            let profile = if smoke {
+                bench::Profile::Smoke
+            } else if quick {
+                bench::Profile::Quick
+            } else {
+                bench::Profile::Full
+            };
+            bench::run(profile)
+        }
+        Task::Report => report::rerender(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's manifest directory).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` if set, else `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Where the report goes.
+pub fn report_dir() -> PathBuf {
+    target_dir().join("concur").join("report")
+}

@@ -1,0 +1,445 @@
+//! The report: `target/concur/report/{data.json,summary.md,index.html}`.
+//!
+//! `data.json` holds everything measured in one `cargo xtask bench` run; `summary.md` and
+//! `index.html` are rendered from it alone, so `cargo xtask report` can re-render them
+//! without running anything.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::criterion_data::BenchResult;
+use crate::machine::Machine;
+
+/// Everything one bench run measured, with where and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunData {
+    /// `smoke`, `quick` or `full`.
+    pub profile: String,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// The git revision measured.
+    pub git_revision: String,
+    /// The machine.
+    pub machine: Machine,
+    /// Each suite and how long it took, in seconds.
+    pub suites: Vec<(String, f64)>,
+    /// Criterion's figures, read from its files after the run.
+    pub results: Vec<BenchResult>,
+}
+
+/// Where criterion's pages are, relative to the report directory.
+const CRITERION_FROM_REPORT: &str = "../../criterion";
+
+/// How a group's figures are compared.
+enum Compare {
+    /// `baseline median / median`: how many times faster than the baseline.
+    SpeedupOver(&'static str),
+    /// `median / baseline median`: how many times the baseline's cost.
+    CostOf(&'static str),
+}
+
+/// What a group measures, and how its figures are compared.
+fn describe(group: &str) -> (&'static str, Compare) {
+    match group {
+        "spawn" => (
+            "Spawn+join of one no-op worker, the way each model starts its workers \
+             (`sequential`: a plain function call).",
+            Compare::CostOf("thread-per-task"),
+        ),
+        "seed/seed-square-cube" => (
+            "The tutorial's own example (square and cube of 10) with two workers: the cost of \
+             getting two tiny tasks onto workers and back.",
+            Compare::SpeedupOver("sequential"),
+        ),
+        "cpu_bound/primes" => (
+            "Counting primes by trial division (CPU-bound), by number of workers.",
+            Compare::SpeedupOver("sequential"),
+        ),
+        _ => ("", Compare::SpeedupOver("sequential")),
+    }
+}
+
+/// One cell of a group's table.
+#[derive(Debug, PartialEq)]
+struct Cell {
+    median_ns: f64,
+    mad_ns: f64,
+    link: String,
+    ratio: Option<f64>,
+}
+
+/// A group as a table: a row per function (model), a column per parameter.
+#[derive(Debug, PartialEq)]
+struct GroupTable {
+    id: String,
+    about: &'static str,
+    link: String,
+    ratio_label: String,
+    params: Vec<Option<String>>,
+    rows: Vec<(String, Vec<Option<Cell>>)>,
+}
+
+fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
+    let order = concur_harness::model_names();
+    let rank = |f: &str| order.iter().position(|m| *m == f).unwrap_or(order.len());
+    let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();
+    groups.dedup();
+    groups
+        .into_iter()
+        .map(|group| {
+            let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
+            let mut params: Vec<Option<String>> = Vec::new();
+            let mut functions: Vec<&str> = Vec::new();
+            for r in &members {
+                if !params.contains(&r.parameter) {
+                    params.push(r.parameter.clone());
+                }
+                if !functions.contains(&r.function.as_str()) {
+                    functions.push(&r.function);
+                }
+            }
+            functions.sort_by_key(|f| (rank(f), f.to_string()));
+            params.sort_by_key(|p| {
+                let text = p.clone().unwrap_or_default();
+                (text.parse::<u64>().unwrap_or(u64::MAX), text)
+            });
+            let (about, compare) = describe(group);
+            let (baseline, ratio_label) = match compare {
+                Compare::SpeedupOver(b) => (b, format!("speedup over `{b}`")),
+                Compare::CostOf(b) => (b, format!("cost relative to `{b}`")),
+            };
+            let find = |f: &str, p: &Option<String>| {
+                members
+                    .iter()
+                    .find(|r| r.function == f && &r.parameter == p)
+            };
+            let rows = functions
+                .iter()
+                .map(|f| {
+                    let cells = params
+                        .iter()
+                        .map(|p| {
+                            let r = find(f, p)?;
+                            // The baseline at the same parameter, else its first measurement.
+                            let base = find(baseline, p)
+                                .or_else(|| members.iter().find(|m| m.function == baseline));
+                            let ratio = base.map(|b| match compare {
+                                Compare::SpeedupOver(_) => b.median_ns / r.median_ns,
+                                Compare::CostOf(_) => r.median_ns / b.median_ns,
+                            });
+                            Some(Cell {
+                                median_ns: r.median_ns,
+                                mad_ns: r.mad_ns,
+                                link: format!(
+                                    "{CRITERION_FROM_REPORT}/{}/report/index.html",
+                                    r.directory
+                                ),
+                                ratio: ratio.filter(|x| x.is_finite()),
+                            })
+                        })
+                        .collect();
+                    (f.to_string(), cells)
+                })
+                .collect();
+            let group_dir = members[0].directory.split('/').next().unwrap_or(group);
+            GroupTable {
+                id: group.to_owned(),
+                about,
+                link: format!("{CRITERION_FROM_REPORT}/{group_dir}/report/index.html"),
+                ratio_label,
+                params,
+                rows,
+            }
+        })
+        .collect()
+}
+
+/// Nanoseconds in the unit that reads best.
+pub fn human_time(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn param_heading(p: &Option<String>) -> String {
+    match p.as_deref() {
+        None => "median".to_owned(),
+        Some("1") => "1 worker".to_owned(),
+        Some(p) => format!("{p} workers"),
+    }
+}
+
+/// A ratio with about three significant digits.
+fn ratio_text(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.1}×")
+    } else if r >= 0.1 {
+        format!("{r:.2}×")
+    } else {
+        format!("{r:.1e}×")
+    }
+}
+
+/// A cell's time (median ± MAD) and its ratio, as text.
+fn cell_text(c: &Cell) -> (String, String) {
+    (
+        format!("{} ± {}", human_time(c.median_ns), human_time(c.mad_ns)),
+        c.ratio.map(ratio_text).unwrap_or_default(),
+    )
+}
+
+fn header(data: &RunData) -> Vec<String> {
+    let m = &data.machine;
+    let suites = data
+        .suites
+        .iter()
+        .map(|(s, secs)| format!("{s} ({secs:.0} s)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        format!(
+            "Run: `{}` profile, started {}, git revision `{}`; suites: {}.",
+            data.profile, data.started_at, data.git_revision, suites
+        ),
+        format!(
+            "Machine: {}, {} cores, {} GiB, Linux {}, {}.",
+            m.cpu, m.cores, m.memory_gib, m.kernel, m.rustc
+        ),
+        "Every figure is criterion's median time per iteration, ± its median absolute \
+         deviation, measured in this run; every iteration's result was checked against \
+         `sequential`'s checksum."
+            .to_owned(),
+    ]
+}
+
+/// Renders `summary.md`.
+pub fn render_markdown(data: &RunData) -> String {
+    let mut md = String::from("# concur report\n\n");
+    for line in header(data) {
+        let _ = writeln!(md, "{line}\n");
+    }
+    let _ = writeln!(
+        md,
+        "Criterion's own report: [{CRITERION_FROM_REPORT}/report/index.html]({CRITERION_FROM_REPORT}/report/index.html)\n"
+    );
+    let tables = tables(&data.results);
+    if tables.is_empty() {
+        md.push_str(&no_results_note(data));
+        md.push('\n');
+    }
+    for t in &tables {
+        let _ = writeln!(md, "## {}\n", t.id);
+        if !t.about.is_empty() {
+            let _ = writeln!(md, "{}\n", t.about);
+        }
+        let _ = writeln!(
+            md,
+            "Each cell: median ± MAD, then the {}. [Criterion's page for this group]({})\n",
+            t.ratio_label, t.link
+        );
+        let mut head = String::from("| model |");
+        let mut rule = String::from("|---|");
+        for p in &t.params {
+            let _ = write!(head, " {} |", param_heading(p));
+            rule.push_str("---:|");
+        }
+        let _ = writeln!(md, "{head}\n{rule}");
+        for (f, cells) in &t.rows {
+            let mut line = format!("| {f} |");
+            for c in cells {
+                match c {
+                    Some(c) => {
+                        let (time, ratio) = cell_text(c);
+                        let _ = write!(line, " [{time}]({}) · **{ratio}** |", c.link);
+                    }
+                    None => line.push_str(" – |"),
+                }
+            }
+            let _ = writeln!(md, "{line}");
+        }
+        md.push('\n');
+    }
+    md
+}
+
+fn no_results_note(data: &RunData) -> String {
+    if data.profile == "smoke" {
+        "No timings: a smoke run executes every benchmark once in criterion's test mode, \
+         which records nothing. Run `cargo xtask bench --quick` or `cargo xtask bench` for \
+         figures."
+            .to_owned()
+    } else {
+        "No criterion results were written in this run.".to_owned()
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Inline `code` spans of a line, as HTML.
+fn inline(s: &str) -> String {
+    esc(s)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Renders `index.html`: self-contained, nothing fetched from elsewhere.
+pub fn render_html(data: &RunData) -> String {
+    let mut h = String::from(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <title>concur report</title>\n<style>\n\
+         body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\n\
+         table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem}\n\
+         td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n\
+         code{background:#f3f3f3;padding:0 .2rem}\n</style></head><body>\n<h1>concur report</h1>\n",
+    );
+    for line in header(data) {
+        let _ = writeln!(h, "<p>{}</p>", inline(&line));
+    }
+    let _ = writeln!(
+        h,
+        "<p><a href=\"{CRITERION_FROM_REPORT}/report/index.html\">Criterion's own report</a></p>"
+    );
+    let tables = tables(&data.results);
+    if tables.is_empty() {
+        let _ = writeln!(h, "<p>{}</p>", inline(&no_results_note(data)));
+    }
+    for t in &tables {
+        let _ = writeln!(h, "<h2>{}</h2>", esc(&t.id));
+        if !t.about.is_empty() {
+            let _ = writeln!(h, "<p>{}</p>", inline(t.about));
+        }
+        let _ = writeln!(
+            h,
+            "<p>Each cell: median ± MAD, then the {}. <a href=\"{}\">Criterion's page for this group</a></p>\n<table>\n<tr><th>model</th>",
+            inline(&t.ratio_label),
+            esc(&t.link)
+        );
+        for p in &t.params {
+            let _ = write!(h, "<th>{}</th>", esc(&param_heading(p)));
+        }
+        h.push_str("</tr>\n");
+        for (f, cells) in &t.rows {
+            let _ = write!(h, "<tr><td>{}</td>", esc(f));
+            for c in cells {
+                match c {
+                    Some(c) => {
+                        let (time, ratio) = cell_text(c);
+                        let _ = write!(
+                            h,
+                            "<td class=\"num\"><a href=\"{}\">{}</a> · <b>{}</b></td>",
+                            esc(&c.link),
+                            esc(&time),
+                            esc(&ratio)
+                        );
+                    }
+                    None => h.push_str("<td class=\"num\">–</td>"),
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// Saves `data` and writes both renderings into `dir`.
+pub fn write(dir: &Path, data: &RunData) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::write(dir.join("data.json"), serde_json::to_vec_pretty(data)?)?;
+    fs::write(dir.join("summary.md"), render_markdown(data))?;
+    fs::write(dir.join("index.html"), render_html(data))?;
+    Ok(())
+}
+
+/// `cargo xtask report`: re-renders from the saved `data.json`.
+pub fn rerender() -> Result<()> {
+    let dir = crate::report_dir();
+    let path = dir.join("data.json");
+    let bytes = fs::read(&path)
+        .with_context(|| format!("reading {} (run `cargo xtask bench` first)", path.display()))?;
+    let data: RunData =
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    write(&dir, &data)?;
+    println!("{}", dir.join("index.html").display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::criterion_data;
+
+    fn fixture() -> RunData {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/criterion");
+        RunData {
+            profile: "quick".into(),
+            started_at: "2026-11-25T12:00:00Z".into(),
+            git_revision: "0123abc".into(),
+            machine: Machine {
+                cpu: "Fixture CPU @ 2.0GHz".into(),
+                cores: 2,
+                memory_gib: 23.4,
+                kernel: "6.1.0".into(),
+                rustc: "rustc 1.95.0".into(),
+            },
+            suites: vec![("spawn".into(), 10.0), ("cpu_bound".into(), 60.0)],
+            results: criterion_data::load(&dir, None).unwrap(),
+        }
+    }
+
+    #[test]
+    fn summary_from_fixture() {
+        insta::assert_snapshot!(render_markdown(&fixture()));
+    }
+
+    #[test]
+    fn html_is_self_contained_and_links_every_figure() {
+        let data = fixture();
+        let html = render_html(&data);
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        for r in &data.results {
+            assert!(html.contains(&format!("{}/report/index.html", r.directory)));
+        }
+    }
+
+    #[test]
+    fn speedups_are_computed_from_the_figures() {
+        let t = tables(&fixture().results);
+        let cpu = t.iter().find(|t| t.id == "cpu_bound/primes").unwrap();
+        let pool = &cpu.rows.iter().find(|(f, _)| f == "thread-pool").unwrap().1;
+        // Fixture: sequential 200 ms at every parameter; thread-pool 105 ms at 2 workers.
+        let two = pool[1].as_ref().unwrap();
+        assert!((two.ratio.unwrap() - 200.0 / 105.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let data = fixture();
+        let back: RunData = serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
+        assert_eq!(back, data);
+    }
+}
