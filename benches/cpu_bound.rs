@@ -10,6 +10,8 @@ use concur::harness::{Profile, models};
 use criterion::SamplingMode;
 
 fn main() {
+    // First thing: the process models re-run this binary as their workers.
+    concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     let primes = common::Checked::new("primes", profile.primes());

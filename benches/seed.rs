@@ -8,6 +8,8 @@ use concur::harness::{Profile, models};
 use concur::workloads::Params;
 
 fn main() {
+    // First thing: the process models re-run this binary as their workers.
+    concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     let seed = common::Checked::new("seed-square-cube", Params { tasks: 2, size: 10 });

@@ -8,6 +8,8 @@ mod common;
 use concur::harness::{Profile, models};
 
 fn main() {
+    // First thing: the process models re-run this binary as their workers.
+    concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     let mut group = c.benchmark_group("spawn");

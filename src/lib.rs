@@ -4,6 +4,7 @@
 //!
 //! - [`workloads`] (`concur-workloads`): the units of work, deterministic inputs, checksums.
 //! - [`threads`] (`concur-threads`): thread-per-task, a crossbeam thread pool, a rayon pool.
+//! - [`procs`] (`concur-procs`): process-per-task and a crash-safe process pool over ipc-channel.
 //! - [`harness`] (`concur-harness`): the model registry, checks against `sequential`, probes.
 //!
 //! ```
@@ -23,5 +24,6 @@
 //! ```
 
 pub use concur_harness as harness;
+pub use concur_procs as procs;
 pub use concur_threads as threads;
 pub use concur_workloads as workloads;

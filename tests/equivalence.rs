@@ -1,8 +1,12 @@
 //! The cross-model equivalence matrix: every model × every workload, at small sizes and
 //! several worker counts, produces exactly the `sequential` outputs.
+//!
+//! The process models start this binary again as their workers, so it has its own `main`
+//! that calls `init_workers()` first (the bootstrap rule), then runs two trials per model.
 
-use concur::harness::{Family, models, reference_checksum};
+use concur::harness::{Family, ModelSpec, init_workers, model, models, reference_checksum};
 use concur::workloads::{self, Echo, Params};
+use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Small but non-trivial parameters per workload: uneven task counts, more tasks than workers.
 fn small(workload: &str) -> Vec<Params> {
@@ -20,53 +24,63 @@ fn small(workload: &str) -> Vec<Params> {
     }
 }
 
-#[test]
-fn every_model_matches_sequential_on_every_workload() {
-    let sequential = concur::harness::model("sequential")
-        .unwrap()
-        .build(1)
-        .unwrap();
+/// `spec` at 1–3 workers on every workload equals `sequential`, output for output.
+fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
+    let sequential = model("sequential").unwrap().build(1)?;
     for w in workloads::all() {
         for params in small(w.info().name) {
-            let batch = w.prepare(&params).unwrap();
-            let expected = sequential.run(&batch, Echo::Off).unwrap();
+            let batch = w.prepare(&params)?;
+            let expected = sequential.run(&batch, Echo::Off)?;
             assert_eq!(expected.len(), params.tasks);
             assert_eq!(
                 batch.checksum_of(&expected),
-                reference_checksum(&batch).unwrap(),
+                reference_checksum(&batch)?,
                 "{}: the fast reference must equal a real sequential run",
                 w.info().name
             );
-            for spec in models() {
-                let worker_counts: &[usize] = match spec.family {
-                    Family::Sequential => &[1],
-                    _ => &[1, 2, 3],
-                };
-                for &k in worker_counts {
-                    let model = spec.build(k).unwrap();
-                    let got = model.run(&batch, Echo::Off).unwrap();
-                    assert_eq!(
-                        got,
-                        expected,
-                        "{} with {k} workers on {} {params:?}",
-                        spec.name,
-                        w.info().name
-                    );
-                }
+            let worker_counts: &[usize] = match spec.family {
+                Family::Sequential => &[1],
+                _ => &[1, 2, 3],
+            };
+            for &k in worker_counts {
+                let got = spec.build(k)?.run(&batch, Echo::Off)?;
+                assert_eq!(
+                    got,
+                    expected,
+                    "{} with {k} workers on {} {params:?}",
+                    spec.name,
+                    w.info().name
+                );
             }
         }
     }
+    Ok(())
 }
 
-#[test]
-fn a_pool_is_reusable_across_workloads() {
-    for spec in models() {
-        let model = spec.build(2).unwrap();
-        for w in workloads::all() {
-            let params = small(w.info().name)[0];
-            let batch = w.prepare(&params).unwrap();
-            let out = model.run(&batch, Echo::Off).unwrap();
-            assert_eq!(batch.checksum_of(&out), reference_checksum(&batch).unwrap());
-        }
+/// One started model serves every workload in turn.
+fn reusable_across_workloads(spec: &'static ModelSpec) -> Result<(), Failed> {
+    let model = spec.build(2)?;
+    for w in workloads::all() {
+        let batch = w.prepare(&small(w.info().name)[0])?;
+        let out = model.run(&batch, Echo::Off)?;
+        assert_eq!(batch.checksum_of(&out), reference_checksum(&batch)?);
     }
+    Ok(())
+}
+
+fn main() {
+    init_workers();
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for spec in models() {
+        trials.push(Trial::test(
+            format!("{}::matches_sequential", spec.name),
+            move || matches_sequential(spec),
+        ));
+        trials.push(Trial::test(
+            format!("{}::reusable_across_workloads", spec.name),
+            move || reusable_across_workloads(spec),
+        ));
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

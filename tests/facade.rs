@@ -15,3 +15,13 @@ fn threads() {
 fn harness() {
     assert_eq!(concur::harness::model_names()[0], "sequential");
 }
+
+#[test]
+fn procs() {
+    // This libtest binary does not call init(), so a pool must refuse to start rather than
+    // re-run the tests in every worker.
+    assert!(matches!(
+        concur::procs::ProcessPool::new(1),
+        Err(concur::procs::Error::NotInitialised)
+    ));
+}

@@ -31,11 +31,13 @@ mod profile;
 mod runner;
 mod spawn;
 pub mod stats;
+mod worker;
 
 pub use models::{Family, Model, ModelError, ModelSpec, model, model_names, models};
 pub use profile::Profile;
 pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run};
 pub use spawn::{SpawnReport, spawn_cost};
+pub use worker::init_workers;
 
 /// The machine's parallelism: what `--workers` defaults to for pools.
 pub fn available_cores() -> usize {

@@ -1,7 +1,12 @@
 //! The concurrency models, by CLI name, behind one small trait.
 
+use std::sync::Mutex;
+
+use concur_procs::{Config, ProcessPerTask, ProcessPool, TaskFailure};
 use concur_threads::{RayonPool, ThreadPerTask, ThreadPool};
 use concur_workloads::{Batch, Cx, Echo, TaskError, TaskOutput};
+
+use crate::worker::{decode_output, encode_task};
 
 /// A concurrency model ready to run batches: its workers (if any) are started.
 pub trait Model: Send + Sync {
@@ -19,6 +24,13 @@ pub enum ModelError {
     /// The threads crate failed: a thread limit, a panic.
     #[error(transparent)]
     Threads(#[from] concur_threads::Error),
+    /// The process models failed: a worker could not start, or the program cannot host
+    /// workers (it did not call `init_workers()` first thing in `main`).
+    #[error(transparent)]
+    Procs(#[from] concur_procs::Error),
+    /// A worker process crashed, broke the protocol, or its task failed.
+    #[error(transparent)]
+    Worker(#[from] TaskFailure),
     /// A unit of work returned an error.
     #[error("task {task} failed: {error}")]
     Task {
@@ -37,6 +49,8 @@ pub enum Family {
     Sequential,
     /// OS threads in one process.
     Threads,
+    /// Worker processes, tasks and results over ipc-channel.
+    Processes,
 }
 
 /// A model's static description and constructor.
@@ -76,7 +90,7 @@ impl ModelSpec {
     }
 }
 
-static MODELS: [ModelSpec; 4] = [
+static MODELS: [ModelSpec; 6] = [
     ModelSpec {
         name: "sequential",
         summary: "one task after another on the calling thread (the reference)",
@@ -116,6 +130,33 @@ static MODELS: [ModelSpec; 4] = [
         per_task: false,
         build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
+    },
+    ModelSpec {
+        name: "process-per-task",
+        summary: "a new worker process per task, at most WORKERS alive (multiprocessing.Process)",
+        family: Family::Processes,
+        per_task: true,
+        build: |k| {
+            Ok(Box::new(ProcPerTask(ProcessPerTask::new(
+                k,
+                Config::default(),
+            )?)))
+        },
+        spawn_join_one: || Ok(ProcessPool::spawn_join_one(&Config::default())?),
+    },
+    ModelSpec {
+        name: "process-pool",
+        summary: "WORKERS pre-spawned worker processes fed over ipc-channel (multiprocessing.Pool)",
+        family: Family::Processes,
+        per_task: false,
+        build: |k| {
+            let pool = ProcessPool::new(k)?;
+            Ok(Box::new(ProcPool {
+                workers: pool.workers(),
+                pool: Mutex::new(pool),
+            }))
+        },
+        spawn_join_one: || Ok(ProcessPool::spawn_join_one(&Config::default())?),
     },
 ];
 
@@ -227,5 +268,62 @@ impl Model for Rayon {
             self.0
                 .map((0..batch.len()).collect(), |i| batch.run(i, &cx))?,
         )
+    }
+}
+
+/// Every task of `batch` as a worker-process frame.
+fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
+    (0..batch.len())
+        .map(|i| encode_task(batch.info().name, echo, &batch.encode(i)))
+        .collect()
+}
+
+/// Decodes worker replies; the first failure (in task order) becomes the error.
+fn decode_all(results: concur_procs::Results) -> Result<Vec<TaskOutput>, ModelError> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(task, r)| {
+            let bytes = r?;
+            decode_output(&bytes).map_err(|message| ModelError::Task {
+                task,
+                error: TaskError::new(message),
+            })
+        })
+        .collect()
+}
+
+struct ProcPerTask(ProcessPerTask);
+
+impl Model for ProcPerTask {
+    fn name(&self) -> &'static str {
+        "process-per-task"
+    }
+    fn workers(&self) -> usize {
+        self.0.max_alive()
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        decode_all(self.0.run(&frames(batch, echo))?)
+    }
+}
+
+struct ProcPool {
+    pool: Mutex<ProcessPool>,
+    workers: usize,
+}
+
+impl Model for ProcPool {
+    fn name(&self) -> &'static str {
+        "process-pool"
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let frames = frames(batch, echo);
+        // A poisoned lock only means an earlier batch panicked mid-way; the pool replaces
+        // dead workers itself, so it is still usable.
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        decode_all(pool.run(&frames)?)
     }
 }

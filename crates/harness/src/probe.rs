@@ -13,16 +13,56 @@ use std::time::Duration;
 
 use nix::sys::resource::{UsageWho, getrusage};
 
-/// CPU time (user + system) used so far by this process and its waited-for children.
+/// CPU time (user + system) used so far by this process, its reaped children, and its live
+/// descendants (read from `/proc/<pid>/stat`, so long-lived pool workers count too).
+///
+/// The difference of two readings is the CPU the whole tree spent in between: a child's time
+/// moves from the live sum to the reaped total when it is waited for, so it counts once.
 pub fn cpu_time() -> Duration {
-    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+    let own: Duration = [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
         .into_iter()
         .filter_map(|who| getrusage(who).ok())
         .map(|u| timeval(u.user_time()) + timeval(u.system_time()))
+        .sum();
+    own + descendants(std::process::id())
+        .into_iter()
+        .filter_map(process_cpu_time)
         .sum()
 }
 
-/// Peak RSS of the largest process: this one, or the largest waited-for child.
+/// User + system time of one live process, from `/proc/<pid>/stat`.
+pub fn process_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_cpu_ticks(&stat).map(|ticks| Duration::from_secs_f64(ticks as f64 / clock_ticks()))
+}
+
+/// utime + stime, in clock ticks, from a `/proc/<pid>/stat` line. The command name (field 2)
+/// may contain spaces and parentheses, so fields are counted from the last `)`.
+fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // after[0] is field 3 (state); utime and stime are fields 14 and 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+fn clock_ticks() -> f64 {
+    use nix::unistd::{SysconfVar, sysconf};
+    match sysconf(SysconfVar::CLK_TCK) {
+        Ok(Some(t)) if t > 0 => t as f64,
+        _ => 100.0, // USER_HZ on every Linux architecture.
+    }
+}
+
+/// Peak RSS (`VmHWM`) of one live process, in bytes.
+pub fn process_peak_rss_bytes(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_rollup_kib(&status, "VmHWM:").map(|kib| kib * 1024)
+}
+
+/// Peak RSS of the largest process among this one and its waited-for children (live
+/// descendants are covered by [`PssSampler`]).
 pub fn peak_rss_bytes() -> u64 {
     [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
         .into_iter()
@@ -44,7 +84,7 @@ pub fn pss_bytes(pid: u32) -> Option<u64> {
     parse_rollup_kib(&text, "Pss:").map(|kib| kib * 1024)
 }
 
-/// The value in KiB of the line starting with `key` in a smaps_rollup text.
+/// The value in KiB of the line starting with `key` in a smaps_rollup or status text.
 fn parse_rollup_kib(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
@@ -83,11 +123,21 @@ pub fn tree_pss_bytes(pid: u32) -> u64 {
         .sum()
 }
 
-/// Samples the PSS of this process's tree on a background thread and keeps the peak.
+/// What a [`PssSampler`] saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peaks {
+    /// Peak PSS of the whole tree, bytes.
+    pub tree_pss_bytes: u64,
+    /// Largest `VmHWM` of any live descendant seen, bytes.
+    pub descendant_rss_bytes: u64,
+}
+
+/// Samples the PSS of this process's tree on a background thread and keeps the peak, along
+/// with the largest peak RSS of any descendant (live workers are not in getrusage yet).
 #[derive(Debug)]
 pub struct PssSampler {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<u64>,
+    handle: JoinHandle<Peaks>,
 }
 
 impl PssSampler {
@@ -99,11 +149,18 @@ impl PssSampler {
         let handle = thread::Builder::new()
             .name("concur-pss-sampler".into())
             .spawn(move || {
-                let mut peak = 0;
+                let mut peaks = Peaks::default();
                 loop {
-                    peak = peak.max(tree_pss_bytes(me));
+                    let kids = descendants(me);
+                    let pss: u64 = std::iter::once(me)
+                        .chain(kids.iter().copied())
+                        .filter_map(pss_bytes)
+                        .sum();
+                    let rss = kids.into_iter().filter_map(process_peak_rss_bytes).max();
+                    peaks.tree_pss_bytes = peaks.tree_pss_bytes.max(pss);
+                    peaks.descendant_rss_bytes = peaks.descendant_rss_bytes.max(rss.unwrap_or(0));
                     if flag.load(Ordering::Acquire) {
-                        return peak;
+                        return peaks;
                     }
                     thread::park_timeout(interval);
                 }
@@ -111,11 +168,11 @@ impl PssSampler {
         Ok(PssSampler { stop, handle })
     }
 
-    /// Takes a last sample, stops, and returns the peak PSS seen, in bytes.
-    pub fn finish(self) -> u64 {
+    /// Takes a last sample, stops, and returns the peaks seen.
+    pub fn finish(self) -> Peaks {
         self.stop.store(true, Ordering::Release);
         self.handle.thread().unpark();
-        self.handle.join().unwrap_or(0)
+        self.handle.join().unwrap_or_default()
     }
 }
 
@@ -146,6 +203,35 @@ mod tests {
     }
 
     #[test]
+    fn parses_stat_lines_with_awkward_names() {
+        let stat = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 99 1 1";
+        assert_eq!(parse_stat_cpu_ticks(stat), Some(300));
+        assert_eq!(parse_stat_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn counts_a_live_childs_cpu_and_rss() {
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5",
+            ])
+            .spawn()
+            .unwrap();
+        let t0 = cpu_time();
+        thread::sleep(Duration::from_millis(300));
+        let spent = cpu_time().saturating_sub(t0);
+        let rss = process_peak_rss_bytes(child.id());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            spent >= Duration::from_millis(50),
+            "the busy child's CPU counts: {spent:?}"
+        );
+        assert!(rss.is_some_and(|r| r > 0));
+    }
+
+    #[test]
     fn sees_a_child_process() {
         let mut child = std::process::Command::new("sleep")
             .arg("5")
@@ -164,7 +250,7 @@ mod tests {
         let before = pss_bytes(std::process::id()).unwrap();
         let big = vec![1u8; 64 << 20];
         thread::sleep(Duration::from_millis(30));
-        let peak = sampler.finish();
+        let peak = sampler.finish().tree_pss_bytes;
         assert!(peak >= before + (48 << 20), "peak {peak} before {before}");
         drop(std::hint::black_box(big));
     }

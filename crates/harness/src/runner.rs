@@ -156,7 +156,7 @@ pub fn run(req: &RunRequest) -> Result<RunReport, RunError> {
         cpus.push(cpu.as_secs_f64());
         last = Some((sum, outputs));
     }
-    let peak_pss_bytes = sampler.finish();
+    let peaks = sampler.finish();
     let (sum, outputs) = last.expect("repeat >= 1");
     let wall = Summary::of(&walls).expect("repeat >= 1");
     let cpu = Summary::of(&cpus).expect("repeat >= 1");
@@ -182,8 +182,8 @@ pub fn run(req: &RunRequest) -> Result<RunReport, RunError> {
         } else {
             0.0
         },
-        peak_rss_bytes: probe::peak_rss_bytes(),
-        peak_pss_bytes,
+        peak_rss_bytes: probe::peak_rss_bytes().max(peaks.descendant_rss_bytes),
+        peak_pss_bytes: peaks.tree_pss_bytes,
         checksum: format!("{sum:016x}"),
         expected_checksum: format!("{expected:016x}"),
         checksum_ok,

@@ -1,0 +1,339 @@
+//! Worker lifecycle, counted through `/proc`: crashes become errors naming the worker, the
+//! pool recovers, and no worker outlives its pool or its parent.
+//!
+//! This binary hosts its own workers, so it has its own `main` (the bootstrap rule): `init`
+//! first, then the tests. With `LIFECYCLE_ROLE=parent` it instead plays a parent that starts
+//! a pool, prints the workers' pids and waits to be killed.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use concur_procs::{Config, Error, ProcessPerTask, ProcessPool, TaskFailure, init};
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+
+/// Test tasks are tiny commands: `ok:TEXT`, `sleep:MS`, `fail`, `panic`, `abort`.
+fn handler(task: &[u8]) -> Result<Vec<u8>, String> {
+    let task = std::str::from_utf8(task).map_err(|_| "not UTF-8".to_owned())?;
+    match task.split_once(':').unwrap_or((task, "")) {
+        ("ok", text) => Ok(text.as_bytes().to_vec()),
+        ("sleep", ms) => {
+            thread::sleep(Duration::from_millis(ms.parse().map_err(|_| "bad ms")?));
+            Ok(b"slept".to_vec())
+        }
+        ("fail", _) => Err("asked to fail".into()),
+        ("panic", _) => panic!("asked to panic"),
+        ("abort", _) => std::process::abort(),
+        (other, _) => Err(format!("unknown command {other}")),
+    }
+}
+
+fn tasks(list: &[&str]) -> Vec<Vec<u8>> {
+    list.iter().map(|t| t.as_bytes().to_vec()).collect()
+}
+
+/// This process's live children, from `/proc/self/task/*/children`.
+fn children() -> Vec<u32> {
+    let mut kids = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            kids.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    kids
+}
+
+/// Whether `pid` is a live (non-zombie) process.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
+
+/// Waits up to `within` until none of `pids` exists, reaping any that were re-parented to us
+/// (we are a child subreaper); fails naming the survivors.
+fn assert_gone(pids: &[u32], within: Duration) -> Result<(), Failed> {
+    let deadline = Instant::now() + within;
+    loop {
+        for &pid in pids {
+            let _ = waitpid(Pid::from_raw(pid as i32), Some(WaitPidFlag::WNOHANG));
+        }
+        let left: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let states: Vec<String> = left
+                .iter()
+                .map(|p| format!("{p}: alive={}", alive(*p)))
+                .collect();
+            return Err(format!("processes still present: {states:?}").into());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn check(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into().into())
+    }
+}
+
+fn results_in_order_and_reusable() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(2)?;
+    for round in 0..3 {
+        let list: Vec<String> = (0..10).map(|i| format!("ok:{round}-{i}")).collect();
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        let out = pool.run(&tasks(&refs))?;
+        for (i, r) in out.into_iter().enumerate() {
+            check(
+                r.as_deref() == Ok(format!("{round}-{i}").as_bytes()),
+                format!("task {i}"),
+            )?;
+        }
+    }
+    check(pool.pids().len() == 2, "two workers")
+}
+
+fn handler_error_is_a_task_failure() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(1)?;
+    let out = pool.run(&tasks(&["ok:a", "fail", "ok:b"]))?;
+    check(
+        out[1]
+            == Err(TaskFailure::Handler {
+                task: 1,
+                message: "asked to fail".into(),
+            }),
+        format!("{:?}", out[1]),
+    )?;
+    check(out[2].as_deref() == Ok(&b"b"[..]), "the worker goes on")
+}
+
+fn panic_and_abort_become_crashes_and_the_pool_recovers() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(2)?;
+    for (cmd, expect) in [("panic", "status 101"), ("abort", "SIGABRT")] {
+        let before = pool.pids();
+        let out = pool.run(&tasks(&["ok:x", cmd, "ok:y"]))?;
+        match &out[1] {
+            Err(TaskFailure::Crashed {
+                task: 1,
+                pid,
+                status,
+            }) => {
+                check(
+                    before.contains(pid),
+                    format!("names a worker pid: {pid} in {before:?}"),
+                )?;
+                check(status.contains(expect), format!("{cmd}: {status}"))?;
+                check(!alive(*pid), "the crashed worker is gone")?;
+            }
+            other => return Err(format!("{cmd}: expected a crash, got {other:?}").into()),
+        }
+        check(out[0].is_ok() && out[2].is_ok(), "the other tasks succeed")?;
+        check(pool.pids().len() == 2, "the pool is back to two workers")?;
+        check(pool.run(&tasks(&["ok:z"]))?[0].is_ok(), "and serves")?;
+    }
+    Ok(())
+}
+
+fn sigkill_mid_task_is_reported_promptly() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(2)?;
+    let victim = pool.pids()[0]; // Slot 0 takes task 0.
+    let killer = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(200));
+        kill(Pid::from_raw(victim as i32), Signal::SIGKILL)
+    });
+    let t = Instant::now();
+    let out = pool.run(&tasks(&["sleep:10000", "ok:fine"]))?;
+    let took = t.elapsed();
+    killer.join().unwrap()?;
+    check(
+        took < Duration::from_secs(5),
+        format!("reported in {took:?}, not after the task"),
+    )?;
+    match &out[0] {
+        Err(e @ TaskFailure::Crashed { pid, .. }) => {
+            check(*pid == victim, "names the killed worker")?;
+            let text = e.to_string();
+            check(
+                text.contains(&victim.to_string()) && text.contains("SIGKILL"),
+                text.clone(),
+            )?;
+        }
+        other => return Err(format!("expected a crash, got {other:?}").into()),
+    }
+    check(out[1].is_ok(), "the other task succeeds")?;
+    check(!pool.pids().contains(&victim), "replaced")
+}
+
+fn an_idle_worker_that_dies_is_replaced_before_the_next_batch() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(2)?;
+    let victim = pool.pids()[1];
+    kill(Pid::from_raw(victim as i32), Signal::SIGKILL)?;
+    thread::sleep(Duration::from_millis(100));
+    let out = pool.run(&tasks(&["ok:1", "ok:2", "ok:3"]))?;
+    check(
+        out.iter().all(Result::is_ok),
+        format!("no task lands on the dead worker: {out:?}"),
+    )
+}
+
+fn drop_and_parent_errors_leave_no_child() -> Result<(), Failed> {
+    let pool = ProcessPool::new(3)?;
+    let pids = pool.pids();
+    check(
+        pids.iter().all(|p| children().contains(p)),
+        "workers are our children",
+    )?;
+    drop(pool);
+    check(
+        pids.iter().all(|p| !children().contains(p)),
+        "dropping reaps them at once",
+    )?;
+    assert_gone(&pids, Duration::ZERO)?;
+
+    // An error (here a panic) in the parent while the pool is alive.
+    let mut seen = Vec::new();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let pool = ProcessPool::new(2).unwrap();
+        seen = pool.pids();
+        panic!("the parent fails mid-way");
+    }));
+    check(
+        caught.is_err() && seen.len() == 2,
+        "the panic happened with workers alive",
+    )?;
+    assert_gone(&seen, Duration::ZERO)
+}
+
+fn process_per_task_uses_a_fresh_process_each_time() -> Result<(), Failed> {
+    let ppt = ProcessPerTask::new(2, Config::default())?;
+    let out = ppt.run(&tasks(&["ok:a", "panic", "ok:c", "ok:d"]))?;
+    check(
+        out[0].as_deref() == Ok(&b"a"[..]) && out[3].as_deref() == Ok(&b"d"[..]),
+        "results",
+    )?;
+    check(
+        matches!(out[1], Err(TaskFailure::Crashed { task: 1, .. })),
+        format!("{:?}", out[1]),
+    )?;
+    check(
+        children().is_empty(),
+        format!("no child left: {:?}", children()),
+    )
+}
+
+fn a_program_that_never_connects_is_an_error() -> Result<(), Failed> {
+    let cfg = Config {
+        program: Some("/bin/true".into()),
+        ..Config::default()
+    };
+    match ProcessPool::with_config(1, cfg) {
+        Err(Error::Start(msg)) => check(msg.contains("before connecting"), msg.clone())?,
+        other => return Err(format!("expected a start error, got {other:?}").into()),
+    }
+    check(children().is_empty(), "the failed worker was reaped")
+}
+
+fn parent_death_kills_the_workers() -> Result<(), Failed> {
+    // Orphans are re-parented to us (not to init), so we can reap them and see how they died.
+    nix::sys::prctl::set_child_subreaper(true)?;
+    let mut parent = Command::new(std::env::current_exe()?)
+        .env("LIFECYCLE_ROLE", "parent")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(parent.stdout.take().unwrap()).read_line(&mut line)?;
+    let pids: Vec<u32> = line
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    check(
+        pids.len() == 2 && pids.iter().all(|p| alive(*p)),
+        format!("workers up: {line}"),
+    )?;
+    parent.kill()?; // SIGKILL: no destructor runs in the parent.
+    parent.wait()?;
+    assert_gone(&pids, Duration::from_secs(5))
+}
+
+/// `LIFECYCLE_ROLE=parent`: start a pool, print its pids, wait to be killed.
+fn play_parent() -> ! {
+    let pool = ProcessPool::new(2).expect("pool starts");
+    let pids: Vec<String> = pool.pids().iter().map(u32::to_string).collect();
+    println!("{}", pids.join(" "));
+    thread::sleep(Duration::from_secs(60));
+    std::process::exit(3);
+}
+
+type TestFn = fn() -> Result<(), Failed>;
+
+fn main() {
+    init(handler);
+    if std::env::var_os("LIFECYCLE_ROLE").is_some() {
+        play_parent();
+    }
+    let args = Arguments::from_args();
+    let tests: Vec<(&str, TestFn)> = vec![
+        (
+            "results_in_order_and_reusable",
+            results_in_order_and_reusable,
+        ),
+        (
+            "handler_error_is_a_task_failure",
+            handler_error_is_a_task_failure,
+        ),
+        (
+            "panic_and_abort_become_crashes_and_the_pool_recovers",
+            panic_and_abort_become_crashes_and_the_pool_recovers,
+        ),
+        (
+            "sigkill_mid_task_is_reported_promptly",
+            sigkill_mid_task_is_reported_promptly,
+        ),
+        (
+            "an_idle_worker_that_dies_is_replaced_before_the_next_batch",
+            an_idle_worker_that_dies_is_replaced_before_the_next_batch,
+        ),
+        (
+            "drop_and_parent_errors_leave_no_child",
+            drop_and_parent_errors_leave_no_child,
+        ),
+        (
+            "process_per_task_uses_a_fresh_process_each_time",
+            process_per_task_uses_a_fresh_process_each_time,
+        ),
+        (
+            "a_program_that_never_connects_is_an_error",
+            a_program_that_never_connects_is_an_error,
+        ),
+        (
+            "parent_death_kills_the_workers",
+            parent_death_kills_the_workers,
+        ),
+    ];
+    // Tests count this process's children, so they run one at a time.
+    let args = Arguments {
+        test_threads: Some(1),
+        ..args
+    };
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| Trial::test(name, f))
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}

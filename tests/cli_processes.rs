@@ -1,0 +1,127 @@
+//! `concur run` with worker processes, end to end: a worker killed with SIGKILL ends the run
+//! with an error naming it, and neither that nor Ctrl-C leaves a process behind.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+
+fn pid(p: u32) -> Pid {
+    Pid::from_raw(i32::try_from(p).unwrap())
+}
+
+/// Live children of `parent`, from `/proc/<parent>/task/*/children`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|l| {
+            l.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Starts `concur run` with a process model on a long sleep workload, in its own process
+/// group, and waits until its `workers` workers are up; returns it and their pids.
+// The child is either returned to the caller, who waits for it, or killed and reaped here.
+#[allow(clippy::zombie_processes)]
+fn start_run(model: &str, workers: usize) -> (Child, Vec<u32>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concur"))
+        .args([
+            "run",
+            "--model",
+            model,
+            "--workload",
+            "sleep",
+            "--tasks",
+            "40",
+        ])
+        .args(["--size", "100", "--workers", &workers.to_string(), "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let kids = children_of(child.id());
+        if kids.len() == workers {
+            return (child, kids);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{model}: workers did not start: {kids:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until none of `pids` exists (reaping any re-parented to us); panics naming survivors.
+fn assert_gone(pids: &[u32]) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        for &p in pids {
+            let _ = waitpid(pid(p), Some(WaitPidFlag::WNOHANG));
+        }
+        let left: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "left behind: {left:?}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
+    // Orphans would be re-parented to us rather than init, so we can see and reap them.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let (child, workers) = start_run("process-pool", 2);
+    let victim = workers[0];
+    thread::sleep(Duration::from_millis(150));
+    kill(pid(victim), Signal::SIGKILL).unwrap();
+    let t = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(t.elapsed() < Duration::from_secs(3), "ended promptly");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "worker process {victim} was killed by signal 9 (SIGKILL)"
+        )),
+        "{stderr}"
+    );
+    assert_gone(&workers);
+}
+
+#[test]
+fn ctrl_c_leaves_no_worker() {
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    for model in ["process-pool", "process-per-task"] {
+        let (mut child, workers) = start_run(model, 2);
+        // What the terminal does on Ctrl-C: SIGINT to the whole foreground process group.
+        kill(
+            Pid::from_raw(-i32::try_from(child.id()).unwrap()),
+            Signal::SIGINT,
+        )
+        .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{model}: interrupted");
+        assert_gone(&workers);
+    }
+}
