@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
+use concur::harness::idle::IDLE_MODELS;
+use concur::harness::pingpong::CHANNELS;
 use concur::harness::{ModelSpec, model, model_names};
 use concur::workloads::{AnyWorkload, by_name, names};
 
@@ -27,6 +29,10 @@ pub enum Command {
     Run(RunArgs),
     /// Measure the spawn+join cost of one worker of a model.
     Spawn(SpawnArgs),
+    /// Measure the round trip of a small message over a channel (p50, p99, mean).
+    Pingpong(PingpongArgs),
+    /// Measure the memory (PSS of the process tree) of idle workers of a model.
+    Idle(IdleArgs),
 }
 
 #[derive(Args)]
@@ -66,6 +72,51 @@ pub struct SpawnArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PingpongArgs {
+    /// The channel: crossbeam, std-mpsc (between threads); pipe, unix-socket, ipc-channel
+    /// (between this process and a child).
+    #[arg(long, value_parser = parse_channel)]
+    pub channel: &'static str,
+    /// How many round trips to time (one sample each).
+    #[arg(long, default_value = "20000", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub round_trips: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct IdleArgs {
+    /// thread-per-task, thread-pool or process-pool.
+    #[arg(long, value_parser = parse_idle_model)]
+    pub model: &'static ModelSpec,
+    /// How many idle workers to start.
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub workers: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_channel(s: &str) -> Result<&'static str, String> {
+    CHANNELS
+        .iter()
+        .copied()
+        .find(|c| *c == s)
+        .ok_or_else(|| format!("unknown channel '{s}' (valid: {})", CHANNELS.join(", ")))
+}
+
+fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {
+    match model(s) {
+        Some(m) if IDLE_MODELS.contains(&m.name) => Ok(m),
+        _ => Err(format!(
+            "'{s}' has no idle-worker probe (valid: {})",
+            IDLE_MODELS.join(", ")
+        )),
+    }
 }
 
 fn parse_model(s: &str) -> Result<&'static ModelSpec, String> {

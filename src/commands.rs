@@ -6,7 +6,7 @@ use concur::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost}
 use concur::workloads::{self, Echo, Params};
 use serde_json::json;
 
-use crate::cli::{Cli, Command, RunArgs, SpawnArgs};
+use crate::cli::{Cli, Command, IdleArgs, PingpongArgs, RunArgs, SpawnArgs};
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
 pub struct Failure {
@@ -34,6 +34,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::List { json } => list(json),
         Command::Run(args) => run(&args),
         Command::Spawn(args) => spawn(&args),
+        Command::Pingpong(args) => pingpong(&args),
+        Command::Idle(args) => idle(&args),
     }
 }
 
@@ -166,6 +168,37 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
         println!(
             "{}: spawn+join of one worker: median {:.2} µs, p99 {:.2} µs, min {:.2} µs (over {})",
             r.model, r.median_us, r.p99_us, r.min_us, r.count
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
+    let r = concur::harness::pingpong::pingpong(args.channel, args.round_trips)
+        .map_err(|e| Failure::runtime(format!("{} ping-pong failed: {e}", args.channel)))?;
+    if args.json {
+        print_json(&r);
+    } else {
+        println!(
+            "{}: round trip median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
+            r.channel, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn idle(args: &IdleArgs) -> Result<ExitCode, Failure> {
+    let r = concur::harness::idle::idle_cost(args.model, args.workers)
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    if args.json {
+        print_json(&r);
+    } else {
+        println!(
+            "{}: {} idle workers add {} of PSS: {:.1} KiB per worker",
+            r.model,
+            r.workers,
+            mib(r.pss_bytes.saturating_sub(r.baseline_pss_bytes)),
+            r.pss_bytes_per_worker / 1024.0
         );
     }
     Ok(ExitCode::SUCCESS)

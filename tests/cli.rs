@@ -138,6 +138,40 @@ fn spawn_json_reports_median_us() {
 }
 
 #[test]
+fn pingpong_answers_for_every_channel() {
+    for channel in concur::harness::pingpong::CHANNELS {
+        let v = json(&["pingpong", "--channel", channel, "--round-trips", "300", "--json"]);
+        assert_eq!(v["channel"], channel);
+        assert_eq!(v["round_trips"], 300);
+        let (min, median, p99) = (
+            v["min_ns"].as_f64().unwrap(),
+            v["median_ns"].as_f64().unwrap(),
+            v["p99_ns"].as_f64().unwrap(),
+        );
+        assert!(0.0 < min && min <= median && median <= p99, "{v}");
+    }
+}
+
+#[test]
+fn idle_reports_memory_per_worker() {
+    for model in concur::harness::idle::IDLE_MODELS {
+        let v = json(&["idle", "--model", model, "--workers", "8", "--json"]);
+        assert_eq!(v["model"], model);
+        assert_eq!(v["workers"], 8);
+        assert!(v["pss_bytes_per_worker"].as_f64().is_some(), "{v}");
+        assert!(v["pss_bytes"].as_u64().unwrap() > 0);
+    }
+    // A worker process costs more than a parked thread: the one ordering that holds
+    // whatever the machine.
+    let process = json(&["idle", "--model", "process-pool", "--workers", "8", "--json"]);
+    let thread = json(&["idle", "--model", "thread-pool", "--workers", "8", "--json"]);
+    assert!(
+        process["pss_bytes_per_worker"].as_f64() > thread["pss_bytes_per_worker"].as_f64(),
+        "{process} vs {thread}"
+    );
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_code_2() {
     let cases: &[&[&str]] = &[
         &["run", "--model", "greenlets", "--workload", "primes"],
@@ -235,6 +269,11 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["run", "--workload", "primes"],
         &["spawn", "--model", "fibers"],
         &["spawn", "--model", "rayon", "--count", "many"],
+        &["pingpong", "--channel", "carrier-pigeon"],
+        &["pingpong", "--channel", "pipe", "--round-trips", "0"],
+        &["idle", "--model", "rayon", "--workers", "4"],
+        &["idle", "--model", "process-pool", "--workers", "0"],
+        &["idle", "--model", "thread-pool"],
         &["frobnicate"],
     ];
     let mut transcript = String::new();

@@ -35,10 +35,11 @@ impl Profile {
 
 /// The suites, in order, with the seconds each is expected to take per profile
 /// (smoke, quick, full) on a 2-core machine: only for the time-left estimate.
-const SUITES: [(&str, [f64; 3]); 3] = [
-    ("seed", [1.0, 8.0, 25.0]),
-    ("spawn", [1.0, 8.0, 25.0]),
-    ("cpu_bound", [2.0, 30.0, 150.0]),
+const SUITES: [(&str, [f64; 3]); 4] = [
+    ("seed", [1.0, 12.0, 35.0]),
+    ("spawn", [1.0, 12.0, 35.0]),
+    ("cpu_bound", [2.0, 60.0, 200.0]),
+    ("ipc", [2.0, 25.0, 70.0]),
 ];
 
 fn cargo() -> String {

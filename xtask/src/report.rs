@@ -55,6 +55,17 @@ fn describe(group: &str) -> (&'static str, Compare) {
              getting two tiny tasks onto workers and back.",
             Compare::SpeedupOver("sequential"),
         ),
+        "ipc/pingpong" => (
+            "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads; \
+             pipe, unix-socket and ipc-channel between two processes; `process-pool-task` is \
+             one empty task through `process-pool`, read against `ipc-channel`, its transport.",
+            Compare::CostOf("ipc-channel"),
+        ),
+        "ipc/bulk-1MiB" => (
+            "1 MiB to the peer and an 8-byte acknowledgement back. Between threads the buffer \
+             is moved, not copied: sharing an address space is the point.",
+            Compare::CostOf("ipc-channel"),
+        ),
         "cpu_bound/primes" => (
             "Counting primes by trial division (CPU-bound), by number of workers.",
             Compare::SpeedupOver("sequential"),

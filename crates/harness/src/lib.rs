@@ -25,7 +25,9 @@
 //! assert_eq!(report.wall_s_samples.len(), 3);
 //! ```
 
+pub mod idle;
 mod models;
+pub mod pingpong;
 pub mod probe;
 mod profile;
 mod runner;

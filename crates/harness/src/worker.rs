@@ -8,9 +8,21 @@ use concur_workloads::{Cx, Echo, TaskOutput, by_name};
 
 const FRAME_VERSION: u8 = 1;
 
-/// Call first thing in `main` of any program that runs the process models: in a worker
-/// process this serves tasks and never returns (see `concur_procs::init`).
+/// Call first thing in `main` of any program that runs the process models or the process
+/// ping-pong probes: in a worker process (or an echo peer) this serves and never returns
+/// (see `concur_procs::init`).
 pub fn init_workers() {
+    if let Some(spec) = std::env::var_os(crate::pingpong::ECHO_ENV) {
+        let code = match spec.to_str().map(crate::pingpong::serve_echo) {
+            Some(Ok(())) => 0,
+            Some(Err(e)) => {
+                eprintln!("concur echo peer: {e}");
+                1
+            }
+            None => 2,
+        };
+        std::process::exit(code);
+    }
     concur_procs::init(handle);
 }
 

@@ -59,7 +59,8 @@ impl Workload for Sleep {
     }
 
     fn run(&self, input: &Nap, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
-        if cx.waits == Waits::Real {
+        // `--size 0` is the empty task: no syscall at all, only the model's own overhead.
+        if cx.waits == Waits::Real && input.ms > 0 {
             cx.blocking(|| std::thread::sleep(Duration::from_millis(input.ms)));
         }
         Ok(TaskOutput {

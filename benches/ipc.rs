@@ -1,0 +1,52 @@
+//! Claim: "threads share memory; processes pay to communicate".
+//!
+//! Group `ipc/pingpong`: one 8-byte round trip per channel (threads: crossbeam, std-mpsc;
+//! processes: pipe, unix-socket, ipc-channel), plus `process-pool-task`: one empty task
+//! through `process-pool` (one worker), whose overhead is read against `ipc-channel`.
+//! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
+//! `Throughput::Bytes`, so criterion reports bandwidth. Between threads the 1 MiB buffer is
+//! moved, not copied: that is the point of sharing an address space.
+
+mod common;
+
+use concur::harness::pingpong::{CHANNELS, open};
+use concur::harness::{Profile, model};
+use concur::workloads::Params;
+use criterion::Throughput;
+
+fn main() {
+    // First thing: the echo peers and pool workers re-run this binary.
+    concur::harness::init_workers();
+    let profile = Profile::from_env();
+    let mut c = common::criterion(profile);
+
+    let mut group = c.benchmark_group("ipc/pingpong");
+    let ping = 42u64.to_le_bytes();
+    for channel in CHANNELS {
+        let mut peer = open(channel).expect("channel opens");
+        group.bench_function(channel, |b| {
+            b.iter(|| peer.round_trip(&ping).expect("round trip"));
+        });
+    }
+    let empty = common::Checked::new("sleep", Params { tasks: 1, size: 0 });
+    let pool = model("process-pool")
+        .unwrap()
+        .build(1)
+        .expect("pool starts");
+    group.bench_function("process-pool-task", |b| {
+        b.iter(|| empty.run_checked(pool.as_ref()));
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("ipc/bulk-1MiB");
+    let mib = vec![0xa5u8; 1 << 20];
+    group.throughput(Throughput::Bytes(mib.len() as u64));
+    for channel in CHANNELS {
+        let mut peer = open(channel).expect("channel opens");
+        group.bench_function(channel, |b| {
+            b.iter(|| peer.round_trip(&mib).expect("transfer"));
+        });
+    }
+    group.finish();
+    c.final_summary();
+}

@@ -1,0 +1,378 @@
+//! Round trips of a small message, and 1 MiB transfers, over every channel concur compares:
+//! the floors the models are measured against.
+//!
+//! Thread channels (`crossbeam`, `std-mpsc`) run between two threads. Process channels
+//! (`pipe`, `unix-socket`, `ipc-channel`) run between this process and an echo child: this
+//! same executable started again with [`ECHO_ENV`] set, which [`crate::init_workers`] turns
+//! into [`serve_echo`].
+//!
+//! Wire format on the byte streams: `[len: u32 LE][payload]`. The echo peer answers a payload
+//! of at most 8 bytes with the payload itself (ping-pong) and a longer one with its length as
+//! 8 bytes (an acknowledgement: bulk transfer).
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender, IpcOneShotServer, IpcSender};
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Summary;
+
+/// Every channel `concur pingpong` knows, in report order.
+pub const CHANNELS: [&str; 5] = [
+    "crossbeam",
+    "std-mpsc",
+    "pipe",
+    "unix-socket",
+    "ipc-channel",
+];
+
+/// Set in an echo child's environment: which channel to serve (and, for `ipc-channel`, the
+/// one-shot server to connect to, after a colon).
+pub const ECHO_ENV: &str = "CONCUR_ECHO_CHANNEL";
+
+/// The largest message an echo peer accepts: lengths come from another process.
+const MAX_MESSAGE: usize = 64 << 20;
+
+/// Untimed round trips before measuring.
+const WARMUP: usize = 200;
+
+/// What `concur pingpong` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct PingPongReport {
+    /// The channel.
+    pub channel: &'static str,
+    /// How many round trips were timed.
+    pub round_trips: usize,
+    /// Median round trip, ns.
+    pub median_ns: f64,
+    /// 99th percentile, ns.
+    pub p99_ns: f64,
+    /// Fastest, ns.
+    pub min_ns: f64,
+    /// Mean, ns (bimodal on a busy machine: read the median first).
+    pub mean_ns: f64,
+}
+
+/// One side of an established channel: send a message, wait for the answer.
+pub trait RoundTrip {
+    /// Sends `payload` and waits for the peer's answer (the payload back, or an ack).
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()>;
+}
+
+/// Opens `channel` (starting its peer thread or process).
+pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
+    match channel {
+        "crossbeam" => Ok(Box::new(ThreadPeer::crossbeam())),
+        "std-mpsc" => Ok(Box::new(ThreadPeer::std_mpsc())),
+        "pipe" => Ok(Box::new(StreamPeer::pipe()?)),
+        "unix-socket" => Ok(Box::new(StreamPeer::unix_socket()?)),
+        "ipc-channel" => Ok(Box::new(IpcPeer::start()?)),
+        other => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown channel '{other}' (valid: {})", CHANNELS.join(", ")),
+        )),
+    }
+}
+
+/// Times `round_trips` 8-byte round trips over `channel`, one sample per round trip.
+pub fn pingpong(channel: &'static str, round_trips: usize) -> io::Result<PingPongReport> {
+    let mut peer = open(channel)?;
+    let msg = 42u64.to_le_bytes();
+    for _ in 0..WARMUP {
+        peer.round_trip(&msg)?;
+    }
+    let mut samples = Vec::with_capacity(round_trips);
+    for _ in 0..round_trips {
+        let t = Instant::now();
+        peer.round_trip(&msg)?;
+        samples.push(t.elapsed().as_nanos() as f64);
+    }
+    let s = Summary::of(&samples).expect("round_trips >= 1");
+    Ok(PingPongReport {
+        channel,
+        round_trips,
+        median_ns: s.median,
+        p99_ns: s.p99,
+        min_ns: s.min,
+        mean_ns: s.mean,
+    })
+}
+
+// ---- threads -------------------------------------------------------------------------
+
+/// A peer thread that answers over a pair of in-process channels. Messages are `Vec<u8>`
+/// moved (not copied) between threads: that is what sharing an address space buys.
+struct ThreadPeer {
+    send: Box<dyn FnMut(Vec<u8>) -> bool>,
+    recv: Box<dyn FnMut() -> Option<Vec<u8>>>,
+    buf: Vec<u8>,
+    peer: Option<thread::JoinHandle<()>>,
+}
+
+impl ThreadPeer {
+    fn crossbeam() -> Self {
+        let (to_peer, peer_rx) = crossbeam_channel::bounded::<Vec<u8>>(1);
+        let (peer_tx, from_peer) = crossbeam_channel::bounded::<Vec<u8>>(1);
+        let peer = thread::spawn(move || {
+            while let Ok(m) = peer_rx.recv() {
+                if peer_tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        ThreadPeer {
+            send: Box::new(move |m| to_peer.send(m).is_ok()),
+            recv: Box::new(move || from_peer.recv().ok()),
+            buf: Vec::new(),
+            peer: Some(peer),
+        }
+    }
+
+    fn std_mpsc() -> Self {
+        let (to_peer, peer_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let (peer_tx, from_peer) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let peer = thread::spawn(move || {
+            while let Ok(m) = peer_rx.recv() {
+                if peer_tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        ThreadPeer {
+            send: Box::new(move |m| to_peer.send(m).is_ok()),
+            recv: Box::new(move || from_peer.recv().ok()),
+            buf: Vec::new(),
+            peer: Some(peer),
+        }
+    }
+}
+
+impl RoundTrip for ThreadPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        // Reuse the buffer that came back, so a round trip allocates nothing.
+        let mut m = std::mem::take(&mut self.buf);
+        if m.len() != payload.len() {
+            m = payload.to_vec();
+        }
+        let lost = || io::Error::new(io::ErrorKind::BrokenPipe, "peer thread gone");
+        if !(self.send)(m) {
+            return Err(lost());
+        }
+        self.buf = (self.recv)().ok_or_else(lost)?;
+        Ok(())
+    }
+}
+
+impl Drop for ThreadPeer {
+    fn drop(&mut self) {
+        // Dropping the sender (inside `send`) ends the peer's loop.
+        self.send = Box::new(|_| false);
+        if let Some(p) = self.peer.take() {
+            let _ = p.join();
+        }
+    }
+}
+
+// ---- byte streams between processes ----------------------------------------------------
+
+/// An echo child over a byte stream: two pipes, or one socket.
+struct StreamPeer {
+    child: Child,
+    writer: Box<dyn Write + Send>,
+    reader: Box<dyn Read + Send>,
+    ack: [u8; 8],
+}
+
+fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
+    Command::new(std::env::current_exe()?)
+        .env(ECHO_ENV, channel)
+        .stdin(stdin)
+        .stdout(stdout)
+        .spawn()
+}
+
+impl StreamPeer {
+    fn pipe() -> io::Result<Self> {
+        let mut child = echo_child("pipe", Stdio::piped(), Stdio::piped())?;
+        let writer: ChildStdin = child.stdin.take().expect("piped");
+        let reader: ChildStdout = child.stdout.take().expect("piped");
+        Ok(StreamPeer {
+            child,
+            writer: Box::new(writer),
+            reader: Box::new(reader),
+            ack: [0; 8],
+        })
+    }
+
+    fn unix_socket() -> io::Result<Self> {
+        let (ours, theirs) = UnixStream::pair()?;
+        let child = echo_child(
+            "unix-socket",
+            Stdio::from(OwnedFd::from(theirs)),
+            Stdio::null(),
+        )?;
+        Ok(StreamPeer {
+            child,
+            writer: Box::new(ours.try_clone()?),
+            reader: Box::new(ours),
+            ack: [0; 8],
+        })
+    }
+}
+
+impl RoundTrip for StreamPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        let len = u32::try_from(payload.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
+        self.writer.write_all(&len.to_le_bytes())?;
+        self.writer.write_all(payload)?;
+        // The echo peer answers a short message with itself and a long one with 8 bytes.
+        let answer = if payload.len() <= 8 { payload.len() } else { 8 };
+        self.reader.read_exact(&mut self.ack[..answer])
+    }
+}
+
+impl Drop for StreamPeer {
+    fn drop(&mut self) {
+        // End-of-file on its input ends the echo child: close our ends (both, as a socket's
+        // reader and writer are the same connection).
+        self.writer = Box::new(io::sink());
+        self.reader = Box::new(io::empty());
+        let _ = self.child.wait();
+    }
+}
+
+// ---- ipc-channel ------------------------------------------------------------------------
+
+/// What an ipc-channel echo child sends through the one-shot server.
+#[derive(Serialize, Deserialize)]
+struct EchoHello {
+    to_child: IpcBytesSender,
+    from_child: IpcBytesReceiver,
+}
+
+struct IpcPeer {
+    child: Child,
+    to_child: Option<IpcBytesSender>,
+    from_child: IpcBytesReceiver,
+}
+
+impl IpcPeer {
+    fn start() -> io::Result<Self> {
+        let (server, name) = IpcOneShotServer::<EchoHello>::new()?;
+        let mut child = echo_child(&format!("ipc-channel:{name}"), Stdio::null(), Stdio::null())?;
+        // The child connects at once; if it died instead, unblock accept() and report it.
+        let accepted = thread::scope(|s| {
+            let acceptor = s.spawn(move || server.accept());
+            loop {
+                if acceptor.is_finished() {
+                    return acceptor.join().ok().and_then(Result::ok);
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    drop(IpcSender::<EchoHello>::connect(name.clone()));
+                    let _ = acceptor.join();
+                    return None;
+                }
+                thread::sleep(std::time::Duration::from_micros(200));
+            }
+        });
+        let Some((_, hello)) = accepted else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other(
+                "the ipc-channel echo child did not connect",
+            ));
+        };
+        Ok(IpcPeer {
+            child,
+            to_child: Some(hello.to_child),
+            from_child: hello.from_child,
+        })
+    }
+}
+
+impl RoundTrip for IpcPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.to_child
+            .as_ref()
+            .expect("open until drop")
+            .send(payload)?;
+        self.from_child
+            .recv()
+            .map(drop)
+            .map_err(|e| io::Error::new(io::ErrorKind::BrokenPipe, format!("{e:?}")))
+    }
+}
+
+impl Drop for IpcPeer {
+    fn drop(&mut self) {
+        drop(self.to_child.take());
+        let _ = self.child.wait();
+    }
+}
+
+// ---- the echo child ----------------------------------------------------------------------
+
+/// The answer to one message: the message itself if short, else its length.
+fn answer(msg: &[u8]) -> Vec<u8> {
+    if msg.len() <= 8 {
+        msg.to_vec()
+    } else {
+        (msg.len() as u64).to_le_bytes().to_vec()
+    }
+}
+
+/// Serves echo requests on `spec` (the value of [`ECHO_ENV`]) until end-of-file.
+pub fn serve_echo(spec: &str) -> io::Result<()> {
+    match spec.split_once(':') {
+        Some(("ipc-channel", server)) => {
+            let (to_child, rx) = ipc::bytes_channel()?;
+            let (tx, from_child) = ipc::bytes_channel()?;
+            IpcSender::connect(server.to_owned())?
+                .send(EchoHello {
+                    to_child,
+                    from_child,
+                })
+                .map_err(|e| io::Error::other(format!("{e:?}")))?;
+            while let Ok(msg) = rx.recv() {
+                tx.send(&answer(&msg))?;
+            }
+            Ok(())
+        }
+        None if spec == "pipe" => echo_stream(io::stdin().lock(), io::stdout().lock()),
+        None if spec == "unix-socket" => {
+            let sock = UnixStream::from(io::stdin().as_fd().try_clone_to_owned()?);
+            echo_stream(sock.try_clone()?, sock)
+        }
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown echo channel '{spec}'"),
+        )),
+    }
+}
+
+fn echo_stream(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
+    let mut len = [0u8; 4];
+    let mut buf = Vec::new();
+    loop {
+        match input.read_exact(&mut len) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            other => other?,
+        }
+        let n = u32::from_le_bytes(len) as usize;
+        if n > MAX_MESSAGE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("message of {n} bytes exceeds {MAX_MESSAGE}"),
+            ));
+        }
+        buf.resize(n, 0);
+        input.read_exact(&mut buf)?;
+        output.write_all(&answer(&buf))?;
+        output.flush()?;
+    }
+}
