@@ -140,7 +140,14 @@ fn spawn_json_reports_median_us() {
 #[test]
 fn pingpong_answers_for_every_channel() {
     for channel in concur::harness::pingpong::CHANNELS {
-        let v = json(&["pingpong", "--channel", channel, "--round-trips", "300", "--json"]);
+        let v = json(&[
+            "pingpong",
+            "--channel",
+            channel,
+            "--round-trips",
+            "300",
+            "--json",
+        ]);
         assert_eq!(v["channel"], channel);
         assert_eq!(v["round_trips"], 300);
         let (min, median, p99) = (
@@ -163,7 +170,14 @@ fn idle_reports_memory_per_worker() {
     }
     // A worker process costs more than a parked thread: the one ordering that holds
     // whatever the machine.
-    let process = json(&["idle", "--model", "process-pool", "--workers", "8", "--json"]);
+    let process = json(&[
+        "idle",
+        "--model",
+        "process-pool",
+        "--workers",
+        "8",
+        "--json",
+    ]);
     let thread = json(&["idle", "--model", "thread-pool", "--workers", "8", "--json"]);
     assert!(
         process["pss_bytes_per_worker"].as_f64() > thread["pss_bytes_per_worker"].as_f64(),

@@ -95,7 +95,10 @@ struct GroupTable {
 }
 
 fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
-    let order = concur_harness::model_names();
+    // Models in registry order, then channels in probe order.
+    let mut order = concur_harness::model_names();
+    order.extend(concur_harness::pingpong::CHANNELS);
+    order.push("process-pool-task");
     let rank = |f: &str| order.iter().position(|m| *m == f).unwrap_or(order.len());
     let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();
     groups.dedup();

@@ -278,13 +278,13 @@ fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Decodes worker replies; the first failure (in task order) becomes the error.
-fn decode_all(results: concur_procs::Results) -> Result<Vec<TaskOutput>, ModelError> {
-    results
+/// Decodes worker replies, or returns the batch's failure: process batches stop at the
+/// first failure, so a crashed worker ends a run promptly.
+fn decode_all(results: Result<Vec<Vec<u8>>, TaskFailure>) -> Result<Vec<TaskOutput>, ModelError> {
+    results?
         .into_iter()
         .enumerate()
-        .map(|(task, r)| {
-            let bytes = r?;
+        .map(|(task, bytes)| {
             decode_output(&bytes).map_err(|message| ModelError::Task {
                 task,
                 error: TaskError::new(message),
@@ -303,7 +303,7 @@ impl Model for ProcPerTask {
         self.0.max_alive()
     }
     fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
-        decode_all(self.0.run(&frames(batch, echo))?)
+        decode_all(self.0.try_run(&frames(batch, echo))?)
     }
 }
 
@@ -324,6 +324,6 @@ impl Model for ProcPool {
         // A poisoned lock only means an earlier batch panicked mid-way; the pool replaces
         // dead workers itself, so it is still usable.
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        decode_all(pool.run(&frames)?)
+        decode_all(pool.try_run(&frames)?)
     }
 }

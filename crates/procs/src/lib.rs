@@ -33,7 +33,7 @@ mod pool;
 mod worker;
 
 pub use exit::describe_status;
-pub use pool::{Config, ProcessPerTask, ProcessPool, Results};
+pub use pool::{Config, ProcessPerTask, ProcessPool, Results, TaskResult};
 pub use worker::{Handler, WORKER_ENV, init, is_initialised};
 
 /// Why a pool could not be built or a batch could not be run.

@@ -57,8 +57,11 @@ struct Worker {
     busy: Option<usize>,
 }
 
+/// One task's output bytes, or why it has none.
+pub type TaskResult = Result<Vec<u8>, TaskFailure>;
+
 /// A result per task, in task order.
-pub type Results = Vec<Result<Vec<u8>, TaskFailure>>;
+pub type Results = Vec<TaskResult>;
 
 /// Starts a worker and waits (bounded) for it to connect.
 fn start_worker(
@@ -261,15 +264,22 @@ impl Workers {
         Ok(())
     }
 
-    fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+    /// Runs the tasks; with `fail_fast`, the first failure stops dispatching, the tasks in
+    /// flight finish (so the workers are idle and reusable), and the rest stay `None`.
+    fn run(
+        &mut self,
+        tasks: &[Vec<u8>],
+        fail_fast: bool,
+    ) -> Result<Vec<Option<TaskResult>>, Error> {
         self.replace_dead_idle_workers()?;
         let n = tasks.len();
-        let mut results: Vec<Option<Result<Vec<u8>, TaskFailure>>> = (0..n).map(|_| None).collect();
-        let (mut next, mut done) = (0, 0);
-        while done < n {
+        let mut results: Vec<Option<TaskResult>> = (0..n).map(|_| None).collect();
+        let mut next = 0;
+        let mut stopped = false;
+        loop {
             // Give every idle slot a task, starting a worker where the slot is empty.
             for slot in 0..self.slots.len() {
-                if next == n {
+                if next == n || stopped {
                     break;
                 }
                 if self.slots[slot].is_none() {
@@ -279,6 +289,9 @@ impl Workers {
                     self.dispatch(slot, next, &tasks[next]);
                     next += 1;
                 }
+            }
+            if self.slots.iter().flatten().all(|w| w.busy.is_none()) {
+                break; // All done, or stopped and drained.
             }
             for event in self.set.select()? {
                 let (id, message) = match event {
@@ -323,8 +336,8 @@ impl Workers {
                     }
                 };
                 if let Some((task, result, distrust)) = outcome {
+                    stopped |= fail_fast && result.is_err();
                     results[task] = Some(result);
-                    done += 1;
                     if distrust || self.mode == Mode::PerTask {
                         self.retire(slot);
                     }
@@ -335,10 +348,36 @@ impl Workers {
                 }
             }
         }
-        Ok(results
+        Ok(results)
+    }
+
+    /// Every task's result.
+    fn run_all(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+        Ok(self
+            .run(tasks, false)?
             .into_iter()
-            .map(|r| r.expect("every task has a result"))
+            .map(|r| r.expect("without fail_fast every task runs"))
             .collect())
+    }
+
+    /// Every task's output, or the first failure seen (later tasks are not started).
+    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        let results = self.run(tasks, true)?;
+        let mut outputs = Vec::with_capacity(results.len());
+        let mut first_failure = None;
+        for r in results {
+            match r {
+                Some(Ok(bytes)) => outputs.push(bytes),
+                Some(Err(f)) => {
+                    first_failure.get_or_insert(f);
+                }
+                None => {}
+            }
+        }
+        Ok(match first_failure {
+            Some(f) => Err(f),
+            None => Ok(outputs),
+        })
     }
 
     fn pids(&self) -> Vec<u32> {
@@ -409,7 +448,16 @@ impl ProcessPool {
     /// Runs every task; results come back in task order. `Err` only when the pool itself
     /// failed (a replacement worker could not start); a crashed worker is a failed task.
     pub fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
-        self.workers.run(tasks)
+        self.workers.run_all(tasks)
+    }
+
+    /// Runs the tasks until one fails: then no further task starts, the ones in flight
+    /// finish, and the failure is returned (the pool stays usable). Outputs are in task order.
+    pub fn try_run(
+        &mut self,
+        tasks: &[Vec<u8>],
+    ) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        self.workers.try_run(tasks)
     }
 
     /// Starts one worker process, closes its channel and reaps it: the cost the `spawn`
@@ -443,7 +491,16 @@ impl ProcessPerTask {
 
     /// Starts a process per task, each exiting after its task; results in task order.
     pub fn run(&self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+        self.workers(tasks)?.run_all(tasks)
+    }
+
+    /// Like [`ProcessPool::try_run`]: stops starting processes at the first failure.
+    pub fn try_run(&self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        self.workers(tasks)?.try_run(tasks)
+    }
+
+    fn workers(&self, tasks: &[Vec<u8>]) -> Result<Workers, Error> {
         let slots = self.max_alive.min(tasks.len()).max(1);
-        Workers::new(slots, Mode::PerTask, self.cfg.clone())?.run(tasks)
+        Workers::new(slots, Mode::PerTask, self.cfg.clone())
     }
 }

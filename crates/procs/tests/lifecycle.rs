@@ -180,6 +180,25 @@ fn sigkill_mid_task_is_reported_promptly() -> Result<(), Failed> {
     check(!pool.pids().contains(&victim), "replaced")
 }
 
+fn try_run_stops_at_the_first_failure() -> Result<(), Failed> {
+    let mut pool = ProcessPool::new(1)?;
+    let t = Instant::now();
+    let out = pool.try_run(&tasks(&["ok:a", "panic", "sleep:3000", "sleep:3000"]))?;
+    check(
+        t.elapsed() < Duration::from_secs(2),
+        "later tasks never started",
+    )?;
+    check(
+        matches!(out, Err(TaskFailure::Crashed { task: 1, .. })),
+        format!("{out:?}"),
+    )?;
+    let fine = pool.try_run(&tasks(&["ok:b", "ok:c"]))?;
+    check(
+        fine == Ok(vec![b"b".to_vec(), b"c".to_vec()]),
+        "still usable",
+    )
+}
+
 fn an_idle_worker_that_dies_is_replaced_before_the_next_batch() -> Result<(), Failed> {
     let mut pool = ProcessPool::new(2)?;
     let victim = pool.pids()[1];
@@ -304,6 +323,10 @@ fn main() {
         (
             "sigkill_mid_task_is_reported_promptly",
             sigkill_mid_task_is_reported_promptly,
+        ),
+        (
+            "try_run_stops_at_the_first_failure",
+            try_run_stops_at_the_first_failure,
         ),
         (
             "an_idle_worker_that_dies_is_replaced_before_the_next_batch",
