@@ -1,0 +1,63 @@
+//! Shared memory between processes, for concur and for your own programs.
+//!
+//! - [`Segment`]: an anonymous shared-memory segment (`memfd_create` + `mmap`), sealed at its
+//!   size, handed to another process as a file descriptor. It has no name anywhere, so
+//!   nothing is ever left behind in `/dev/shm`: it disappears with its last descriptor.
+//! - [`ring`]: a bounded single-producer, single-consumer byte ring laid out in a segment,
+//!   with acquire/release atomics and a waiting strategy that spins, then sleeps on a futex
+//!   ([`Wait`]).
+//!
+//! # The other process is untrusted
+//!
+//! Every index, length and counter read from shared memory is checked before it is used; a
+//! corrupt header or message becomes [`Error::Corrupt`], never undefined behaviour or a
+//! panic. A peer that dies mid-protocol is noticed while waiting (the futex sleep has a
+//! timeout and the waiter checks that the peer is alive): [`Error::PeerGone`].
+//!
+//! ```
+//! use concur_shm::{ring, Wait};
+//!
+//! let segment = ring::create(4096).unwrap(); // share `segment.fd()` with another process
+//! let mut tx = ring::Sender::attach(&segment, Wait::default()).unwrap();
+//! let mut rx = ring::Receiver::attach(&segment, Wait::default()).unwrap();
+//! tx.send(b"hello").unwrap();
+//! let mut buf = Vec::new();
+//! rx.recv(&mut buf).unwrap();
+//! assert_eq!(buf, b"hello");
+//! ```
+
+// Shared memory is raw memory: the crate's few `unsafe` blocks each state their invariant.
+#![allow(unsafe_code)]
+
+mod primitive;
+pub mod ring;
+mod segment;
+mod wait;
+
+pub use segment::Segment;
+pub use wait::Wait;
+
+/// What can go wrong with shared memory.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An operating-system call failed.
+    #[error("shared memory: {0}")]
+    Io(#[from] std::io::Error),
+    /// Something read from shared memory is inconsistent: the peer is buggy or hostile.
+    #[error("shared memory is corrupt: {0}")]
+    Corrupt(String),
+    /// A message does not fit in the ring.
+    #[error("a message of {len} bytes does not fit in a ring of {capacity} bytes")]
+    TooLarge {
+        /// The message length.
+        len: usize,
+        /// The ring's capacity.
+        capacity: usize,
+    },
+    /// The peer closed its end or died.
+    #[error("the peer is gone: {0}")]
+    PeerGone(String),
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T> = std::result::Result<T, Error>;

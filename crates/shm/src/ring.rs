@@ -1,0 +1,540 @@
+//! A bounded single-producer, single-consumer byte ring in a shared segment.
+//!
+//! Layout: a 384-byte header, then `capacity` bytes of data (a power of two).
+//!
+//! ```text
+//!   0  magic, capacity                       written once by `create`, magic last
+//! 128  tail, data_seq, consumer_waiting, producer_pid, producer_closed   (producer's line)
+//! 256  head, space_seq, producer_waiting, consumer_pid, consumer_closed  (consumer's line)
+//! 384  data: messages as [len: u32 LE][payload], wrapping around the end
+//! ```
+//!
+//! `head` and `tail` count bytes since the start and never wrap in practice (2^64). The
+//! producer publishes a whole message with one release store of `tail`; the consumer frees it
+//! with one release store of `head`. A side about to sleep raises its `*_waiting` flag, then
+//! re-checks, then sleeps on the other side's `*_seq` word; a side that publishes checks the
+//! flag after a SeqCst fence and, if raised, bumps the word and wakes the sleeper. Either the
+//! sleeper sees the new counter or the publisher sees the flag: no lost wake-up.
+//!
+//! Everything read from the header is validated: `tail - head` must lie in `0..=capacity`
+//! and a message's length must fit in what was published; otherwise the call returns
+//! [`Error::Corrupt`].
+
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::primitive::{AtomicU32, AtomicU64, Ordering, fence, spin_loop};
+use crate::wait::{SLEEP_SLICE, Wait, futex_wait, futex_wake};
+use crate::{Error, Result, Segment};
+
+/// "CONCURRG", little-endian.
+const MAGIC: u64 = u64::from_le_bytes(*b"CONCURRG");
+/// Bytes before the data area.
+pub const HEADER_LEN: usize = 384;
+/// Bytes of the length prefix of each message.
+const PREFIX: u64 = 4;
+/// In [`Wait::Spin`] mode, how many checks between two peer-liveness checks.
+const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
+
+#[repr(C)]
+struct Header {
+    magic: AtomicU64,
+    capacity: AtomicU64,
+    _pad0: [u64; 14],
+    tail: AtomicU64,
+    data_seq: AtomicU32,
+    consumer_waiting: AtomicU32,
+    producer_pid: AtomicU32,
+    producer_closed: AtomicU32,
+    _pad1: [u64; 13],
+    head: AtomicU64,
+    space_seq: AtomicU32,
+    producer_waiting: AtomicU32,
+    consumer_pid: AtomicU32,
+    consumer_closed: AtomicU32,
+    _pad2: [u64; 13],
+}
+
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::size_of::<Header>() == HEADER_LEN);
+
+/// The bytes a ring of `capacity` data bytes needs.
+pub fn segment_len(capacity: usize) -> usize {
+    HEADER_LEN + capacity
+}
+
+/// Creates a segment holding an empty ring of `capacity` bytes (a power of two, at least 64).
+pub fn create(capacity: usize) -> Result<Arc<Segment>> {
+    if !capacity.is_power_of_two() || capacity < 64 || capacity > u32::MAX as usize {
+        return Err(Error::Corrupt(format!(
+            "ring capacity {capacity} must be a power of two from 64 to 2^31"
+        )));
+    }
+    let seg = Segment::create("concur-ring", segment_len(capacity))?;
+    // SAFETY: the segment is page-aligned, at least HEADER_LEN long, zero-filled (a valid
+    // Header: all atomics), and nobody else has its descriptor yet.
+    let hdr = unsafe { &*(seg.as_ptr() as *const Header) };
+    hdr.capacity.store(capacity as u64, Ordering::Relaxed);
+    // Written last: a peer that sees the magic sees an initialised header.
+    hdr.magic.store(MAGIC, Ordering::Release);
+    Ok(Arc::new(seg))
+}
+
+/// One end's view of a ring: where the header and data are, and what keeps them mapped.
+struct Core {
+    hdr: *const Header,
+    data: *mut u8,
+    cap: u64,
+    _keep: Arc<dyn Any + Send + Sync>,
+}
+
+// SAFETY: the pointers target memory kept alive by `_keep` (a mapping or a heap block) and
+// are only dereferenced as atomics (header) or through the copy helpers (data), which the
+// SPSC protocol keeps disjoint between the two ends.
+unsafe impl Send for Core {}
+
+impl Core {
+    fn attach(seg: &Arc<Segment>) -> Result<Core> {
+        if seg.len() < HEADER_LEN + 64 {
+            return Err(Error::Corrupt(format!(
+                "segment of {} bytes is too small for a ring",
+                seg.len()
+            )));
+        }
+        // SAFETY: the mapping is page-aligned and at least HEADER_LEN long; a Header is all
+        // atomics, valid for any bit pattern another process may have written.
+        let hdr = unsafe { &*(seg.as_ptr() as *const Header) };
+        if hdr.magic.load(Ordering::Acquire) != MAGIC {
+            return Err(Error::Corrupt("bad magic: not a concur ring".into()));
+        }
+        let cap = hdr.capacity.load(Ordering::Relaxed);
+        if !cap.is_power_of_two()
+            || cap < 64
+            || Some(cap) != (seg.len() - HEADER_LEN).try_into().ok()
+        {
+            return Err(Error::Corrupt(format!(
+                "capacity {cap} does not match a segment of {} bytes",
+                seg.len()
+            )));
+        }
+        Ok(Core {
+            hdr,
+            // SAFETY: HEADER_LEN < seg.len(), so the data area starts inside the mapping.
+            data: unsafe { seg.as_ptr().add(HEADER_LEN) },
+            cap,
+            _keep: Arc::clone(seg) as Arc<dyn Any + Send + Sync>,
+        })
+    }
+
+    fn hdr(&self) -> &Header {
+        // SAFETY: see `Send for Core`: valid, aligned, alive while `self` is.
+        unsafe { &*self.hdr }
+    }
+
+    /// Copies `src` into the ring at byte counter `at`, wrapping around the end.
+    fn write_at(&self, at: u64, src: &[u8]) {
+        let off = (at & (self.cap - 1)) as usize;
+        let first = src.len().min(self.cap as usize - off);
+        // SAFETY: off < cap and first <= cap - off, so both copies stay inside the data area;
+        // the protocol gives these bytes to the producer alone until `tail` is published.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), self.data.add(off), first);
+            std::ptr::copy_nonoverlapping(src.as_ptr().add(first), self.data, src.len() - first);
+        }
+    }
+
+    /// Copies `dst.len()` bytes out of the ring from byte counter `at`, wrapping around.
+    fn read_at(&self, at: u64, dst: &mut [u8]) {
+        let off = (at & (self.cap - 1)) as usize;
+        let first = dst.len().min(self.cap as usize - off);
+        // SAFETY: as in `write_at`; these bytes were published by `tail` and are the
+        // consumer's until it publishes `head`. A hostile peer writing them concurrently can
+        // only change which bytes we copy, and every length derived from them is checked.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.data.add(off), dst.as_mut_ptr(), first);
+            std::ptr::copy_nonoverlapping(
+                self.data,
+                dst.as_mut_ptr().add(first),
+                dst.len() - first,
+            );
+        }
+    }
+
+    /// Bytes published and not yet consumed, checked against the capacity.
+    fn used(&self, tail: u64, head: u64) -> Result<u64> {
+        let used = tail.wrapping_sub(head);
+        if used > self.cap {
+            return Err(Error::Corrupt(format!(
+                "head {head} and tail {tail} are {used} bytes apart in a ring of {}",
+                self.cap
+            )));
+        }
+        Ok(used)
+    }
+
+    /// Waits until `ready()` holds, per `wait`; checks the peer between sleeps.
+    fn wait_until(
+        &self,
+        wait: Wait,
+        waiting: &AtomicU32,
+        seq: &AtomicU32,
+        mut ready: impl FnMut() -> Result<bool>,
+        peer_gone: impl Fn() -> Option<String>,
+    ) -> Result<()> {
+        let spins = match wait {
+            Wait::Spin => u32::MAX,
+            Wait::SpinThenFutex { spins } => spins,
+        };
+        let mut n: u32 = 0;
+        loop {
+            if ready()? {
+                return Ok(());
+            }
+            n = n.wrapping_add(1);
+            if n % SPINS_PER_LIVENESS_CHECK == 0
+                && let Some(why) = peer_gone()
+            {
+                return Err(Error::PeerGone(why));
+            }
+            if n < spins || wait == Wait::Spin {
+                spin_loop();
+                continue;
+            }
+            waiting.store(1, Ordering::SeqCst);
+            let s = seq.load(Ordering::SeqCst);
+            if ready()? {
+                waiting.store(0, Ordering::Relaxed);
+                return Ok(());
+            }
+            futex_wait(seq, s, SLEEP_SLICE);
+            waiting.store(0, Ordering::Relaxed);
+            if let Some(why) = peer_gone() {
+                // One last look: the peer may have published and then exited.
+                return if ready()? {
+                    Ok(())
+                } else {
+                    Err(Error::PeerGone(why))
+                };
+            }
+        }
+    }
+}
+
+/// Wakes the other side if it said it is about to sleep.
+fn notify(waiting: &AtomicU32, seq: &AtomicU32) {
+    // Pairs with the waiter's SeqCst store of `waiting` and load of the counter.
+    fence(Ordering::SeqCst);
+    if waiting.load(Ordering::Relaxed) != 0 {
+        seq.fetch_add(1, Ordering::Release);
+        futex_wake(seq);
+    }
+}
+
+/// Whether the process `pid` (read from shared memory: any value) is gone.
+fn process_gone(pid: u32) -> bool {
+    if pid == 0 {
+        return false; // Not attached yet.
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat.get(i + 2..i + 3))
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// The producing end of a ring.
+pub struct Sender {
+    core: Core,
+    tail: u64,
+    wait: Wait,
+}
+
+/// The consuming end of a ring.
+pub struct Receiver {
+    core: Core,
+    head: u64,
+    wait: Wait,
+}
+
+impl Sender {
+    /// Attaches to the ring in `seg` as its only producer.
+    pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Sender> {
+        Self::from_core(Core::attach(seg)?, wait)
+    }
+
+    fn from_core(core: Core, wait: Wait) -> Result<Sender> {
+        let hdr = core.hdr();
+        let tail = hdr.tail.load(Ordering::Acquire);
+        core.used(tail, hdr.head.load(Ordering::Acquire))?;
+        hdr.producer_pid
+            .store(std::process::id(), Ordering::Release);
+        Ok(Sender { core, tail, wait })
+    }
+
+    /// The ring's capacity in bytes; a message may be up to `capacity - 4` bytes.
+    pub fn capacity(&self) -> usize {
+        self.core.cap as usize
+    }
+
+    /// Sends `msg`, waiting for space.
+    pub fn send(&mut self, msg: &[u8]) -> Result<()> {
+        let need = self.need(msg)?;
+        let (core, tail) = (&self.core, self.tail);
+        let hdr = core.hdr();
+        core.wait_until(
+            self.wait,
+            &hdr.producer_waiting,
+            &hdr.space_seq,
+            || Ok(core.cap - core.used(tail, hdr.head.load(Ordering::Acquire))? >= need),
+            || consumer_gone(hdr),
+        )?;
+        self.publish(msg);
+        Ok(())
+    }
+
+    /// Sends `msg` if there is space now; `Ok(false)` if not.
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<bool> {
+        let need = self.need(msg)?;
+        let head = self.core.hdr().head.load(Ordering::Acquire);
+        if self.core.cap - self.core.used(self.tail, head)? < need {
+            return Ok(false);
+        }
+        self.publish(msg);
+        Ok(true)
+    }
+
+    fn need(&self, msg: &[u8]) -> Result<u64> {
+        let need = PREFIX + msg.len() as u64;
+        if need > self.core.cap {
+            return Err(Error::TooLarge {
+                len: msg.len(),
+                capacity: self.core.cap as usize,
+            });
+        }
+        if self.core.hdr().consumer_closed.load(Ordering::Acquire) != 0 {
+            return Err(Error::PeerGone("the receiver closed the ring".into()));
+        }
+        Ok(need)
+    }
+
+    fn publish(&mut self, msg: &[u8]) {
+        let len = u32::try_from(msg.len()).expect("checked against the capacity");
+        self.core.write_at(self.tail, &len.to_le_bytes());
+        self.core.write_at(self.tail + PREFIX, msg);
+        self.tail += PREFIX + msg.len() as u64;
+        let hdr = self.core.hdr();
+        hdr.tail.store(self.tail, Ordering::Release);
+        notify(&hdr.consumer_waiting, &hdr.data_seq);
+    }
+}
+
+fn consumer_gone(hdr: &Header) -> Option<String> {
+    if hdr.consumer_closed.load(Ordering::Acquire) != 0 {
+        return Some("the receiver closed the ring".into());
+    }
+    let pid = hdr.consumer_pid.load(Ordering::Acquire);
+    process_gone(pid).then(|| format!("the receiver (pid {pid}) died"))
+}
+
+fn producer_gone(hdr: &Header) -> Option<String> {
+    if hdr.producer_closed.load(Ordering::Acquire) != 0 {
+        return Some("the sender closed the ring".into());
+    }
+    let pid = hdr.producer_pid.load(Ordering::Acquire);
+    process_gone(pid).then(|| format!("the sender (pid {pid}) died"))
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let hdr = self.core.hdr();
+        hdr.producer_closed.store(1, Ordering::Release);
+        hdr.data_seq.fetch_add(1, Ordering::Release);
+        futex_wake(&hdr.data_seq);
+    }
+}
+
+impl Receiver {
+    /// Attaches to the ring in `seg` as its only consumer.
+    pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Receiver> {
+        Self::from_core(Core::attach(seg)?, wait)
+    }
+
+    fn from_core(core: Core, wait: Wait) -> Result<Receiver> {
+        let hdr = core.hdr();
+        let head = hdr.head.load(Ordering::Acquire);
+        core.used(hdr.tail.load(Ordering::Acquire), head)?;
+        hdr.consumer_pid
+            .store(std::process::id(), Ordering::Release);
+        Ok(Receiver { core, head, wait })
+    }
+
+    /// Receives the next message into `buf` (replacing its contents), waiting for one.
+    /// After the sender closed the ring, the messages already sent are still delivered.
+    pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        let (core, head) = (&self.core, self.head);
+        let hdr = core.hdr();
+        core.wait_until(
+            self.wait,
+            &hdr.consumer_waiting,
+            &hdr.data_seq,
+            || Ok(core.used(hdr.tail.load(Ordering::Acquire), head)? > 0),
+            || producer_gone(hdr),
+        )?;
+        if !self.try_recv(buf)? {
+            return Err(Error::Corrupt(
+                "the ring was non-empty and then empty".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Receives a message into `buf` if one is there; `Ok(false)` if the ring is empty.
+    pub fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        let core = &self.core;
+        let hdr = core.hdr();
+        let avail = core.used(hdr.tail.load(Ordering::Acquire), self.head)?;
+        if avail == 0 {
+            return Ok(false);
+        }
+        if avail < PREFIX {
+            return Err(Error::Corrupt(format!(
+                "{avail} bytes published: less than a length prefix"
+            )));
+        }
+        let mut len = [0u8; 4];
+        core.read_at(self.head, &mut len);
+        let len = u64::from(u32::from_le_bytes(len));
+        if PREFIX + len > avail {
+            return Err(Error::Corrupt(format!(
+                "a message of {len} bytes claimed, {} published",
+                avail - PREFIX
+            )));
+        }
+        buf.resize(len as usize, 0);
+        core.read_at(self.head + PREFIX, buf);
+        self.head += PREFIX + len;
+        hdr.head.store(self.head, Ordering::Release);
+        notify(&hdr.producer_waiting, &hdr.space_seq);
+        Ok(true)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let hdr = self.core.hdr();
+        hdr.consumer_closed.store(1, Ordering::Release);
+        hdr.space_seq.fetch_add(1, Ordering::Release);
+        futex_wake(&hdr.space_seq);
+    }
+}
+
+/// A ring on the heap (no segment) for tests of the protocol in one process, loom included.
+#[cfg(any(test, loom))]
+pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
+    struct Heap {
+        hdr: Box<Header>,
+        data: Box<[std::cell::UnsafeCell<u8>]>,
+    }
+    // SAFETY: the data bytes are only touched through `Core`'s copy helpers, which the SPSC
+    // protocol keeps disjoint between the two ends.
+    unsafe impl Sync for Heap {}
+    unsafe impl Send for Heap {}
+    let zero = || AtomicU32::new(0);
+    let heap = Arc::new(Heap {
+        hdr: Box::new(Header {
+            magic: AtomicU64::new(MAGIC),
+            capacity: AtomicU64::new(cap),
+            _pad0: [0; 14],
+            tail: AtomicU64::new(0),
+            data_seq: zero(),
+            consumer_waiting: zero(),
+            producer_pid: zero(),
+            producer_closed: zero(),
+            _pad1: [0; 13],
+            head: AtomicU64::new(0),
+            space_seq: zero(),
+            producer_waiting: zero(),
+            consumer_pid: zero(),
+            consumer_closed: zero(),
+            _pad2: [0; 13],
+        }),
+        data: (0..cap).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+    });
+    let core = || Core {
+        hdr: &*heap.hdr as *const Header,
+        data: heap.data.as_ptr() as *mut u8,
+        cap,
+        _keep: Arc::clone(&heap) as Arc<dyn Any + Send + Sync>,
+    };
+    (
+        Sender::from_core(core(), wait).expect("fresh ring"),
+        Receiver::from_core(core(), wait).expect("fresh ring"),
+    )
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_wrap_around_the_end() {
+        let (mut tx, mut rx) = heap_pair(64, Wait::Spin);
+        let mut buf = Vec::new();
+        for i in 0..1000u32 {
+            let msg: Vec<u8> = (0..(i % 37) as u8).map(|b| b ^ i as u8).collect();
+            tx.send(&msg).unwrap();
+            rx.recv(&mut buf).unwrap();
+            assert_eq!(buf, msg);
+        }
+        assert!(!rx.try_recv(&mut buf).unwrap());
+    }
+
+    #[test]
+    fn full_ring_refuses_then_accepts() {
+        let (mut tx, mut rx) = heap_pair(64, Wait::Spin);
+        assert!(tx.try_send(&[7; 28]).unwrap());
+        assert!(tx.try_send(&[8; 28]).unwrap());
+        assert!(!tx.try_send(&[9; 1]).unwrap());
+        assert!(matches!(tx.send(&[0; 61]), Err(Error::TooLarge { .. })));
+        let mut buf = Vec::new();
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(buf, [7; 28]);
+        assert!(tx.try_send(&[9; 1]).unwrap());
+    }
+
+    #[test]
+    fn a_closed_sender_is_reported_after_its_messages() {
+        let (mut tx, mut rx) = heap_pair(128, Wait::default());
+        tx.send(b"last words").unwrap();
+        drop(tx);
+        let mut buf = Vec::new();
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(buf, b"last words");
+        assert!(matches!(rx.recv(&mut buf), Err(Error::PeerGone(_))));
+    }
+
+    #[test]
+    fn a_closed_receiver_fails_the_sender() {
+        let (mut tx, rx) = heap_pair(64, Wait::default());
+        drop(rx);
+        assert!(matches!(tx.send(b"x"), Err(Error::PeerGone(_))));
+    }
+
+    #[test]
+    fn threads_with_futex_waits() {
+        let (mut tx, mut rx) = heap_pair(256, Wait::SpinThenFutex { spins: 10 });
+        let t = std::thread::spawn(move || {
+            for i in 0..20_000u64 {
+                tx.send(&i.to_le_bytes()).unwrap();
+            }
+        });
+        let mut buf = Vec::new();
+        for i in 0..20_000u64 {
+            rx.recv(&mut buf).unwrap();
+            assert_eq!(buf, i.to_le_bytes());
+        }
+        t.join().unwrap();
+    }
+}

@@ -1,0 +1,115 @@
+//! Anonymous shared-memory segments: `memfd_create`, sealed at their size, mapped shared.
+
+use std::fs::File;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use memmap2::MmapRaw;
+use rustix::fs::{MemfdFlags, SealFlags};
+
+use crate::{Error, Result};
+
+/// The largest segment this crate maps: far above any use here, low enough that a length
+/// read from another process cannot make us map the address space away.
+pub const MAX_LEN: u64 = 1 << 40;
+
+/// A shared-memory segment: a memfd mapped `MAP_SHARED` into this process.
+///
+/// The memfd is sealed against shrinking and growing, so a peer holding the descriptor
+/// cannot truncate it under our mapping (which would turn reads into `SIGBUS`). It has no
+/// path: it is freed when the last descriptor and mapping go away, whatever happens to the
+/// processes holding them.
+#[derive(Debug)]
+pub struct Segment {
+    map: MmapRaw,
+    file: File,
+}
+
+impl Segment {
+    /// Creates a zero-filled segment of `len` bytes.
+    pub fn create(name: &str, len: usize) -> Result<Segment> {
+        let len64 = u64::try_from(len).unwrap_or(u64::MAX);
+        if len == 0 || len64 > MAX_LEN {
+            return Err(Error::Corrupt(format!("segment length {len} out of range")));
+        }
+        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
+            .map_err(std::io::Error::from)?;
+        rustix::fs::ftruncate(&fd, len64).map_err(std::io::Error::from)?;
+        rustix::fs::fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)
+            .map_err(std::io::Error::from)?;
+        Self::map(File::from(fd))
+    }
+
+    /// Maps a segment received from another process. Its size comes from the kernel, and it
+    /// must be sealed against shrinking, else the peer could truncate it under the mapping.
+    pub fn from_fd(fd: OwnedFd) -> Result<Segment> {
+        let seals = rustix::fs::fcntl_get_seals(&fd).map_err(std::io::Error::from)?;
+        if !seals.contains(SealFlags::SHRINK) {
+            return Err(Error::Corrupt(
+                "the segment is not sealed against shrinking".into(),
+            ));
+        }
+        Self::map(File::from(fd))
+    }
+
+    fn map(file: File) -> Result<Segment> {
+        let len = file.metadata()?.len();
+        if len == 0 || len > MAX_LEN {
+            return Err(Error::Corrupt(format!("segment length {len} out of range")));
+        }
+        let map = MmapRaw::map_raw(&file)?;
+        Ok(Segment { map, file })
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the segment is empty (never: creation refuses zero length).
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+
+    /// Start of the mapping. Page-aligned. Other processes may write to it at any time.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.map.as_mut_ptr()
+    }
+
+    /// The descriptor to hand to another process (e.g. as a child's stdin, or by SCM_RIGHTS).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_maps_and_shares_through_a_descriptor() {
+        let a = Segment::create("test", 8192).unwrap();
+        assert_eq!(a.len(), 8192);
+        assert_eq!(a.as_ptr() as usize % 4096, 0);
+        let b = Segment::from_fd(a.fd().try_clone_to_owned().unwrap()).unwrap();
+        // SAFETY: both mappings are 8192 bytes long and no other thread touches them.
+        unsafe {
+            a.as_ptr().add(100).write(42);
+            assert_eq!(b.as_ptr().add(100).read(), 42);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_lengths_and_unsealed_files() {
+        assert!(Segment::create("zero", 0).is_err());
+        let unsealed = rustix::fs::memfd_create("plain", MemfdFlags::CLOEXEC).unwrap();
+        rustix::fs::ftruncate(&unsealed, 4096).unwrap();
+        assert!(matches!(Segment::from_fd(unsealed), Err(Error::Corrupt(_))));
+    }
+
+    #[test]
+    fn sealed_size_cannot_change() {
+        let a = Segment::create("sealed", 4096).unwrap();
+        assert!(rustix::fs::ftruncate(a.fd(), 1).is_err());
+        assert!(rustix::fs::ftruncate(a.fd(), 1 << 20).is_err());
+    }
+}
