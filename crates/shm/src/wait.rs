@@ -50,10 +50,27 @@ pub(crate) fn futex_wake(word: &AtomicU32) {
     let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), 1);
 }
 
+/// Under loom, futexes are one global mutex and condition variable: a sleeper checks the
+/// word and waits under the mutex, a waker (who changed the word first) notifies under it,
+/// so wake-ups are neither lost nor invented, and a lost one leaves the sleeper blocked for
+/// good, which loom reports as a deadlock.
 #[cfg(loom)]
-pub(crate) fn futex_wait(_word: &AtomicU32, _expected: u32, _timeout: Duration) {
-    loom::thread::yield_now();
+loom::lazy_static! {
+    static ref FUTEX: (loom::sync::Mutex<()>, loom::sync::Condvar) =
+        (loom::sync::Mutex::new(()), loom::sync::Condvar::new());
 }
 
 #[cfg(loom)]
-pub(crate) fn futex_wake(_word: &AtomicU32) {}
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, _timeout: Duration) {
+    use crate::primitive::Ordering;
+    let mut guard = FUTEX.0.lock().unwrap();
+    while word.load(Ordering::SeqCst) == expected {
+        guard = FUTEX.1.wait(guard).unwrap();
+    }
+}
+
+#[cfg(loom)]
+pub(crate) fn futex_wake(_word: &AtomicU32) {
+    let _guard = FUTEX.0.lock().unwrap();
+    FUTEX.1.notify_all();
+}
