@@ -1,15 +1,18 @@
 //! Claim: "threads share memory; processes pay to communicate".
 //!
 //! Group `ipc/pingpong`: one 8-byte round trip per channel (threads: crossbeam, std-mpsc;
-//! processes: pipe, unix-socket, ipc-channel), plus `process-pool-task`: one empty task
-//! through `process-pool` (one worker), whose overhead is read against `ipc-channel`.
+//! processes: pipe, unix-socket, ipc-channel, shm-spin, shm-futex), the floors under the
+//! shm channels (`atomic-spin`: one word bounced by spinning; `futex`: by futex wait/wake,
+//! between the same two processes), and `process-pool-task`: one empty task through
+//! `process-pool` (one worker), whose overhead is read against `ipc-channel`.
 //! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
-//! `Throughput::Bytes`, so criterion reports bandwidth. Between threads the 1 MiB buffer is
-//! moved, not copied: that is the point of sharing an address space.
+//! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
+//! the same MiB, the bandwidth floor. Between threads the 1 MiB buffer is moved, not copied:
+//! that is the point of sharing an address space.
 
 mod common;
 
-use concur::harness::pingpong::{CHANNELS, open};
+use concur::harness::pingpong::{CHANNELS, FLOORS, open};
 use concur::harness::{Profile, model};
 use concur::workloads::Params;
 use criterion::Throughput;
@@ -22,7 +25,7 @@ fn main() {
 
     let mut group = c.benchmark_group("ipc/pingpong");
     let ping = 42u64.to_le_bytes();
-    for channel in CHANNELS {
+    for channel in CHANNELS.into_iter().chain(FLOORS) {
         let mut peer = open(channel).expect("channel opens");
         group.bench_function(channel, |b| {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
@@ -47,6 +50,10 @@ fn main() {
             b.iter(|| peer.round_trip(&mib).expect("transfer"));
         });
     }
+    let mut copy = vec![0u8; mib.len()];
+    group.bench_function("memcpy", |b| {
+        b.iter(|| copy.copy_from_slice(std::hint::black_box(&mib)));
+    });
     group.finish();
     c.final_summary();
 }

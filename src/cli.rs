@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use concur::harness::idle::IDLE_MODELS;
-use concur::harness::pingpong::CHANNELS;
+use concur::harness::pingpong::{CHANNELS, FLOORS};
 use concur::harness::{ModelSpec, model, model_names};
 use concur::workloads::{AnyWorkload, by_name, names};
 
@@ -76,8 +76,8 @@ pub struct SpawnArgs {
 
 #[derive(Args)]
 pub struct PingpongArgs {
-    /// The channel: crossbeam, std-mpsc (between threads); pipe, unix-socket, ipc-channel
-    /// (between this process and a child).
+    /// The channel: crossbeam, std-mpsc (between threads); pipe, unix-socket, ipc-channel,
+    /// shm-spin, shm-futex (between this process and a child); or a floor: atomic-spin, futex.
     #[arg(long, value_parser = parse_channel)]
     pub channel: &'static str,
     /// How many round trips to time (one sample each).
@@ -104,9 +104,16 @@ pub struct IdleArgs {
 fn parse_channel(s: &str) -> Result<&'static str, String> {
     CHANNELS
         .iter()
+        .chain(&FLOORS)
         .copied()
         .find(|c| *c == s)
-        .ok_or_else(|| format!("unknown channel '{s}' (valid: {})", CHANNELS.join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "unknown channel '{s}' (valid: {}; floors: {})",
+                CHANNELS.join(", "),
+                FLOORS.join(", ")
+            )
+        })
 }
 
 fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {

@@ -139,7 +139,11 @@ fn spawn_json_reports_median_us() {
 
 #[test]
 fn pingpong_answers_for_every_channel() {
-    for channel in concur::harness::pingpong::CHANNELS {
+    let floors = concur::harness::pingpong::FLOORS;
+    for channel in concur::harness::pingpong::CHANNELS
+        .into_iter()
+        .chain(floors)
+    {
         let v = json(&[
             "pingpong",
             "--channel",

@@ -57,13 +57,16 @@ fn describe(group: &str) -> (&'static str, Compare) {
         ),
         "ipc/pingpong" => (
             "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads; \
-             pipe, unix-socket and ipc-channel between two processes; `process-pool-task` is \
-             one empty task through `process-pool`, read against `ipc-channel`, its transport.",
+             pipe, unix-socket, ipc-channel, shm-spin and shm-futex between two processes; \
+             `atomic-spin` and `futex` are the floors under the shm channels (one word bounced \
+             between the same two processes); `process-pool-task` is one empty task through \
+             `process-pool`, read against `ipc-channel`, its transport.",
             Compare::CostOf("ipc-channel"),
         ),
         "ipc/bulk-1MiB" => (
-            "1 MiB to the peer and an 8-byte acknowledgement back. Between threads the buffer \
-             is moved, not copied: sharing an address space is the point.",
+            "1 MiB to the peer and an 8-byte acknowledgement back; `memcpy` is one thread \
+             copying the MiB, the bandwidth floor. Between threads the buffer is moved, not \
+             copied: sharing an address space is the point.",
             Compare::CostOf("ipc-channel"),
         ),
         "cpu_bound/primes" => (
@@ -98,7 +101,8 @@ fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
     // Models in registry order, then channels in probe order.
     let mut order = concur_harness::model_names();
     order.extend(concur_harness::pingpong::CHANNELS);
-    order.push("process-pool-task");
+    order.extend(concur_harness::pingpong::FLOORS);
+    order.extend(["process-pool-task", "memcpy"]);
     let rank = |f: &str| order.iter().position(|m| *m == f).unwrap_or(order.len());
     let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();
     groups.dedup();

@@ -2,7 +2,8 @@
 //! the floors the models are measured against.
 //!
 //! Thread channels (`crossbeam`, `std-mpsc`) run between two threads. Process channels
-//! (`pipe`, `unix-socket`, `ipc-channel`) run between this process and an echo child: this
+//! (`pipe`, `unix-socket`, `ipc-channel`, `shm-spin`, `shm-futex`, and the [`FLOORS`]) run
+//! between this process and an echo child: this
 //! same executable started again with [`ECHO_ENV`] set, which [`crate::init_workers`] turns
 //! into [`serve_echo`].
 //!
@@ -20,16 +21,35 @@ use std::time::Instant;
 use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender, IpcOneShotServer, IpcSender};
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use concur_shm::mailbox::{Mailbox, Slot};
+use concur_shm::ring::{self, Receiver, Sender};
+use concur_shm::{Segment, Wait};
+
 use crate::stats::Summary;
 
 /// Every channel `concur pingpong` knows, in report order.
-pub const CHANNELS: [&str; 5] = [
+pub const CHANNELS: [&str; 7] = [
     "crossbeam",
     "std-mpsc",
     "pipe",
     "unix-socket",
     "ipc-channel",
+    "shm-spin",
+    "shm-futex",
 ];
+
+/// The floors under the shared-memory channels, measured between the same two processes:
+/// one 32-bit word handed back and forth by spinning (`atomic-spin`, a cache-line round
+/// trip) or by futex wait/wake (`futex`). Accepted by `concur pingpong` beside [`CHANNELS`].
+pub const FLOORS: [&str; 2] = ["atomic-spin", "futex"];
+
+/// Ring capacity for the shm channels: room for the 1 MiB bulk message.
+const SHM_RING: usize = 4 << 20;
+
+/// The mailbox value that tells a floor echo child to exit.
+const QUIT: u32 = u32::MAX;
 
 /// Set in an echo child's environment: which channel to serve (and, for `ipc-channel`, the
 /// one-shot server to connect to, after a colon).
@@ -72,9 +92,17 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
         "pipe" => Ok(Box::new(StreamPeer::pipe()?)),
         "unix-socket" => Ok(Box::new(StreamPeer::unix_socket()?)),
         "ipc-channel" => Ok(Box::new(IpcPeer::start()?)),
+        "shm-spin" => Ok(Box::new(ShmPeer::start("shm-spin")?)),
+        "shm-futex" => Ok(Box::new(ShmPeer::start("shm-futex")?)),
+        "atomic-spin" => Ok(Box::new(FloorPeer::start("atomic-spin")?)),
+        "futex" => Ok(Box::new(FloorPeer::start("futex")?)),
         other => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unknown channel '{other}' (valid: {})", CHANNELS.join(", ")),
+            format!(
+                "unknown channel '{other}' (valid: {}, {})",
+                CHANNELS.join(", "),
+                FLOORS.join(", ")
+            ),
         )),
     }
 }
@@ -315,6 +343,141 @@ impl Drop for IpcPeer {
     }
 }
 
+// ---- shared memory ---------------------------------------------------------------------
+
+/// `*-spin` channels only spin; `*futex` channels sleep on the futex whenever they wait
+/// (no spin phase), so they measure the sleep/wake path itself.
+fn shm_wait(channel: &str) -> Wait {
+    if channel.ends_with("spin") {
+        Wait::Spin
+    } else {
+        Wait::SpinThenFutex { spins: 0 }
+    }
+}
+
+fn shm_err(e: concur_shm::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Whether process `pid` has exited (gone from /proc, or a zombie).
+fn pid_gone(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rfind(')')
+            .and_then(|i| stat.get(i + 2..i + 3))
+            .is_some_and(|state| state == "Z" || state == "X")
+    })
+}
+
+/// An echo child over two shm rings: one each way. It gets them as stdin and stdout.
+struct ShmPeer {
+    child: Child,
+    tx: Option<Sender>,
+    rx: Receiver,
+    buf: Vec<u8>,
+}
+
+impl ShmPeer {
+    fn start(channel: &str) -> io::Result<Self> {
+        let wait = shm_wait(channel);
+        let create = if wait == Wait::Spin {
+            ring::create_spinning
+        } else {
+            ring::create
+        };
+        let (to_child, from_child) = (
+            create(SHM_RING).map_err(shm_err)?,
+            create(SHM_RING).map_err(shm_err)?,
+        );
+        let tx = Sender::attach(&to_child, wait).map_err(shm_err)?;
+        let rx = Receiver::attach(&from_child, wait).map_err(shm_err)?;
+        let child = echo_child(
+            channel,
+            Stdio::from(to_child.fd().try_clone_to_owned()?),
+            Stdio::from(from_child.fd().try_clone_to_owned()?),
+        )?;
+        Ok(ShmPeer {
+            child,
+            tx: Some(tx),
+            rx,
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl RoundTrip for ShmPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.tx
+            .as_mut()
+            .expect("open until drop")
+            .send(payload)
+            .map_err(shm_err)?;
+        self.rx.recv(&mut self.buf).map_err(shm_err)
+    }
+}
+
+impl Drop for ShmPeer {
+    fn drop(&mut self) {
+        drop(self.tx.take()); // The child sees the ring closed and exits.
+        let _ = self.child.wait();
+    }
+}
+
+/// The floor: a child that copies the ping word into the pong word.
+struct FloorPeer {
+    child: Child,
+    mailbox: Mailbox,
+    wait: Wait,
+    last: u32,
+}
+
+impl FloorPeer {
+    fn start(channel: &str) -> io::Result<Self> {
+        let mailbox = Mailbox::create().map_err(shm_err)?;
+        let child = echo_child(
+            channel,
+            Stdio::from(mailbox.segment().fd().try_clone_to_owned()?),
+            Stdio::null(),
+        )?;
+        Ok(FloorPeer {
+            child,
+            mailbox,
+            wait: shm_wait(channel),
+            last: 0,
+        })
+    }
+}
+
+impl RoundTrip for FloorPeer {
+    /// The payload is ignored: a floor moves one word.
+    fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
+        let next = if self.last + 1 == QUIT {
+            1
+        } else {
+            self.last + 1
+        };
+        self.mailbox.post(Slot::Ping, next, self.wait);
+        let pid = self.child.id();
+        let got = self
+            .mailbox
+            .wait_change(Slot::Pong, self.last, self.wait, || pid_gone(pid))
+            .map_err(shm_err)?;
+        if got != next {
+            return Err(io::Error::other(format!(
+                "floor peer answered {got}, expected {next}"
+            )));
+        }
+        self.last = next;
+        Ok(())
+    }
+}
+
+impl Drop for FloorPeer {
+    fn drop(&mut self) {
+        self.mailbox.post(Slot::Ping, QUIT, self.wait);
+        let _ = self.child.wait();
+    }
+}
+
 // ---- the echo child ----------------------------------------------------------------------
 
 /// The answer to one message: the message itself if short, else its length.
@@ -344,6 +507,43 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
             Ok(())
         }
         None if spec == "pipe" => echo_stream(io::stdin().lock(), io::stdout().lock()),
+        None if spec == "shm-spin" || spec == "shm-futex" => {
+            let wait = shm_wait(spec);
+            let to_me = Arc::new(
+                Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?,
+            );
+            let from_me = Arc::new(
+                Segment::from_fd(io::stdout().as_fd().try_clone_to_owned()?).map_err(shm_err)?,
+            );
+            let mut rx = Receiver::attach(&to_me, wait).map_err(shm_err)?;
+            let mut tx = Sender::attach(&from_me, wait).map_err(shm_err)?;
+            let mut buf = Vec::new();
+            loop {
+                match rx.recv(&mut buf) {
+                    Ok(()) => tx.send(&answer(&buf)).map_err(shm_err)?,
+                    Err(concur_shm::Error::PeerGone(_)) => return Ok(()),
+                    Err(e) => return Err(shm_err(e)),
+                }
+            }
+        }
+        None if spec == "atomic-spin" || spec == "futex" => {
+            let wait = shm_wait(spec);
+            let seg =
+                Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?;
+            let mailbox = Mailbox::from_segment(Arc::new(seg)).map_err(shm_err)?;
+            let parent = std::os::unix::process::parent_id();
+            let mut last = 0;
+            loop {
+                let v = mailbox
+                    .wait_change(Slot::Ping, last, wait, || pid_gone(parent))
+                    .map_err(shm_err)?;
+                if v == QUIT {
+                    return Ok(());
+                }
+                mailbox.post(Slot::Pong, v, wait);
+                last = v;
+            }
+        }
         None if spec == "unix-socket" => {
             let sock = UnixStream::from(io::stdin().as_fd().try_clone_to_owned()?);
             echo_stream(sock.try_clone()?, sock)

@@ -6,6 +6,8 @@
 //! - [`ring`]: a bounded single-producer, single-consumer byte ring laid out in a segment,
 //!   with acquire/release atomics and a waiting strategy that spins, then sleeps on a futex
 //!   ([`Wait`]).
+//! - [`mailbox`]: two words handed back and forth by spinning or futex: the floor a ring's
+//!   round trip is measured against.
 //!
 //! # The other process is untrusted
 //!
@@ -29,6 +31,7 @@
 // Shared memory is raw memory: the crate's few `unsafe` blocks each state their invariant.
 #![allow(unsafe_code)]
 
+pub mod mailbox;
 mod primitive;
 pub mod ring;
 mod segment;

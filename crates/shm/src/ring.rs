@@ -3,7 +3,7 @@
 //! Layout: a 384-byte header, then `capacity` bytes of data (a power of two).
 //!
 //! ```text
-//!   0  magic, capacity                       written once by `create`, magic last
+//!   0  magic, capacity, flags                written once by `create`, magic last
 //! 128  tail, data_seq, consumer_waiting, producer_pid, producer_closed   (producer's line)
 //! 256  head, space_seq, producer_waiting, consumer_pid, consumer_closed  (consumer's line)
 //! 384  data: messages as [len: u32 LE][payload], wrapping around the end
@@ -40,7 +40,8 @@ const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
 struct Header {
     magic: AtomicU64,
     capacity: AtomicU64,
-    _pad0: [u64; 14],
+    flags: AtomicU64,
+    _pad0: [u64; 13],
     tail: AtomicU64,
     data_seq: AtomicU32,
     consumer_waiting: AtomicU32,
@@ -63,8 +64,24 @@ pub fn segment_len(capacity: usize) -> usize {
     HEADER_LEN + capacity
 }
 
-/// Creates a segment holding an empty ring of `capacity` bytes (a power of two, at least 64).
+/// `flags` bit: both ends only ever spin, so neither ever sleeps and publishing skips the
+/// fence-and-check that wakes a sleeper (a fence per message is a large part of a
+/// cache-line round trip).
+const SPIN_ONLY: u64 = 1;
+
+/// Creates a segment holding an empty ring of `capacity` bytes (a power of two, at least 64)
+/// whose ends may sleep on a futex ([`Wait::SpinThenFutex`]).
 pub fn create(capacity: usize) -> Result<Arc<Segment>> {
+    create_with_flags(capacity, 0)
+}
+
+/// Like [`create`], for a ring whose ends only spin: whatever [`Wait`] they attach with,
+/// they wait by spinning. The lowest latency, for two processes that each own a core.
+pub fn create_spinning(capacity: usize) -> Result<Arc<Segment>> {
+    create_with_flags(capacity, SPIN_ONLY)
+}
+
+fn create_with_flags(capacity: usize, flags: u64) -> Result<Arc<Segment>> {
     if !capacity.is_power_of_two() || capacity < 64 || capacity > u32::MAX as usize {
         return Err(Error::Corrupt(format!(
             "ring capacity {capacity} must be a power of two from 64 to 2^31"
@@ -75,6 +92,7 @@ pub fn create(capacity: usize) -> Result<Arc<Segment>> {
     // Header: all atomics), and nobody else has its descriptor yet.
     let hdr = unsafe { &*(seg.as_ptr() as *const Header) };
     hdr.capacity.store(capacity as u64, Ordering::Relaxed);
+    hdr.flags.store(flags, Ordering::Relaxed);
     // Written last: a peer that sees the magic sees an initialised header.
     hdr.magic.store(MAGIC, Ordering::Release);
     Ok(Arc::new(seg))
@@ -85,6 +103,7 @@ struct Core {
     hdr: *const Header,
     data: *mut u8,
     cap: u64,
+    spin_only: bool,
     _keep: Arc<dyn Any + Send + Sync>,
 }
 
@@ -108,6 +127,11 @@ impl Core {
             return Err(Error::Corrupt("bad magic: not a concur ring".into()));
         }
         let cap = hdr.capacity.load(Ordering::Relaxed);
+        let spin_only = match hdr.flags.load(Ordering::Relaxed) {
+            0 => false,
+            SPIN_ONLY => true,
+            other => return Err(Error::Corrupt(format!("unknown ring flags {other:#x}"))),
+        };
         if !cap.is_power_of_two()
             || cap < 64
             || Some(cap) != (seg.len() - HEADER_LEN).try_into().ok()
@@ -122,6 +146,7 @@ impl Core {
             // SAFETY: HEADER_LEN < seg.len(), so the data area starts inside the mapping.
             data: unsafe { seg.as_ptr().add(HEADER_LEN) },
             cap,
+            spin_only,
             _keep: Arc::clone(seg) as Arc<dyn Any + Send + Sync>,
         })
     }
@@ -181,6 +206,7 @@ impl Core {
         mut ready: impl FnMut() -> Result<bool>,
         peer_gone: impl Fn() -> Option<String>,
     ) -> Result<()> {
+        let wait = if self.spin_only { Wait::Spin } else { wait };
         let spins = match wait {
             Wait::Spin => u32::MAX,
             Wait::SpinThenFutex { spins } => spins,
@@ -212,6 +238,12 @@ impl Core {
             }
             futex_wait(seq, s, SLEEP_SLICE);
             waiting.store(0, Ordering::Relaxed);
+            // Woken with work to do: the common case, and no liveness check (reading /proc
+            // costs more than the wake-up itself).
+            if ready()? {
+                return Ok(());
+            }
+            // A timeout or a spurious wake-up: is the peer still there?
             if let Some(why) = peer_gone() {
                 // One last look: the peer may have published and then exited.
                 return if ready()? {
@@ -252,6 +284,9 @@ fn process_gone(pid: u32) -> bool {
 pub struct Sender {
     core: Core,
     tail: u64,
+    /// The consumer's `head` as last read: space known to be free without touching the
+    /// consumer's cache line. Re-read only when it shows too little space.
+    head_seen: u64,
     wait: Wait,
 }
 
@@ -271,10 +306,16 @@ impl Sender {
     fn from_core(core: Core, wait: Wait) -> Result<Sender> {
         let hdr = core.hdr();
         let tail = hdr.tail.load(Ordering::Acquire);
-        core.used(tail, hdr.head.load(Ordering::Acquire))?;
+        let head_seen = hdr.head.load(Ordering::Acquire);
+        core.used(tail, head_seen)?;
         hdr.producer_pid
             .store(std::process::id(), Ordering::Release);
-        Ok(Sender { core, tail, wait })
+        Ok(Sender {
+            core,
+            tail,
+            head_seen,
+            wait,
+        })
     }
 
     /// The ring's capacity in bytes; a message may be up to `capacity - 4` bytes.
@@ -282,18 +323,26 @@ impl Sender {
         self.core.cap as usize
     }
 
-    /// Sends `msg`, waiting for space.
+    /// Sends `msg`, waiting for space. A closed or dead receiver is noticed when the sender
+    /// next has to look at the receiver's side (the ring looks full): [`Error::PeerGone`].
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
         let need = self.need(msg)?;
-        let (core, tail) = (&self.core, self.tail);
-        let hdr = core.hdr();
-        core.wait_until(
-            self.wait,
-            &hdr.producer_waiting,
-            &hdr.space_seq,
-            || Ok(core.cap - core.used(tail, hdr.head.load(Ordering::Acquire))? >= need),
-            || consumer_gone(hdr),
-        )?;
+        if !self.has_room(need)? {
+            let (core, tail) = (&self.core, self.tail);
+            let hdr = core.hdr();
+            let mut head_seen = self.head_seen;
+            core.wait_until(
+                self.wait,
+                &hdr.producer_waiting,
+                &hdr.space_seq,
+                || {
+                    head_seen = hdr.head.load(Ordering::Acquire);
+                    Ok(core.cap - core.used(tail, head_seen)? >= need)
+                },
+                || consumer_gone(hdr),
+            )?;
+            self.head_seen = head_seen;
+        }
         self.publish(msg);
         Ok(())
     }
@@ -301,12 +350,25 @@ impl Sender {
     /// Sends `msg` if there is space now; `Ok(false)` if not.
     pub fn try_send(&mut self, msg: &[u8]) -> Result<bool> {
         let need = self.need(msg)?;
-        let head = self.core.hdr().head.load(Ordering::Acquire);
-        if self.core.cap - self.core.used(self.tail, head)? < need {
+        if !self.has_room(need)? {
             return Ok(false);
         }
         self.publish(msg);
         Ok(true)
+    }
+
+    /// Whether `need` bytes are free: first by the cached head, then by re-reading it (and
+    /// checking that the receiver is still there).
+    fn has_room(&mut self, need: u64) -> Result<bool> {
+        if self.core.cap - self.core.used(self.tail, self.head_seen)? >= need {
+            return Ok(true);
+        }
+        let hdr = self.core.hdr();
+        if hdr.consumer_closed.load(Ordering::Acquire) != 0 {
+            return Err(Error::PeerGone("the receiver closed the ring".into()));
+        }
+        self.head_seen = hdr.head.load(Ordering::Acquire);
+        Ok(self.core.cap - self.core.used(self.tail, self.head_seen)? >= need)
     }
 
     fn need(&self, msg: &[u8]) -> Result<u64> {
@@ -316,9 +378,6 @@ impl Sender {
                 len: msg.len(),
                 capacity: self.core.cap as usize,
             });
-        }
-        if self.core.hdr().consumer_closed.load(Ordering::Acquire) != 0 {
-            return Err(Error::PeerGone("the receiver closed the ring".into()));
         }
         Ok(need)
     }
@@ -330,7 +389,9 @@ impl Sender {
         self.tail += PREFIX + msg.len() as u64;
         let hdr = self.core.hdr();
         hdr.tail.store(self.tail, Ordering::Release);
-        notify(&hdr.consumer_waiting, &hdr.data_seq);
+        if !self.core.spin_only {
+            notify(&hdr.consumer_waiting, &hdr.data_seq);
+        }
     }
 }
 
@@ -420,7 +481,9 @@ impl Receiver {
         core.read_at(self.head + PREFIX, buf);
         self.head += PREFIX + len;
         hdr.head.store(self.head, Ordering::Release);
-        notify(&hdr.producer_waiting, &hdr.space_seq);
+        if !self.core.spin_only {
+            notify(&hdr.producer_waiting, &hdr.space_seq);
+        }
         Ok(true)
     }
 }
@@ -434,7 +497,8 @@ impl Drop for Receiver {
     }
 }
 
-/// A ring on the heap (no segment) for tests of the protocol in one process, loom included.
+/// A ring on the heap (no segment) for tests of the protocol in one process, loom included;
+/// spin-only when `wait` is [`Wait::Spin`].
 #[cfg(any(test, loom))]
 pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
     struct Heap {
@@ -450,7 +514,8 @@ pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
         hdr: Box::new(Header {
             magic: AtomicU64::new(MAGIC),
             capacity: AtomicU64::new(cap),
-            _pad0: [0; 14],
+            flags: AtomicU64::new(if wait == Wait::Spin { SPIN_ONLY } else { 0 }),
+            _pad0: [0; 13],
             tail: AtomicU64::new(0),
             data_seq: zero(),
             consumer_waiting: zero(),
@@ -470,6 +535,7 @@ pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
         hdr: &*heap.hdr as *const Header,
         data: heap.data.as_ptr() as *mut u8,
         cap,
+        spin_only: wait == Wait::Spin,
         _keep: Arc::clone(&heap) as Arc<dyn Any + Send + Sync>,
     };
     (
@@ -523,7 +589,12 @@ mod tests {
     fn a_closed_receiver_fails_the_sender() {
         let (mut tx, rx) = heap_pair(64, Wait::default());
         drop(rx);
-        assert!(matches!(tx.send(b"x"), Err(Error::PeerGone(_))));
+        // Noticed as soon as the sender must look at the receiver's side: when full.
+        let outcome = (0..20).map(|_| tx.send(b"x")).find(Result::is_err);
+        assert!(
+            matches!(outcome, Some(Err(Error::PeerGone(_)))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
