@@ -64,3 +64,8 @@ pub enum Error {
 
 /// Shorthand for this crate's results.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
