@@ -87,14 +87,16 @@ mod tests {
 
     #[test]
     fn frames_round_trip() {
-        let f = encode_task("primes", Echo::Stdout, b"{\"lo\":0,\"hi\":10}");
-        let (name, echo, input) = decode_task(&f).unwrap();
-        assert_eq!(
-            (name, echo, input),
-            ("primes", Echo::Stdout, &b"{\"lo\":0,\"hi\":10}"[..])
-        );
+        let batch = by_name("primes")
+            .unwrap()
+            .prepare(&concur_workloads::Params { tasks: 1, size: 10 })
+            .unwrap();
+        let input = batch.encode(0);
+        let f = encode_task("primes", Echo::Off, &input);
+        let (name, echo, got) = decode_task(&f).unwrap();
+        assert_eq!((name, echo, got), ("primes", Echo::Off, &input[..]));
         let out = decode_output(&handle(&f).unwrap()).unwrap();
-        assert_eq!(out.digest, 4);
+        assert_eq!(out.digest, 4); // 2, 3, 5, 7
     }
 
     #[test]

@@ -64,8 +64,16 @@ impl<W: Workload> AnyWorkload for W {
     }
 
     fn run_encoded(&self, input: &[u8], cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
-        let input: W::Input = serde_json::from_slice(input)
-            .map_err(|e| TaskError::new(format!("{}: undecodable input: {e}", self.info().name)))?;
+        let name = self.info().name;
+        let (input, rest): (W::Input, _) = postcard::take_from_bytes(input)
+            .map_err(|e| TaskError::new(format!("{name}: undecodable input: {e}")))?;
+        if !rest.is_empty() {
+            return Err(TaskError::new(format!(
+                "{name}: {} stray bytes after the input",
+                rest.len()
+            )));
+        }
+        // `run` checks the decoded values themselves: they came from another process.
         self.run(&input, cx)
     }
 }
@@ -91,7 +99,7 @@ impl<W: Workload> ErasedInputs for Typed<W> {
     }
 
     fn encode(&self, index: usize) -> Vec<u8> {
-        serde_json::to_vec(&self.inputs[index]).expect("workload inputs always serialise")
+        postcard::to_allocvec(&self.inputs[index]).expect("workload inputs always serialise")
     }
 }
 
@@ -142,7 +150,8 @@ impl Batch {
         self.inner.run(index, cx)
     }
 
-    /// Task `index`'s input, serialised, for a worker process ([`AnyWorkload::run_encoded`]).
+    /// Task `index`'s input, serialised (postcard: compact binary), for a worker process
+    /// ([`AnyWorkload::run_encoded`]).
     pub fn encode(&self, index: usize) -> Vec<u8> {
         self.inner.encode(index)
     }

@@ -67,6 +67,12 @@ impl Workload for Primes {
     }
 
     fn run(&self, input: &Range, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        if input.lo > input.hi || input.hi > MAX_SIZE {
+            return Err(TaskError::new(format!(
+                "range {}..{} is not within 0..{MAX_SIZE}",
+                input.lo, input.hi
+            )));
+        }
         let mut count = 0;
         let mut n = input.lo;
         while n < input.hi {

@@ -53,7 +53,10 @@ mod tests {
                 let via_bytes = w.run_encoded(&batch.encode(i), &Cx::reference()).unwrap();
                 assert_eq!(direct, via_bytes, "{} task {i}", w.info().name);
             }
-            assert!(w.run_encoded(b"{not json", &Cx::reference()).is_err());
+            assert!(w.run_encoded(b"", &Cx::reference()).is_err());
+            let mut stray = batch.encode(0);
+            stray.push(0);
+            assert!(w.run_encoded(&stray, &Cx::reference()).is_err());
         }
     }
 

@@ -59,6 +59,12 @@ impl Workload for Sleep {
     }
 
     fn run(&self, input: &Nap, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        if input.ms > MAX_MS {
+            return Err(TaskError::new(format!(
+                "sleep of {} ms exceeds {MAX_MS}",
+                input.ms
+            )));
+        }
         // `--size 0` is the empty task: no syscall at all, only the model's own overhead.
         if cx.waits == Waits::Real && input.ms > 0 {
             cx.blocking(|| std::thread::sleep(Duration::from_millis(input.ms)));
