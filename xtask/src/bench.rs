@@ -35,11 +35,12 @@ impl Profile {
 
 /// The suites, in order, with the seconds each is expected to take per profile
 /// (smoke, quick, full) on a 2-core machine: only for the time-left estimate.
-const SUITES: [(&str, [f64; 3]); 4] = [
+const SUITES: [(&str, [f64; 3]); 5] = [
     ("seed", [1.0, 12.0, 35.0]),
     ("spawn", [1.0, 12.0, 35.0]),
     ("cpu_bound", [2.0, 60.0, 200.0]),
-    ("ipc", [2.0, 25.0, 70.0]),
+    ("ipc", [2.0, 40.0, 110.0]),
+    ("shared_data", [2.0, 30.0, 120.0]),
 ];
 
 fn cargo() -> String {

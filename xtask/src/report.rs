@@ -69,6 +69,12 @@ fn describe(group: &str) -> (&'static str, Compare) {
              copied: sharing an address space is the point.",
             Compare::CostOf("ipc-channel"),
         ),
+        "shared_data/shared-sum" => (
+            "Summing one large array of u64 (threads borrow it; process models receive \
+             their chunks as copies over ipc-channel), by number of workers. \
+             `concur run --workload shared-sum --json` gives each model's peak PSS.",
+            Compare::SpeedupOver("sequential"),
+        ),
         "cpu_bound/primes" => (
             "Counting primes by trial division (CPU-bound), by number of workers.",
             Compare::SpeedupOver("sequential"),

@@ -48,6 +48,16 @@ impl Profile {
         Params { tasks: 16, size }
     }
 
+    /// `shared-sum` parameters for the `shared_data` bench (size in MiB).
+    pub fn shared_sum(self) -> Params {
+        let size = match self {
+            Profile::Smoke => 1,
+            Profile::Quick => 64,
+            Profile::Full => 128,
+        };
+        Params { tasks: 16, size }
+    }
+
     /// Worker counts on the x axis of scaling benches.
     pub fn workers_axis(self) -> &'static [usize] {
         &[1, 2, 4]

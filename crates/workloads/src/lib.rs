@@ -25,6 +25,7 @@ mod cx;
 mod primes;
 mod registry;
 mod seed;
+mod shared_sum;
 mod sleep;
 
 pub use batch::{AnyWorkload, Batch, TaskError};
@@ -32,6 +33,7 @@ pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
 pub use primes::Primes;
 pub use registry::{all, by_name, names};
 pub use seed::SeedSquareCube;
+pub use shared_sum::SharedSum;
 pub use sleep::Sleep;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -55,6 +57,8 @@ pub enum Kind {
     CpuBound,
     /// Mostly waiting (sleep, network).
     IoBound,
+    /// One large input read by every worker: what sharing memory saves.
+    SharedData,
 }
 
 /// A workload's static description.

@@ -1,0 +1,30 @@
+//! Claim: "threads share memory; processes each have their own (higher usage)".
+//!
+//! Group `shared_data/shared-sum`: one array (128 MiB in the full profile) summed in 16
+//! chunks by every model at 1, 2 and 4 workers. Threads borrow the array; the process models
+//! receive each chunk as a copy over ipc-channel, so their time includes the copying. (The
+//! memory side of the claim — peak PSS of the process tree — comes from `concur run`.)
+
+mod common;
+
+use concur::harness::{Profile, models};
+use criterion::SamplingMode;
+
+fn main() {
+    // First thing: the process models re-run this binary as their workers.
+    concur::harness::init_workers();
+    let profile = Profile::from_env();
+    let mut c = common::criterion(profile);
+    let data = common::Checked::new("shared-sum", profile.shared_sum());
+    let mut group = c.benchmark_group("shared_data/shared-sum");
+    // Process-model iterations take hundreds of milliseconds: one per sample, ten samples.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    for &workers in profile.workers_axis() {
+        for spec in models() {
+            common::bench_model(&mut group, spec, workers, &data);
+        }
+    }
+    group.finish();
+    c.final_summary();
+}
