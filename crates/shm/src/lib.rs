@@ -6,6 +6,8 @@
 //! - [`ring`]: a bounded single-producer, single-consumer byte ring laid out in a segment,
 //!   with acquire/release atomics and a waiting strategy that spins, then sleeps on a futex
 //!   ([`Wait`]).
+//! - [`Region`]: a read-only shared region for large inputs: written once, sealed, mapped by
+//!   any number of processes as one copy.
 //! - [`mailbox`]: two words handed back and forth by spinning or futex: the floor a ring's
 //!   round trip is measured against.
 //!
@@ -33,10 +35,12 @@
 
 pub mod mailbox;
 mod primitive;
+mod region;
 pub mod ring;
 mod segment;
 mod wait;
 
+pub use region::Region;
 pub use segment::Segment;
 pub use wait::Wait;
 
