@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use concur_shm::mailbox::{Mailbox, Slot};
 use concur_shm::ring::{self, Receiver, Sender};
-use concur_shm::{Segment, Wait};
+use concur_shm::{Segment, Wait, pid_gone};
 
 use crate::stats::Summary;
 
@@ -357,15 +357,6 @@ fn shm_wait(channel: &str) -> Wait {
 
 fn shm_err(e: concur_shm::Error) -> io::Error {
     io::Error::other(e.to_string())
-}
-
-/// Whether process `pid` has exited (gone from /proc, or a zombie).
-fn pid_gone(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rfind(')')
-            .and_then(|i| stat.get(i + 2..i + 3))
-            .is_some_and(|state| state == "Z" || state == "X")
-    })
 }
 
 /// An echo child over two shm rings: one each way. It gets them as stdin and stdout.

@@ -66,6 +66,16 @@ pub enum Error {
     PeerGone(String),
 }
 
+/// Whether process `pid` has exited: gone from `/proc`, or a zombie not yet reaped. How a
+/// ring end (or any peer of a shared segment) tells a dead peer from a slow one.
+pub fn pid_gone(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rfind(')')
+            .and_then(|i| stat.get(i + 2..i + 3))
+            .is_some_and(|state| state == "Z" || state == "X")
+    })
+}
+
 /// Shorthand for this crate's results.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -266,18 +266,10 @@ fn notify(waiting: &AtomicU32, seq: &AtomicU32) {
     }
 }
 
-/// Whether the process `pid` (read from shared memory: any value) is gone.
+/// Whether the process `pid` (read from shared memory: any value) is gone; 0 means "not
+/// attached yet", which is not gone.
 fn process_gone(pid: u32) -> bool {
-    if pid == 0 {
-        return false; // Not attached yet.
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat.get(i + 2..i + 3))
-            .is_some_and(|state| state == "Z" || state == "X"),
-    }
+    pid != 0 && crate::pid_gone(pid)
 }
 
 /// The producing end of a ring.
