@@ -23,7 +23,10 @@ fn main() {
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
 
+    // Round trips converge fast: half the usual measurement time keeps the suite short.
+    let half = profile.measurement_time() / 2;
     let mut group = c.benchmark_group("ipc/pingpong");
+    group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
     for channel in CHANNELS.into_iter().chain(FLOORS) {
         let mut peer = open(channel).expect("channel opens");
@@ -42,6 +45,7 @@ fn main() {
     group.finish();
 
     let mut group = c.benchmark_group("ipc/bulk-1MiB");
+    group.measurement_time(half);
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
     for channel in CHANNELS {
