@@ -11,6 +11,13 @@ use clap::Parser;
 fn main() -> ExitCode {
     // First thing: in a worker process (process models) this serves tasks and never returns.
     concur::harness::init_workers();
+    // Ctrl-C or SIGTERM: remove half-done worker handshakes (ipc-channel sockets in the
+    // temporary directory) and exit as a shell expects (128 + SIGINT). Worker processes die
+    // with us (PR_SET_PDEATHSIG) and, on Ctrl-C, from the terminal's own SIGINT.
+    let _ = ctrlc::set_handler(|| {
+        concur::procs::remove_pending_handshakes();
+        std::process::exit(130);
+    });
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return cli::exit_on_parse_error(e),

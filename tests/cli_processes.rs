@@ -34,8 +34,9 @@ fn children_of(parent: u32) -> Vec<u32> {
 /// group, and waits until its `workers` workers are up; returns it and their pids.
 // The child is either returned to the caller, who waits for it, or killed and reaped here.
 #[allow(clippy::zombie_processes)]
-fn start_run(model: &str, workers: usize) -> (Child, Vec<u32>) {
+fn start_run(model: &str, workers: usize, tmp: &std::path::Path) -> (Child, Vec<u32>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_concur"))
+        .env("TMPDIR", tmp)
         .args([
             "run",
             "--model",
@@ -90,7 +91,8 @@ fn assert_gone(pids: &[u32]) {
 fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
     // Orphans would be re-parented to us rather than init, so we can see and reap them.
     nix::sys::prctl::set_child_subreaper(true).unwrap();
-    let (child, workers) = start_run("process-pool", 2);
+    let tmp = private_tmp("kill");
+    let (child, workers) = start_run("process-pool", 2, &tmp);
     let victim = workers[0];
     thread::sleep(Duration::from_millis(150));
     kill(pid(victim), Signal::SIGKILL).unwrap();
@@ -112,13 +114,32 @@ fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
         "{stderr}"
     );
     assert_gone(&workers);
+    assert_empty_and_remove(&tmp);
+}
+
+/// A fresh directory for one run's temporary files (ipc-channel's handshake sockets).
+fn private_tmp(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("concur-test-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn assert_empty_and_remove(dir: &std::path::Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    std::fs::remove_dir_all(dir).unwrap();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }
 
 #[test]
 fn ctrl_c_leaves_no_worker() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     for model in ["process-pool", "process-per-task"] {
-        let (mut child, workers) = start_run(model, 2);
+        let tmp = private_tmp(model);
+        let (mut child, workers) = start_run(model, 2, &tmp);
         // What the terminal does on Ctrl-C: SIGINT to the whole foreground process group.
         kill(
             Pid::from_raw(-i32::try_from(child.id()).unwrap()),
@@ -128,5 +149,6 @@ fn ctrl_c_leaves_no_worker() {
         let status = child.wait().unwrap();
         assert!(!status.success(), "{model}: interrupted");
         assert_gone(&workers);
+        assert_empty_and_remove(&tmp);
     }
 }

@@ -27,13 +27,17 @@
 //!   worker behind.
 //! - A worker that fails to start (exits early, or does not connect within
 //!   [`Config::start_timeout`]) is killed and reaped, and the error says why.
+//! - A program interrupted mid-handshake calls [`remove_pending_handshakes`] from its signal
+//!   handler, so no one-shot server socket is left in the temporary directory.
 
 mod exit;
 mod pool;
 mod worker;
 
 pub use exit::describe_status;
-pub use pool::{Config, ProcessPerTask, ProcessPool, Results, TaskResult};
+pub use pool::{
+    Config, ProcessPerTask, ProcessPool, Results, TaskResult, remove_pending_handshakes,
+};
 pub use worker::{Handler, WORKER_ENV, init, is_initialised};
 
 /// Why a pool could not be built or a batch could not be run.

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -63,6 +64,47 @@ pub type TaskResult = Result<Vec<u8>, TaskFailure>;
 /// A result per task, in task order.
 pub type Results = Vec<TaskResult>;
 
+/// One-shot servers waiting for a worker to connect. Each is a socket in a temporary
+/// directory that ipc-channel removes when the handshake ends; if the process is interrupted
+/// mid-handshake it would stay behind, so [`remove_pending_handshakes`] can remove it.
+static PENDING: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Removes the sockets (and their temporary directories) of handshakes still in flight. For
+/// a signal handler that is about to exit the process (`concur` calls it on Ctrl-C): the
+/// workers themselves die with their parent (`PR_SET_PDEATHSIG`).
+pub fn remove_pending_handshakes() {
+    let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    for name in pending.iter() {
+        let socket = std::path::Path::new(name);
+        let _ = std::fs::remove_file(socket);
+        if let Some(dir) = socket.parent() {
+            let _ = std::fs::remove_dir(dir); // Only if empty: never more than ours.
+        }
+    }
+}
+
+/// Registers a pending handshake for as long as the guard lives.
+struct PendingHandshake(String);
+
+impl PendingHandshake {
+    fn new(name: &str) -> Self {
+        PENDING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.to_owned());
+        PendingHandshake(name.to_owned())
+    }
+}
+
+impl Drop for PendingHandshake {
+    fn drop(&mut self) {
+        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = pending.iter().position(|n| *n == self.0) {
+            pending.swap_remove(i);
+        }
+    }
+}
+
 /// Starts a worker and waits (bounded) for it to connect.
 fn start_worker(
     program: &PathBuf,
@@ -70,6 +112,7 @@ fn start_worker(
     set: &mut IpcReceiverSet,
 ) -> Result<Worker, Error> {
     let (server, name) = IpcOneShotServer::<Hello>::new()?;
+    let _pending = PendingHandshake::new(&name);
     let mut child = Command::new(program)
         .env(WORKER_ENV, &name)
         .env(PARENT_ENV, std::process::id().to_string())
