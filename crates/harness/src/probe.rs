@@ -229,8 +229,9 @@ mod tests {
         let rss = process_peak_rss_bytes(child.id());
         child.kill().unwrap();
         child.wait().unwrap();
+        // This process only sleeps meanwhile: any sizeable CPU time is the child's.
         assert!(
-            spent >= Duration::from_millis(50),
+            spent >= Duration::from_millis(20),
             "the busy child's CPU counts: {spent:?}"
         );
         assert!(rss.is_some_and(|r| r > 0));
