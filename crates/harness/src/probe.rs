@@ -24,7 +24,12 @@ pub fn cpu_time() -> Duration {
         .filter_map(|who| getrusage(who).ok())
         .map(|u| timeval(u.user_time()) + timeval(u.system_time()))
         .sum();
-    own + descendants(std::process::id())
+    own + live_descendants_cpu_time()
+}
+
+/// CPU time (user + system) of this process's live descendants so far.
+pub fn live_descendants_cpu_time() -> Duration {
+    descendants(std::process::id())
         .into_iter()
         .filter_map(process_cpu_time)
         .sum()
@@ -223,13 +228,13 @@ mod tests {
             ])
             .spawn()
             .unwrap();
-        let t0 = cpu_time();
+        let t0 = live_descendants_cpu_time();
         thread::sleep(Duration::from_millis(300));
-        let spent = cpu_time().saturating_sub(t0);
+        let spent = live_descendants_cpu_time().saturating_sub(t0);
         let rss = process_peak_rss_bytes(child.id());
         child.kill().unwrap();
         child.wait().unwrap();
-        // This process only sleeps meanwhile: any sizeable CPU time is the child's.
+        // Only the child counts here (other tests' threads share this process's own time).
         assert!(
             spent >= Duration::from_millis(20),
             "the busy child's CPU counts: {spent:?}"
