@@ -6,8 +6,7 @@
 
 mod common;
 
-use concur::harness::{Profile, models};
-use criterion::SamplingMode;
+use concur::harness::Profile;
 
 fn main() {
     // First thing: the process models re-run this binary as their workers.
@@ -15,14 +14,12 @@ fn main() {
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     let primes = common::Checked::new("primes", profile.primes());
-    let mut group = c.benchmark_group("cpu_bound/primes");
-    // Iterations take tens to hundreds of milliseconds: one iteration per sample.
-    group.sampling_mode(SamplingMode::Flat);
-    for &workers in profile.workers_axis() {
-        for spec in models() {
-            common::bench_model(&mut group, spec, workers, &primes);
-        }
-    }
-    group.finish();
+    common::bench_scaling(
+        &mut c,
+        "cpu_bound/primes",
+        &primes,
+        profile,
+        profile.sample_size(),
+    );
     c.final_summary();
 }

@@ -7,8 +7,7 @@
 
 mod common;
 
-use concur::harness::{Profile, models};
-use criterion::SamplingMode;
+use concur::harness::Profile;
 
 fn main() {
     // First thing: the process models re-run this binary as their workers.
@@ -16,15 +15,7 @@ fn main() {
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     let data = common::Checked::new("shared-sum", profile.shared_sum());
-    let mut group = c.benchmark_group("shared_data/shared-sum");
-    // Process-model iterations take hundreds of milliseconds: one per sample, ten samples.
-    group.sampling_mode(SamplingMode::Flat);
-    group.sample_size(10);
-    for &workers in profile.workers_axis() {
-        for spec in models() {
-            common::bench_model(&mut group, spec, workers, &data);
-        }
-    }
-    group.finish();
+    // Process-model iterations take hundreds of milliseconds: ten samples.
+    common::bench_scaling(&mut c, "shared_data/shared-sum", &data, profile, 10);
     c.final_summary();
 }

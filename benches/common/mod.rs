@@ -75,3 +75,23 @@ pub fn bench_model(
         b.iter(|| checked.run_checked(model.as_ref()));
     });
 }
+
+/// One scaling group: every model at every worker count of the profile, one iteration per
+/// sample (iterations take tens of milliseconds or more), `sample_size` samples each.
+pub fn bench_scaling(
+    c: &mut Criterion,
+    name: &str,
+    checked: &Checked,
+    profile: Profile,
+    sample_size: usize,
+) {
+    let mut group = c.benchmark_group(name);
+    group.sampling_mode(criterion::SamplingMode::Flat);
+    group.sample_size(sample_size);
+    for &workers in profile.workers_axis() {
+        for spec in concur::harness::models() {
+            bench_model(&mut group, spec, workers, checked);
+        }
+    }
+    group.finish();
+}

@@ -142,10 +142,12 @@ struct ThreadPeer {
     peer: Option<thread::JoinHandle<()>>,
 }
 
-impl ThreadPeer {
-    fn crossbeam() -> Self {
-        let (to_peer, peer_rx) = crossbeam_channel::bounded::<Vec<u8>>(1);
-        let (peer_tx, from_peer) = crossbeam_channel::bounded::<Vec<u8>>(1);
+/// A [`ThreadPeer`] over two bounded(1) channels made by `$bounded`: crossbeam's and std's
+/// have the same `send`/`recv` shape but no common trait.
+macro_rules! thread_peer {
+    ($bounded:expr) => {{
+        let (to_peer, peer_rx) = $bounded;
+        let (peer_tx, from_peer) = $bounded;
         let peer = thread::spawn(move || {
             while let Ok(m) = peer_rx.recv() {
                 if peer_tx.send(m).is_err() {
@@ -159,24 +161,16 @@ impl ThreadPeer {
             buf: Vec::new(),
             peer: Some(peer),
         }
+    }};
+}
+
+impl ThreadPeer {
+    fn crossbeam() -> Self {
+        thread_peer!(crossbeam_channel::bounded::<Vec<u8>>(1))
     }
 
     fn std_mpsc() -> Self {
-        let (to_peer, peer_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-        let (peer_tx, from_peer) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-        let peer = thread::spawn(move || {
-            while let Ok(m) = peer_rx.recv() {
-                if peer_tx.send(m).is_err() {
-                    break;
-                }
-            }
-        });
-        ThreadPeer {
-            send: Box::new(move |m| to_peer.send(m).is_ok()),
-            recv: Box::new(move || from_peer.recv().ok()),
-            buf: Vec::new(),
-            peer: Some(peer),
-        }
+        thread_peer!(std::sync::mpsc::sync_channel::<Vec<u8>>(1))
     }
 }
 
