@@ -3,8 +3,9 @@
 //! Group `ipc/pingpong`: one 8-byte round trip per channel (threads: crossbeam, std-mpsc;
 //! processes: pipe, unix-socket, ipc-channel, shm-spin, shm-futex), the floors under the
 //! shm channels (`atomic-spin`: one word bounced by spinning; `futex`: by futex wait/wake,
-//! between the same two processes), and `process-pool-task`: one empty task through
-//! `process-pool` (one worker), whose overhead is read against `ipc-channel`.
+//! between the same two processes), and `process-pool-task` / `shm-pool-task`: one empty task
+//! through `process-pool` / `shm-pool` (one worker), whose overhead is read against
+//! `ipc-channel` / `shm-futex`.
 //! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
 //! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
 //! the same MiB, the bandwidth floor. Between threads the 1 MiB buffer is moved, not copied:
@@ -35,13 +36,12 @@ fn main() {
         });
     }
     let empty = common::Checked::new("sleep", Params { tasks: 1, size: 0 });
-    let pool = model("process-pool")
-        .unwrap()
-        .build(1)
-        .expect("pool starts");
-    group.bench_function("process-pool-task", |b| {
-        b.iter(|| empty.run_checked(pool.as_ref()));
-    });
+    for pool in ["process-pool", "shm-pool"] {
+        let pool = model(pool).unwrap().build(1).expect("pool starts");
+        group.bench_function(format!("{}-task", pool.name()), |b| {
+            b.iter(|| empty.run_checked(pool.as_ref()));
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("ipc/bulk-1MiB");

@@ -91,30 +91,46 @@ fn assert_gone(pids: &[u32]) {
 fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
     // Orphans would be re-parented to us rather than init, so we can see and reap them.
     nix::sys::prctl::set_child_subreaper(true).unwrap();
-    let tmp = private_tmp("kill");
-    let (child, workers) = start_run("process-pool", 2, &tmp);
-    let victim = workers[0];
-    thread::sleep(Duration::from_millis(150));
-    kill(pid(victim), Signal::SIGKILL).unwrap();
-    let t = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // 40 tasks of 100 ms on 2 workers take 2 s: the run stops at the crash instead.
-    assert!(
-        t.elapsed() < Duration::from_millis(1500),
-        "ended promptly: {:?}",
-        t.elapsed()
-    );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "worker process {victim} was killed by signal 9 (SIGKILL)"
-        )),
-        "{stderr}"
-    );
-    assert_gone(&workers);
-    assert_empty_and_remove(&tmp);
+    for model in ["process-pool", "shm-pool"] {
+        let tmp = private_tmp(&format!("kill-{model}"));
+        let (child, workers) = start_run(model, 2, &tmp);
+        let victim = workers[0];
+        thread::sleep(Duration::from_millis(150));
+        kill(pid(victim), Signal::SIGKILL).unwrap();
+        let t = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // 40 tasks of 100 ms on 2 workers take 2 s: the run stops at the crash instead.
+        assert!(
+            t.elapsed() < Duration::from_millis(1500),
+            "{model}: ended promptly: {:?}",
+            t.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(1), "{model}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{model}: one line: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "worker process {victim} was killed by signal 9 (SIGKILL)"
+            )),
+            "{model}: {stderr}"
+        );
+        assert_gone(&workers);
+        assert_empty_and_remove(&tmp);
+        assert_no_shm_segments();
+    }
+}
+
+/// Nothing of ours in `/dev/shm` (concur's segments are memfds, which have no path at all).
+fn assert_no_shm_segments() {
+    let ours: Vec<_> = std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().contains("concur"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(ours.is_empty(), "left in /dev/shm: {ours:?}");
 }
 
 /// A fresh directory for one run's temporary files (ipc-channel's handshake sockets).
@@ -137,7 +153,7 @@ fn assert_empty_and_remove(dir: &std::path::Path) {
 #[test]
 fn ctrl_c_leaves_no_worker() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
-    for model in ["process-pool", "process-per-task"] {
+    for model in ["process-pool", "process-per-task", "shm-pool"] {
         let tmp = private_tmp(model);
         let (mut child, workers) = start_run(model, 2, &tmp);
         // What the terminal does on Ctrl-C: SIGINT to the whole foreground process group.
@@ -150,5 +166,6 @@ fn ctrl_c_leaves_no_worker() {
         assert!(!status.success(), "{model}: interrupted");
         assert_gone(&workers);
         assert_empty_and_remove(&tmp);
+        assert_no_shm_segments();
     }
 }

@@ -5,7 +5,7 @@
 //! that calls `init_workers()` first (the bootstrap rule), then runs two trials per model.
 
 use concur::harness::{Family, ModelSpec, init_workers, model, models, reference_checksum};
-use concur::workloads::{self, Echo, Params};
+use concur::workloads::{self, Arena, Echo, Heap, Params};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Small but non-trivial parameters per workload: uneven task counts, more tasks than workers.
@@ -28,9 +28,19 @@ fn small(workload: &str) -> Vec<Params> {
 /// `spec` at 1–3 workers on every workload equals `sequential`, output for output.
 fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
     let sequential = model("sequential").unwrap().build(1)?;
+    // A model that maps shared inputs runs them both ways: allocated in its own arena (the
+    // zero-copy path `concur run` takes) and on the heap (copied into a region once).
+    let arenas: Vec<&dyn Arena> = if spec.maps_shared_input {
+        vec![spec.arena(), &Heap]
+    } else {
+        vec![&Heap]
+    };
     for w in workloads::all() {
-        for params in small(w.info().name) {
-            let batch = w.prepare(&params)?;
+        for (params, arena) in small(w.info().name)
+            .into_iter()
+            .flat_map(|p| arenas.iter().map(move |&a| (p, a)))
+        {
+            let batch = w.prepare_in(&params, arena)?;
             let expected = sequential.run(&batch, Echo::Off)?;
             assert_eq!(expected.len(), params.tasks);
             assert_eq!(

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use concur::harness::{Family, Model, ModelSpec, Profile, reference_checksum};
-use concur::workloads::{Batch, Echo, Params, by_name};
+use concur::workloads::{Arena, Batch, Echo, Heap, Params, by_name};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
@@ -30,9 +30,14 @@ pub struct Checked {
 impl Checked {
     /// Prepares `workload` at `params` and computes its reference checksum.
     pub fn new(workload: &str, params: Params) -> Checked {
+        Self::new_in(workload, params, &Heap)
+    }
+
+    /// Like [`Checked::new`], the workload's large input (if any) allocated in `arena`.
+    pub fn new_in(workload: &str, params: Params, arena: &dyn Arena) -> Checked {
         let w = by_name(workload).unwrap_or_else(|| panic!("no workload {workload}"));
         let batch = w
-            .prepare(&params)
+            .prepare_in(&params, arena)
             .unwrap_or_else(|e| panic!("{workload}: {e}"));
         let expected = reference_checksum(&batch).expect("sequential reference runs");
         Checked { batch, expected }

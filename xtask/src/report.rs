@@ -59,8 +59,9 @@ fn describe(group: &str) -> (&'static str, Compare) {
             "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads; \
              pipe, unix-socket, ipc-channel, shm-spin and shm-futex between two processes; \
              `atomic-spin` and `futex` are the floors under the shm channels (one word bounced \
-             between the same two processes); `process-pool-task` is one empty task through \
-             `process-pool`, read against `ipc-channel`, its transport.",
+             between the same two processes); `process-pool-task` and `shm-pool-task` are one \
+             empty task through `process-pool` and `shm-pool`, to read against their \
+             transports, `ipc-channel` and `shm-futex`.",
             Compare::CostOf("ipc-channel"),
         ),
         "ipc/bulk-1MiB" => (
@@ -70,9 +71,11 @@ fn describe(group: &str) -> (&'static str, Compare) {
             Compare::CostOf("ipc-channel"),
         ),
         "shared_data/shared-sum" => (
-            "Summing one large array of u64 (threads borrow it; process models receive \
-             their chunks as copies over ipc-channel), by number of workers. \
-             `concur run --workload shared-sum --json` gives each model's peak PSS.",
+            "Summing one large array of u64 (threads borrow it; `process-pool` and \
+             `process-per-task` receive their chunks as copies over ipc-channel; `shm-pool` \
+             workers map it once from shared memory and receive only chunk bounds), by \
+             number of workers. `concur run --workload shared-sum --json` gives each \
+             model's peak PSS.",
             Compare::SpeedupOver("sequential"),
         ),
         "cpu_bound/primes" => (
@@ -108,7 +111,7 @@ fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
     let mut order = concur_harness::model_names();
     order.extend(concur_harness::pingpong::CHANNELS);
     order.extend(concur_harness::pingpong::FLOORS);
-    order.extend(["process-pool-task", "memcpy"]);
+    order.extend(["process-pool-task", "shm-pool-task", "memcpy"]);
     let rank = |f: &str| order.iter().position(|m| *m == f).unwrap_or(order.len());
     let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();
     groups.dedup();

@@ -3,7 +3,7 @@
 use std::thread;
 use std::time::Duration;
 
-use concur_procs::ProcessPool;
+use concur_procs::{ProcessPool, ShmPool};
 use concur_threads::ThreadPool;
 use serde::Serialize;
 
@@ -11,7 +11,7 @@ use crate::probe::tree_pss_bytes;
 use crate::{ModelError, ModelSpec};
 
 /// Models whose idle workers `concur idle` can measure.
-pub const IDLE_MODELS: [&str; 3] = ["thread-per-task", "thread-pool", "process-pool"];
+pub const IDLE_MODELS: [&str; 4] = ["thread-per-task", "thread-pool", "process-pool", "shm-pool"];
 
 /// How long workers sit idle before the reading, so they finish starting up.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -76,6 +76,13 @@ pub fn idle_cost(spec: &'static ModelSpec, workers: usize) -> Result<IdleReport,
         }
         "process-pool" => {
             let pool = ProcessPool::new(workers)?;
+            thread::sleep(SETTLE);
+            let r = tree_pss_bytes(me);
+            drop(pool);
+            r
+        }
+        "shm-pool" => {
+            let pool = ShmPool::new(workers)?;
             thread::sleep(SETTLE);
             let r = tree_pss_bytes(me);
             drop(pool);

@@ -1,12 +1,13 @@
 //! The concurrency models, by CLI name, behind one small trait.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
-use concur_procs::{Config, ProcessPerTask, ProcessPool, TaskFailure};
+use concur_procs::{Config, ProcessPerTask, ProcessPool, ShmPool, TaskFailure};
+use concur_shm::Region;
 use concur_threads::{RayonPool, ThreadPerTask, ThreadPool};
-use concur_workloads::{Batch, Cx, Echo, TaskError, TaskOutput};
+use concur_workloads::{Arena, Batch, Cx, Echo, Heap, SharedBytes, TaskError, TaskOutput};
 
-use crate::worker::{decode_output, encode_task};
+use crate::worker::{Input, decode_output, encode_task};
 
 /// A concurrency model ready to run batches: its workers (if any) are started.
 pub trait Model: Send + Sync {
@@ -65,6 +66,9 @@ pub struct ModelSpec {
     /// Whether it starts a worker per task, so `--workers` defaults to the task count (every
     /// task at once) rather than the number of cores.
     pub per_task: bool,
+    /// Whether its workers map a workload's large input from shared memory, so the input
+    /// should be allocated there ([`ModelSpec::arena`]).
+    pub maps_shared_input: bool,
     build: fn(usize) -> Result<Box<dyn Model>, ModelError>,
     spawn_join_one: fn() -> Result<(), ModelError>,
 }
@@ -80,6 +84,16 @@ impl ModelSpec {
         (self.spawn_join_one)()
     }
 
+    /// Where to allocate a workload's large input for this model: in a shared-memory region
+    /// every worker maps ([`ShmArena`]), or on the heap.
+    pub fn arena(&self) -> &'static dyn Arena {
+        if self.maps_shared_input {
+            &ShmArena
+        } else {
+            &Heap
+        }
+    }
+
     /// `--workers` when not given, for a batch of `tasks` tasks.
     pub fn default_workers(&self, tasks: usize) -> usize {
         match (self.family, self.per_task) {
@@ -90,12 +104,13 @@ impl ModelSpec {
     }
 }
 
-static MODELS: [ModelSpec; 6] = [
+static MODELS: [ModelSpec; 7] = [
     ModelSpec {
         name: "sequential",
         summary: "one task after another on the calling thread (the reference)",
         family: Family::Sequential,
         per_task: false,
+        maps_shared_input: false,
         build: |_| Ok(Box::new(Sequential)),
         spawn_join_one: || {
             std::hint::black_box(|| ())();
@@ -107,6 +122,7 @@ static MODELS: [ModelSpec; 6] = [
         summary: "a new std::thread per task, at most WORKERS alive (threading.Thread)",
         family: Family::Threads,
         per_task: true,
+        maps_shared_input: false,
         build: |k| {
             Ok(Box::new(PerTask {
                 inner: ThreadPerTask::with_max_alive(k)?,
@@ -120,6 +136,7 @@ static MODELS: [ModelSpec; 6] = [
         summary: "WORKERS long-lived threads fed through a crossbeam channel (ThreadPoolExecutor)",
         family: Family::Threads,
         per_task: false,
+        maps_shared_input: false,
         build: |k| Ok(Box::new(Pool(ThreadPool::new(k)?))),
         spawn_join_one: || Ok(ThreadPool::spawn_join_one()?),
     },
@@ -128,6 +145,7 @@ static MODELS: [ModelSpec; 6] = [
         summary: "a rayon thread pool of WORKERS threads, work-stealing one task per job",
         family: Family::Threads,
         per_task: false,
+        maps_shared_input: false,
         build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
     },
@@ -136,6 +154,7 @@ static MODELS: [ModelSpec; 6] = [
         summary: "a new worker process per task, at most WORKERS alive (multiprocessing.Process)",
         family: Family::Processes,
         per_task: true,
+        maps_shared_input: false,
         build: |k| {
             Ok(Box::new(ProcPerTask(ProcessPerTask::new(
                 k,
@@ -149,6 +168,7 @@ static MODELS: [ModelSpec; 6] = [
         summary: "WORKERS pre-spawned worker processes fed over ipc-channel (multiprocessing.Pool)",
         family: Family::Processes,
         per_task: false,
+        maps_shared_input: false,
         build: |k| {
             let pool = ProcessPool::new(k)?;
             Ok(Box::new(ProcPool {
@@ -157,6 +177,21 @@ static MODELS: [ModelSpec; 6] = [
             }))
         },
         spawn_join_one: || Ok(ProcessPool::spawn_join_one(&Config::default())?),
+    },
+    ModelSpec {
+        name: "shm-pool",
+        summary: "WORKERS pre-spawned worker processes fed through shared-memory rings; large inputs mapped once, zero-copy",
+        family: Family::Processes,
+        per_task: false,
+        maps_shared_input: true,
+        build: |k| {
+            let pool = ShmPool::new(k)?;
+            Ok(Box::new(ShmPoolModel {
+                workers: pool.workers(),
+                state: Mutex::new(ShmState { pool, copy: None }),
+            }))
+        },
+        spawn_join_one: || Ok(ShmPool::spawn_join_one(&Config::default())?),
     },
 ];
 
@@ -274,7 +309,7 @@ impl Model for Rayon {
 /// Every task of `batch` as a worker-process frame.
 fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
     (0..batch.len())
-        .map(|i| encode_task(batch.info().name, echo, &batch.encode(i)))
+        .map(|i| encode_task(batch.info().name, echo, Input::Copied, &batch.encode(i)))
         .collect()
 }
 
@@ -325,5 +360,89 @@ impl Model for ProcPool {
         // dead workers itself, so it is still usable.
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         decode_all(pool.try_run(&frames)?)
+    }
+}
+
+/// Allocates a workload's large input in a sealed shared-memory [`Region`], so `shm-pool`
+/// workers map the very pages the parent filled: one copy in the whole process tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShmArena;
+
+/// A region as a workload's shared input.
+struct RegionBytes(Region);
+
+impl SharedBytes for RegionBytes {
+    fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Arena for ShmArena {
+    fn alloc(
+        &self,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<Arc<dyn SharedBytes>, String> {
+        let region = Region::create("concur-shared-input", len, fill).map_err(|e| e.to_string())?;
+        Ok(Arc::new(RegionBytes(region)))
+    }
+}
+
+struct ShmState {
+    pool: ShmPool,
+    /// A region copied from a heap-allocated shared input (a batch not prepared in
+    /// [`ShmArena`]), kept while that input lives so repeated runs copy it once.
+    copy: Option<(Weak<dyn SharedBytes>, Region)>,
+}
+
+struct ShmPoolModel {
+    state: Mutex<ShmState>,
+    workers: usize,
+}
+
+impl Model for ShmPoolModel {
+    fn name(&self) -> &'static str {
+        "shm-pool"
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let ShmState { pool, copy } = &mut *state;
+        let shared = batch.shared();
+        let by_ref: Option<Vec<Vec<u8>>> = shared.as_ref().and_then(|_| {
+            (0..batch.len())
+                .map(|i| {
+                    let r = batch.encode_ref(i)?;
+                    Some(encode_task(batch.info().name, echo, Input::ByRef, &r))
+                })
+                .collect()
+        });
+        let (Some(shared), Some(frames)) = (shared, by_ref) else {
+            *copy = None;
+            return decode_all(pool.try_run(&frames(batch, echo), None)?);
+        };
+        let region = match shared.as_any().downcast_ref::<RegionBytes>() {
+            Some(RegionBytes(region)) => region,
+            None => {
+                let fresh = !copy
+                    .as_ref()
+                    .is_some_and(|(w, _)| Weak::ptr_eq(w, &Arc::downgrade(&shared)));
+                if fresh {
+                    let bytes = shared.bytes();
+                    let region = Region::create("concur-shared-input", bytes.len(), |b| {
+                        b.copy_from_slice(bytes)
+                    })
+                    .map_err(concur_procs::Error::from)?;
+                    *copy = Some((Arc::downgrade(&shared), region));
+                }
+                &copy.as_ref().expect("just set").1
+            }
+        };
+        decode_all(pool.try_run(&frames, Some(region))?)
     }
 }

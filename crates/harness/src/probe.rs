@@ -122,10 +122,29 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 
 /// PSS of `pid` and all its descendants, in bytes.
 pub fn tree_pss_bytes(pid: u32) -> u64 {
-    std::iter::once(pid)
-        .chain(descendants(pid))
-        .filter_map(pss_bytes)
-        .sum()
+    let pids: Vec<u32> = std::iter::once(pid).chain(descendants(pid)).collect();
+    summed_pss_bytes(&pids)
+}
+
+/// The summed PSS of `pids`, read as if at one instant.
+///
+/// Reading the processes one after another is not atomic: while a worker touches pages of
+/// an input it shares with the parent, the parent's share shrinks as the worker's grows, so
+/// a parent read *before* the worker over-counts the shared pages (a 256 MiB input mapped
+/// by three processes summed to 1.4 copies in a 20 ms run). So each process is read twice,
+/// in a forward then a reverse sweep, and the two readings are averaged: every process's
+/// reading is then centred on the same instant, the middle of the sweep, and changes that
+/// are steady during the sweep cancel out.
+pub fn summed_pss_bytes(pids: &[u32]) -> u64 {
+    let forward: Vec<Option<u64>> = pids.iter().map(|&p| pss_bytes(p)).collect();
+    let mut total = 0;
+    for (i, &p) in pids.iter().enumerate().rev() {
+        total += match (forward[i], pss_bytes(p)) {
+            (Some(a), Some(b)) => (a + b) / 2,
+            (a, b) => a.or(b).unwrap_or(0), // Started or ended mid-sweep.
+        };
+    }
+    total
 }
 
 /// What a [`PssSampler`] saw.
@@ -158,12 +177,12 @@ impl PssSampler {
                 let mut peaks = Peaks::default();
                 loop {
                     let started = std::time::Instant::now();
-                    let kids = descendants(me);
-                    let pss: u64 = std::iter::once(me)
-                        .chain(kids.iter().copied())
-                        .filter_map(pss_bytes)
-                        .sum();
-                    let rss = kids.into_iter().filter_map(process_peak_rss_bytes).max();
+                    let tree: Vec<u32> = std::iter::once(me).chain(descendants(me)).collect();
+                    let pss = summed_pss_bytes(&tree);
+                    let rss = tree[1..]
+                        .iter()
+                        .filter_map(|&p| process_peak_rss_bytes(p))
+                        .max();
                     peaks.tree_pss_bytes = peaks.tree_pss_bytes.max(pss);
                     peaks.descendant_rss_bytes = peaks.descendant_rss_bytes.max(rss.unwrap_or(0));
                     if flag.load(Ordering::Acquire) {

@@ -121,7 +121,8 @@ pub fn run(req: &RunRequest) -> Result<RunReport, RunError> {
             "--workers must be between 1 and {MAX_WORKERS}, got {workers}"
         )));
     }
-    let batch = req.workload.prepare(&req.params)?;
+    // Allocated where the model wants it: a shm-pool's workers map the batch's large input.
+    let batch = req.workload.prepare_in(&req.params, req.model.arena())?;
     let model_err = |source| RunError::Model {
         model: req.model.name,
         source,

@@ -5,11 +5,14 @@
 //!   mid-task becomes a [`TaskFailure::Crashed`] naming its pid and exit status or signal;
 //!   the pool starts a replacement and keeps serving.
 //! - [`ProcessPerTask`]: a fresh process per task (`multiprocessing.Process`), at most K alive.
+//! - [`ShmPool`]: K pre-spawned workers fed through shared-memory rings ([`concur_shm`]),
+//!   with an optional read-only [`concur_shm::Region`] per batch that every worker maps once
+//!   and reads in place: zero-copy inputs.
 //!
 //! # The bootstrap rule
 //!
 //! Workers are this same executable, started again with an environment variable
-//! ([`WORKER_ENV`]) that tells it to serve tasks instead of running `main`. So **a program
+//! ([`WORKER_ENV`], or [`SHM_WORKER_ENV`] for an [`ShmPool`]) that tells it to serve tasks instead of running `main`. So **a program
 //! that starts workers must call [`init`] first thing in `main`**, before parsing arguments
 //! or doing any work: in a worker, `init` never returns. A pool refuses to start in a program
 //! that has not called `init` (it would re-run the whole program in every worker), unless it
@@ -32,12 +35,16 @@
 
 mod exit;
 mod pool;
+mod shm_pool;
+mod shm_worker;
 mod worker;
 
 pub use exit::describe_status;
 pub use pool::{
     Config, ProcessPerTask, ProcessPool, Results, TaskResult, remove_pending_handshakes,
 };
+pub use shm_pool::{RING_CAPACITY, ShmPool};
+pub use shm_worker::SHM_WORKER_ENV;
 pub use worker::{Handler, WORKER_ENV, init, is_initialised};
 
 /// Why a pool could not be built or a batch could not be run.
@@ -58,6 +65,10 @@ pub enum Error {
     /// An operating-system call failed.
     #[error("process pool I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Shared memory failed (an [`ShmPool`]'s rings, doorbell or region), or a task does not
+    /// fit its ring.
+    #[error(transparent)]
+    Shm(#[from] concur_shm::Error),
 }
 
 /// Why one task has no result.

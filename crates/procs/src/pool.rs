@@ -38,7 +38,7 @@ impl Default for Config {
 }
 
 impl Config {
-    fn program(&self) -> Result<PathBuf, Error> {
+    pub(crate) fn program(&self) -> Result<PathBuf, Error> {
         match &self.program {
             Some(p) => Ok(p.clone()),
             None if crate::is_initialised() => Ok(std::env::current_exe()?),
@@ -193,13 +193,13 @@ fn start_worker(
     }
 }
 
-fn kill_and_reap(child: &mut Child) {
+pub(crate) fn kill_and_reap(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
 
 /// Waits up to `grace` for `child` to exit, then kills it; always reaps it.
-fn reap(child: &mut Child, grace: Duration) -> ExitStatus {
+pub(crate) fn reap(child: &mut Child, grace: Duration) -> ExitStatus {
     let deadline = Instant::now() + grace;
     let mut pause = Duration::from_micros(20);
     loop {

@@ -16,14 +16,17 @@ pub(crate) const PARENT_ENV: &str = "CONCUR_PROCS_PARENT";
 
 /// Decodes one task, runs it and encodes its result; an `Err` is reported to the parent as a
 /// failed task. A panic kills the worker, which the parent reports as a crash.
-pub type Handler = fn(&[u8]) -> Result<Vec<u8>, String>;
+///
+/// The second argument is the batch's shared read-only input, mapped once and read by every
+/// worker ([`crate::ShmPool`] with a [`concur_shm::Region`]); `None` elsewhere.
+pub type Handler = fn(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String>;
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
 /// Exit codes of a worker that could not start serving (the parent reports them).
-const EXIT_ORPHANED: i32 = 70;
-const EXIT_NO_CHANNEL: i32 = 71;
-const EXIT_NO_PARENT: i32 = 72;
+pub(crate) const EXIT_ORPHANED: i32 = 70;
+pub(crate) const EXIT_NO_CHANNEL: i32 = 71;
+pub(crate) const EXIT_NO_PARENT: i32 = 72;
 
 /// What a worker sends once, through the parent's one-shot server: its end of both channels.
 #[derive(Serialize, Deserialize)]
@@ -53,7 +56,23 @@ pub fn init(handler: Handler) {
         };
         std::process::exit(code);
     }
+    if std::env::var_os(crate::shm_worker::SHM_WORKER_ENV).is_some() {
+        std::process::exit(crate::shm_worker::serve(handler));
+    }
     INITIALISED.store(true, Ordering::Release);
+}
+
+/// Asks the kernel to kill this worker when its parent dies, then checks that the parent is
+/// still the one that started it (if it died before the `prctl`, we were re-parented and
+/// must not linger). `false`: exit at once.
+pub(crate) fn die_with_parent() -> bool {
+    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
+        return false;
+    }
+    let expected = std::env::var(PARENT_ENV)
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok());
+    expected == Some(nix::unistd::getppid().as_raw())
 }
 
 /// Whether [`init`] has run in this (non-worker) process.
@@ -62,15 +81,7 @@ pub fn is_initialised() -> bool {
 }
 
 fn serve(server: String, handler: Handler) -> i32 {
-    // Die with the parent. Then check the parent is still the one that started us: if it
-    // died before the prctl, we were re-parented and must not linger.
-    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
-        return EXIT_ORPHANED;
-    }
-    let expected = std::env::var(PARENT_ENV)
-        .ok()
-        .and_then(|p| p.parse::<i32>().ok());
-    if expected != Some(nix::unistd::getppid().as_raw()) {
+    if !die_with_parent() {
         return EXIT_ORPHANED;
     }
     let Ok((tasks_tx, tasks)) = ipc::bytes_channel() else {
@@ -97,7 +108,7 @@ fn serve(server: String, handler: Handler) -> i32 {
 /// One task at a time until the parent closes the task channel (end-of-file): exit 0.
 fn serve_tasks(tasks: &IpcBytesReceiver, replies: &IpcSender<Reply>, handler: Handler) -> i32 {
     while let Ok(task) = tasks.recv() {
-        let reply = match handler(&task) {
+        let reply = match handler(&task, None) {
             Ok(bytes) => Reply::Done(bytes),
             Err(message) => Reply::Failed(message),
         };

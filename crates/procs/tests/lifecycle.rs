@@ -10,17 +10,33 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use concur_procs::{Config, Error, ProcessPerTask, ProcessPool, TaskFailure, init};
+use concur_procs::{
+    Config, Error, ProcessPerTask, ProcessPool, Results, ShmPool, TaskFailure, init,
+};
+use concur_shm::Region;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
-/// Test tasks are tiny commands: `ok:TEXT`, `sleep:MS`, `fail`, `panic`, `abort`.
-fn handler(task: &[u8]) -> Result<Vec<u8>, String> {
+/// Test tasks are tiny commands: `ok:TEXT`, `sleep:MS`, `fail`, `panic`, `abort`, and
+/// `shared:I` (the shared input's length and its byte at I, or `none`).
+fn handler(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let task = std::str::from_utf8(task).map_err(|_| "not UTF-8".to_owned())?;
     match task.split_once(':').unwrap_or((task, "")) {
         ("ok", text) => Ok(text.as_bytes().to_vec()),
+        ("shared", at) => Ok(match shared {
+            Some(bytes) => {
+                let at: usize = at.parse().map_err(|_| "bad index")?;
+                format!(
+                    "{}@{}",
+                    bytes.len(),
+                    bytes.get(at).ok_or("index out of range")?
+                )
+            }
+            None => "none".into(),
+        }
+        .into_bytes()),
         ("sleep", ms) => {
             thread::sleep(Duration::from_millis(ms.parse().map_err(|_| "bad ms")?));
             Ok(b"slept".to_vec())
@@ -85,6 +101,44 @@ fn assert_gone(pids: &[u32], within: Duration) -> Result<(), Failed> {
     }
 }
 
+/// The two pools share these tests: the same lifecycle rules hold for both transports.
+trait Pool: Sized {
+    fn start(workers: usize) -> Result<Self, Error>;
+    fn pids(&self) -> Vec<u32>;
+    fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error>;
+    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error>;
+}
+
+impl Pool for ProcessPool {
+    fn start(workers: usize) -> Result<Self, Error> {
+        ProcessPool::new(workers)
+    }
+    fn pids(&self) -> Vec<u32> {
+        ProcessPool::pids(self)
+    }
+    fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+        ProcessPool::run(self, tasks)
+    }
+    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        ProcessPool::try_run(self, tasks)
+    }
+}
+
+impl Pool for ShmPool {
+    fn start(workers: usize) -> Result<Self, Error> {
+        ShmPool::new(workers)
+    }
+    fn pids(&self) -> Vec<u32> {
+        ShmPool::pids(self)
+    }
+    fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+        ShmPool::run(self, tasks, None)
+    }
+    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        ShmPool::try_run(self, tasks, None)
+    }
+}
+
 fn check(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
     if cond {
         Ok(())
@@ -93,8 +147,8 @@ fn check(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
     }
 }
 
-fn results_in_order_and_reusable() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(2)?;
+fn results_in_order_and_reusable<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(2)?;
     for round in 0..3 {
         let list: Vec<String> = (0..10).map(|i| format!("ok:{round}-{i}")).collect();
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
@@ -109,8 +163,8 @@ fn results_in_order_and_reusable() -> Result<(), Failed> {
     check(pool.pids().len() == 2, "two workers")
 }
 
-fn handler_error_is_a_task_failure() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(1)?;
+fn handler_error_is_a_task_failure<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(1)?;
     let out = pool.run(&tasks(&["ok:a", "fail", "ok:b"]))?;
     check(
         out[1]
@@ -123,8 +177,8 @@ fn handler_error_is_a_task_failure() -> Result<(), Failed> {
     check(out[2].as_deref() == Ok(&b"b"[..]), "the worker goes on")
 }
 
-fn panic_and_abort_become_crashes_and_the_pool_recovers() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(2)?;
+fn panic_and_abort_become_crashes_and_the_pool_recovers<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(2)?;
     for (cmd, expect) in [("panic", "status 101"), ("abort", "SIGABRT")] {
         let before = pool.pids();
         let out = pool.run(&tasks(&["ok:x", cmd, "ok:y"]))?;
@@ -150,8 +204,8 @@ fn panic_and_abort_become_crashes_and_the_pool_recovers() -> Result<(), Failed> 
     Ok(())
 }
 
-fn sigkill_mid_task_is_reported_promptly() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(2)?;
+fn sigkill_mid_task_is_reported_promptly<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(2)?;
     let victim = pool.pids()[0]; // Slot 0 takes task 0.
     let killer = thread::spawn(move || {
         thread::sleep(Duration::from_millis(200));
@@ -180,8 +234,8 @@ fn sigkill_mid_task_is_reported_promptly() -> Result<(), Failed> {
     check(!pool.pids().contains(&victim), "replaced")
 }
 
-fn try_run_stops_at_the_first_failure() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(1)?;
+fn try_run_stops_at_the_first_failure<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(1)?;
     let t = Instant::now();
     let out = pool.try_run(&tasks(&["ok:a", "panic", "sleep:3000", "sleep:3000"]))?;
     check(
@@ -199,8 +253,8 @@ fn try_run_stops_at_the_first_failure() -> Result<(), Failed> {
     )
 }
 
-fn an_idle_worker_that_dies_is_replaced_before_the_next_batch() -> Result<(), Failed> {
-    let mut pool = ProcessPool::new(2)?;
+fn an_idle_worker_that_dies_is_replaced_before_the_next_batch<P: Pool>() -> Result<(), Failed> {
+    let mut pool = P::start(2)?;
     let victim = pool.pids()[1];
     kill(Pid::from_raw(victim as i32), Signal::SIGKILL)?;
     thread::sleep(Duration::from_millis(100));
@@ -211,8 +265,8 @@ fn an_idle_worker_that_dies_is_replaced_before_the_next_batch() -> Result<(), Fa
     )
 }
 
-fn drop_and_parent_errors_leave_no_child() -> Result<(), Failed> {
-    let pool = ProcessPool::new(3)?;
+fn drop_and_parent_errors_leave_no_child<P: Pool>() -> Result<(), Failed> {
+    let pool = P::start(3)?;
     let pids = pool.pids();
     check(
         pids.iter().all(|p| children().contains(p)),
@@ -228,7 +282,7 @@ fn drop_and_parent_errors_leave_no_child() -> Result<(), Failed> {
     // An error (here a panic) in the parent while the pool is alive.
     let mut seen = Vec::new();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let pool = ProcessPool::new(2).unwrap();
+        let pool = P::start(2).unwrap();
         seen = pool.pids();
         panic!("the parent fails mid-way");
     }));
@@ -268,11 +322,11 @@ fn a_program_that_never_connects_is_an_error() -> Result<(), Failed> {
     check(children().is_empty(), "the failed worker was reaped")
 }
 
-fn parent_death_kills_the_workers() -> Result<(), Failed> {
+fn parent_death_kills_the_workers<P: Pool>() -> Result<(), Failed> {
     // Orphans are re-parented to us (not to init), so we can reap them and see how they died.
     nix::sys::prctl::set_child_subreaper(true)?;
     let mut parent = Command::new(std::env::current_exe()?)
-        .env("LIFECYCLE_ROLE", "parent")
+        .env("LIFECYCLE_ROLE", std::any::type_name::<P>())
         .stdout(Stdio::piped())
         .spawn()?;
     let mut line = String::new();
@@ -290,65 +344,132 @@ fn parent_death_kills_the_workers() -> Result<(), Failed> {
     assert_gone(&pids, Duration::from_secs(5))
 }
 
-/// `LIFECYCLE_ROLE=parent`: start a pool, print its pids, wait to be killed.
-fn play_parent() -> ! {
-    let pool = ProcessPool::new(2).expect("pool starts");
+/// `LIFECYCLE_ROLE=parent-ipc|parent-shm`: start a pool, print its pids, wait to be killed.
+fn play_parent<P: Pool>() -> ! {
+    let pool = P::start(2).expect("pool starts");
     let pids: Vec<String> = pool.pids().iter().map(u32::to_string).collect();
     println!("{}", pids.join(" "));
     thread::sleep(Duration::from_secs(60));
     std::process::exit(3);
 }
 
+/// Open descriptors of this process.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn shm_workers_read_the_shared_region_in_place() -> Result<(), Failed> {
+    let fds = open_fds();
+    let mut pool = ShmPool::new(2)?;
+    let a = Region::create("a", 100_000, |b| b.fill(7))?;
+    let b = Region::create("b", 5_000, |b| b.fill(9))?;
+    let cmds = tasks(&["shared:0", "shared:4999", "shared:99999", "shared:123"]);
+    let out = pool.run(&cmds, Some(&a))?;
+    check(
+        out.iter().all(|r| r.as_deref() == Ok(&b"100000@7"[..])),
+        format!("{out:?}"),
+    )?;
+    // Another region replaces it; no region unmaps it; a bad index is the handler's error.
+    let out = pool.run(&cmds[..2], Some(&b))?;
+    check(
+        out.iter().all(|r| r.as_deref() == Ok(&b"5000@9"[..])),
+        format!("{out:?}"),
+    )?;
+    let out = pool.run(&cmds[..2], None)?;
+    check(
+        out.iter().all(|r| r.as_deref() == Ok(&b"none"[..])),
+        format!("{out:?}"),
+    )?;
+    let out = pool.run(&tasks(&["shared:5000"]), Some(&b))?;
+    check(
+        matches!(&out[0], Err(TaskFailure::Handler { message, .. }) if message == "index out of range"),
+        format!("{out:?}"),
+    )?;
+    let pids = pool.pids();
+    drop(pool);
+    drop((a, b));
+    assert_gone(&pids, Duration::ZERO)?;
+    check(
+        open_fds() == fds,
+        format!("descriptors: {fds} before, {} after", open_fds()),
+    )
+}
+
+fn shm_task_too_large_for_its_ring_is_an_error() -> Result<(), Failed> {
+    let mut pool = ShmPool::new(1)?;
+    let big = vec![b'x'; concur_procs::RING_CAPACITY];
+    check(
+        matches!(pool.run(&[big], None), Err(Error::Shm(_))),
+        "a task larger than the ring is refused",
+    )?;
+    // The refused task never reached the worker, which still serves.
+    check(
+        pool.run(&tasks(&["ok:1"]), None)?[0].is_ok(),
+        "still serves",
+    )
+}
+
+fn shm_a_program_that_never_starts_is_an_error() -> Result<(), Failed> {
+    let cfg = Config {
+        program: Some("/bin/true".into()),
+        ..Config::default()
+    };
+    match ShmPool::with_config(1, cfg) {
+        Err(Error::Start(msg)) => check(msg.contains("before starting"), msg.clone())?,
+        other => return Err(format!("expected a start error, got {other:?}").into()),
+    }
+    check(children().is_empty(), "the failed worker was reaped")
+}
+
 type TestFn = fn() -> Result<(), Failed>;
 
 fn main() {
     init(handler);
-    if std::env::var_os("LIFECYCLE_ROLE").is_some() {
-        play_parent();
+    match std::env::var("LIFECYCLE_ROLE") {
+        Ok(role) if role == std::any::type_name::<ProcessPool>() => play_parent::<ProcessPool>(),
+        Ok(role) if role == std::any::type_name::<ShmPool>() => play_parent::<ShmPool>(),
+        _ => {}
     }
     let args = Arguments::from_args();
-    let tests: Vec<(&str, TestFn)> = vec![
+    let mut tests: Vec<(String, TestFn)> = Vec::new();
+    macro_rules! both_pools {
+        ($($name:ident),* $(,)?) => {$(
+            tests.push((format!("ipc::{}", stringify!($name)), $name::<ProcessPool>));
+            tests.push((format!("shm::{}", stringify!($name)), $name::<ShmPool>));
+        )*};
+    }
+    both_pools!(
+        results_in_order_and_reusable,
+        handler_error_is_a_task_failure,
+        panic_and_abort_become_crashes_and_the_pool_recovers,
+        sigkill_mid_task_is_reported_promptly,
+        try_run_stops_at_the_first_failure,
+        an_idle_worker_that_dies_is_replaced_before_the_next_batch,
+        drop_and_parent_errors_leave_no_child,
+        parent_death_kills_the_workers,
+    );
+    tests.extend([
         (
-            "results_in_order_and_reusable",
-            results_in_order_and_reusable,
+            "ipc::process_per_task_uses_a_fresh_process_each_time".to_owned(),
+            process_per_task_uses_a_fresh_process_each_time as TestFn,
         ),
         (
-            "handler_error_is_a_task_failure",
-            handler_error_is_a_task_failure,
-        ),
-        (
-            "panic_and_abort_become_crashes_and_the_pool_recovers",
-            panic_and_abort_become_crashes_and_the_pool_recovers,
-        ),
-        (
-            "sigkill_mid_task_is_reported_promptly",
-            sigkill_mid_task_is_reported_promptly,
-        ),
-        (
-            "try_run_stops_at_the_first_failure",
-            try_run_stops_at_the_first_failure,
-        ),
-        (
-            "an_idle_worker_that_dies_is_replaced_before_the_next_batch",
-            an_idle_worker_that_dies_is_replaced_before_the_next_batch,
-        ),
-        (
-            "drop_and_parent_errors_leave_no_child",
-            drop_and_parent_errors_leave_no_child,
-        ),
-        (
-            "process_per_task_uses_a_fresh_process_each_time",
-            process_per_task_uses_a_fresh_process_each_time,
-        ),
-        (
-            "a_program_that_never_connects_is_an_error",
+            "ipc::a_program_that_never_connects_is_an_error".to_owned(),
             a_program_that_never_connects_is_an_error,
         ),
         (
-            "parent_death_kills_the_workers",
-            parent_death_kills_the_workers,
+            "shm::a_program_that_never_starts_is_an_error".to_owned(),
+            shm_a_program_that_never_starts_is_an_error,
         ),
-    ];
+        (
+            "shm::workers_read_the_shared_region_in_place".to_owned(),
+            shm_workers_read_the_shared_region_in_place,
+        ),
+        (
+            "shm::task_too_large_for_its_ring_is_an_error".to_owned(),
+            shm_task_too_large_for_its_ring_is_an_error,
+        ),
+    ]);
     // Tests count this process's children, so they run one at a time.
     let args = Arguments {
         test_threads: Some(1),

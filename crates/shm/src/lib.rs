@@ -8,6 +8,10 @@
 //!   ([`Wait`]).
 //! - [`Region`]: a read-only shared region for large inputs: written once, sealed, mapped by
 //!   any number of processes as one copy.
+//! - [`Doorbell`]: many processes ring, one waits: how a pool's parent sleeps until any
+//!   worker has replied, on one futex.
+//! - [`fdpass`]: sending descriptors (segments, regions) to another process over a Unix
+//!   socket (`SCM_RIGHTS`).
 //! - [`mailbox`]: two words handed back and forth by spinning or futex: the floor a ring's
 //!   round trip is measured against.
 //!
@@ -33,6 +37,8 @@
 // Shared memory is raw memory: the crate's few `unsafe` blocks each state their invariant.
 #![allow(unsafe_code)]
 
+mod doorbell;
+pub mod fdpass;
 pub mod mailbox;
 mod primitive;
 mod region;
@@ -40,6 +46,7 @@ pub mod ring;
 mod segment;
 mod wait;
 
+pub use doorbell::Doorbell;
 pub use region::Region;
 pub use segment::Segment;
 pub use wait::Wait;

@@ -23,8 +23,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::primitive::{AtomicU32, AtomicU64, Ordering, fence, spin_loop};
-use crate::wait::{SLEEP_SLICE, Wait, futex_wait, futex_wake};
+use crate::primitive::{AtomicU32, AtomicU64, Ordering};
+use crate::wait::{Wait, futex_wake, notify, wait_until};
 use crate::{Error, Result, Segment};
 
 /// "CONCURRG", little-endian.
@@ -33,8 +33,6 @@ const MAGIC: u64 = u64::from_le_bytes(*b"CONCURRG");
 pub const HEADER_LEN: usize = 384;
 /// Bytes of the length prefix of each message.
 const PREFIX: u64 = 4;
-/// In [`Wait::Spin`] mode, how many checks between two peer-liveness checks.
-const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
 
 #[repr(C)]
 struct Header {
@@ -196,74 +194,6 @@ impl Core {
         }
         Ok(used)
     }
-
-    /// Waits until `ready()` holds, per `wait`; checks the peer between sleeps.
-    fn wait_until(
-        &self,
-        wait: Wait,
-        waiting: &AtomicU32,
-        seq: &AtomicU32,
-        mut ready: impl FnMut() -> Result<bool>,
-        peer_gone: impl Fn() -> Option<String>,
-    ) -> Result<()> {
-        let wait = if self.spin_only { Wait::Spin } else { wait };
-        let spins = match wait {
-            Wait::Spin => u32::MAX,
-            Wait::SpinThenFutex { spins } => spins,
-        };
-        let mut n: u32 = 0;
-        loop {
-            if ready()? {
-                return Ok(());
-            }
-            n = n.wrapping_add(1);
-            if n % SPINS_PER_LIVENESS_CHECK == 0
-                && let Some(why) = peer_gone()
-            {
-                return Err(Error::PeerGone(why));
-            }
-            if n < spins || wait == Wait::Spin {
-                spin_loop();
-                continue;
-            }
-            waiting.store(1, Ordering::SeqCst);
-            // Pairs with the fence in `notify`: either this side's re-check below sees the
-            // peer's publication, or the peer sees `waiting` and wakes us. (Without this
-            // fence loom finds the lost wake-up: the re-check is only an acquire load.)
-            fence(Ordering::SeqCst);
-            let s = seq.load(Ordering::SeqCst);
-            if ready()? {
-                waiting.store(0, Ordering::Relaxed);
-                return Ok(());
-            }
-            futex_wait(seq, s, SLEEP_SLICE);
-            waiting.store(0, Ordering::Relaxed);
-            // Woken with work to do: the common case, and no liveness check (reading /proc
-            // costs more than the wake-up itself).
-            if ready()? {
-                return Ok(());
-            }
-            // A timeout or a spurious wake-up: is the peer still there?
-            if let Some(why) = peer_gone() {
-                // One last look: the peer may have published and then exited.
-                return if ready()? {
-                    Ok(())
-                } else {
-                    Err(Error::PeerGone(why))
-                };
-            }
-        }
-    }
-}
-
-/// Wakes the other side if it said it is about to sleep.
-fn notify(waiting: &AtomicU32, seq: &AtomicU32) {
-    // Pairs with the waiter's SeqCst store of `waiting` and load of the counter.
-    fence(Ordering::SeqCst);
-    if waiting.load(Ordering::Relaxed) != 0 {
-        seq.fetch_add(1, Ordering::Release);
-        futex_wake(seq);
-    }
 }
 
 /// Whether the process `pid` (read from shared memory: any value) is gone; 0 means "not
@@ -323,17 +253,24 @@ impl Sender {
             let (core, tail) = (&self.core, self.tail);
             let hdr = core.hdr();
             let mut head_seen = self.head_seen;
-            core.wait_until(
+            wait_until(
                 self.wait,
+                core.spin_only,
                 &hdr.producer_waiting,
                 &hdr.space_seq,
                 || {
                     head_seen = hdr.head.load(Ordering::Acquire);
-                    Ok(core.cap - core.used(tail, head_seen)? >= need)
+                    // A receiver that closed also ends the wait (its `Drop` bumps the word we
+                    // sleep on, but maybe before we read it): `has_room` below reports it.
+                    Ok(core.cap - core.used(tail, head_seen)? >= need
+                        || hdr.consumer_closed.load(Ordering::Acquire) != 0)
                 },
                 || consumer_gone(hdr),
             )?;
             self.head_seen = head_seen;
+            if !self.has_room(need)? {
+                return Err(Error::Corrupt("the ring had room and then none".into()));
+            }
         }
         self.publish(msg);
         Ok(())
@@ -432,19 +369,38 @@ impl Receiver {
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
         let (core, head) = (&self.core, self.head);
         let hdr = core.hdr();
-        core.wait_until(
+        wait_until(
             self.wait,
+            core.spin_only,
             &hdr.consumer_waiting,
             &hdr.data_seq,
-            || Ok(core.used(hdr.tail.load(Ordering::Acquire), head)? > 0),
+            // A sender that closed also ends the wait (its `Drop` bumps the word we sleep on,
+            // but maybe before we read it, which would leave us asleep for a whole slice).
+            || {
+                Ok(core.used(hdr.tail.load(Ordering::Acquire), head)? > 0
+                    || hdr.producer_closed.load(Ordering::Acquire) != 0)
+            },
             || producer_gone(hdr),
         )?;
-        if !self.try_recv(buf)? {
-            return Err(Error::Corrupt(
-                "the ring was non-empty and then empty".into(),
-            ));
+        if self.try_recv(buf)? {
+            return Ok(());
         }
-        Ok(())
+        if self.core.hdr().producer_closed.load(Ordering::Acquire) != 0 {
+            return Err(Error::PeerGone("the sender closed the ring".into()));
+        }
+        Err(Error::Corrupt(
+            "the ring was non-empty and then empty".into(),
+        ))
+    }
+
+    /// Whether a message is waiting (without taking it): for a caller that watches several
+    /// rings and sleeps on a [`crate::Doorbell`].
+    pub fn pending(&self) -> Result<bool> {
+        let hdr = self.core.hdr();
+        Ok(self
+            .core
+            .used(hdr.tail.load(Ordering::Acquire), self.head)?
+            > 0)
     }
 
     /// Receives a message into `buf` if one is there; `Ok(false)` if the ring is empty.

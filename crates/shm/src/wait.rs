@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::primitive::AtomicU32;
+use crate::primitive::{AtomicU32, Ordering, fence, spin_loop};
+use crate::{Error, Result};
 
 /// How a blocked `send` or `recv` waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +27,84 @@ impl Default for Wait {
 
 /// How long one futex sleep lasts at most before the waiter checks that its peer is alive.
 pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(50);
+
+/// In [`Wait::Spin`] mode, how many checks between two peer-liveness checks.
+const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
+
+/// Waits until `ready()` holds, per `wait` (always spinning when `spin_only`), raising
+/// `waiting` and sleeping on `seq` once spinning is over. `peer_gone` is asked after a sleep
+/// that ended without `ready()` (a timeout or a spurious wake-up) and every million or so
+/// spins; `Some(why)` ends the wait with [`Error::PeerGone`].
+///
+/// The waker's half is [`notify`]: either the re-check after raising `waiting` sees the
+/// waker's publication, or the waker sees `waiting` and bumps `seq` and wakes us.
+pub(crate) fn wait_until(
+    wait: Wait,
+    spin_only: bool,
+    waiting: &AtomicU32,
+    seq: &AtomicU32,
+    mut ready: impl FnMut() -> Result<bool>,
+    peer_gone: impl Fn() -> Option<String>,
+) -> Result<()> {
+    let wait = if spin_only { Wait::Spin } else { wait };
+    let spins = match wait {
+        Wait::Spin => u32::MAX,
+        Wait::SpinThenFutex { spins } => spins,
+    };
+    let mut n: u32 = 0;
+    loop {
+        if ready()? {
+            return Ok(());
+        }
+        n = n.wrapping_add(1);
+        if n % SPINS_PER_LIVENESS_CHECK == 0
+            && let Some(why) = peer_gone()
+        {
+            return Err(Error::PeerGone(why));
+        }
+        if n < spins || wait == Wait::Spin {
+            spin_loop();
+            continue;
+        }
+        waiting.store(1, Ordering::SeqCst);
+        // Pairs with the fence in `notify`: either this side's re-check below sees the
+        // peer's publication, or the peer sees `waiting` and wakes us. (Without this fence
+        // loom finds the lost wake-up: the re-check is only an acquire load.)
+        fence(Ordering::SeqCst);
+        let s = seq.load(Ordering::SeqCst);
+        if ready()? {
+            waiting.store(0, Ordering::Relaxed);
+            return Ok(());
+        }
+        futex_wait(seq, s, SLEEP_SLICE);
+        waiting.store(0, Ordering::Relaxed);
+        // Woken with work to do: the common case, and no liveness check (reading /proc
+        // costs more than the wake-up itself).
+        if ready()? {
+            return Ok(());
+        }
+        // A timeout or a spurious wake-up: is the peer still there?
+        if let Some(why) = peer_gone() {
+            // One last look: the peer may have published and then exited.
+            return if ready()? {
+                Ok(())
+            } else {
+                Err(Error::PeerGone(why))
+            };
+        }
+    }
+}
+
+/// Wakes the side waiting in [`wait_until`] on `seq` if it said (through `waiting`) that
+/// it is about to sleep. Call after publishing.
+pub(crate) fn notify(waiting: &AtomicU32, seq: &AtomicU32) {
+    // Pairs with the waiter's SeqCst store of `waiting` and load of the counter.
+    fence(Ordering::SeqCst);
+    if waiting.load(Ordering::Relaxed) != 0 {
+        seq.fetch_add(1, Ordering::Release);
+        futex_wake(seq);
+    }
+}
 
 /// Sleeps while `word == expected`, for at most `timeout`. Spurious wake-ups are fine: the
 /// caller re-checks its condition.

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{Cx, Info, MAX_TASKS, Params, ParamsError, TaskOutput, Workload};
+use crate::{
+    Arena, Cx, Heap, Info, MAX_TASKS, Params, ParamsError, SharedBytes, TaskOutput, Workload,
+};
 
 /// A unit of work that failed (an I/O error, a corrupt input). Serialisable, so it can come
 /// back from a worker process.
@@ -28,10 +30,22 @@ pub trait AnyWorkload: Send + Sync {
     fn info(&self) -> &'static Info;
     /// Checks `params`: `tasks` in `1..=MAX_TASKS`, and the workload's own rules for `size`.
     fn validate(&self, params: &Params) -> Result<(), ParamsError>;
-    /// Validates `params` and generates the inputs.
-    fn prepare(&'static self, params: &Params) -> Result<Batch, ParamsError>;
+    /// Validates `params` and generates the inputs (any large input on the heap).
+    fn prepare(&'static self, params: &Params) -> Result<Batch, ParamsError> {
+        self.prepare_in(params, &Heap)
+    }
+    /// Validates `params` and generates the inputs, the large input (if any) in `arena`.
+    fn prepare_in(&'static self, params: &Params, arena: &dyn Arena) -> Result<Batch, ParamsError>;
     /// Decodes one input produced by [`Batch::encode`] and runs it: what a worker process does.
     fn run_encoded(&self, input: &[u8], cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+    /// Runs one input produced by [`Batch::encode_ref`] against the shared input (both from
+    /// another process, so both are validated).
+    fn run_encoded_ref(
+        &self,
+        reference: &[u8],
+        shared: &[u8],
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError>;
 }
 
 impl<W: Workload> AnyWorkload for W {
@@ -49,9 +63,9 @@ impl<W: Workload> AnyWorkload for W {
         Workload::validate(self, params)
     }
 
-    fn prepare(&'static self, params: &Params) -> Result<Batch, ParamsError> {
+    fn prepare_in(&'static self, params: &Params, arena: &dyn Arena) -> Result<Batch, ParamsError> {
         AnyWorkload::validate(self, params)?;
-        let inputs = self.inputs(params);
+        let inputs = self.inputs_in(params, arena)?;
         debug_assert_eq!(inputs.len(), params.tasks);
         Ok(Batch {
             inner: Arc::new(Typed {
@@ -76,12 +90,23 @@ impl<W: Workload> AnyWorkload for W {
         // `run` checks the decoded values themselves: they came from another process.
         self.run(&input, cx)
     }
+
+    fn run_encoded_ref(
+        &self,
+        reference: &[u8],
+        shared: &[u8],
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError> {
+        self.run_ref(reference, shared, cx)
+    }
 }
 
 trait ErasedInputs: Send + Sync {
     fn len(&self) -> usize;
     fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
     fn encode(&self, index: usize) -> Vec<u8>;
+    fn shared(&self) -> Option<Arc<dyn SharedBytes>>;
+    fn encode_ref(&self, index: usize) -> Option<Vec<u8>>;
 }
 
 struct Typed<W: Workload> {
@@ -100,6 +125,14 @@ impl<W: Workload> ErasedInputs for Typed<W> {
 
     fn encode(&self, index: usize) -> Vec<u8> {
         postcard::to_allocvec(&self.inputs[index]).expect("workload inputs always serialise")
+    }
+
+    fn shared(&self) -> Option<Arc<dyn SharedBytes>> {
+        self.workload.shared(&self.inputs).cloned()
+    }
+
+    fn encode_ref(&self, index: usize) -> Option<Vec<u8>> {
+        self.workload.encode_ref(&self.inputs[index])
     }
 }
 
@@ -154,6 +187,17 @@ impl Batch {
     /// ([`AnyWorkload::run_encoded`]).
     pub fn encode(&self, index: usize) -> Vec<u8> {
         self.inner.encode(index)
+    }
+
+    /// The large read-only input every task reads, if the workload has one.
+    pub fn shared(&self) -> Option<Arc<dyn SharedBytes>> {
+        self.inner.shared()
+    }
+
+    /// Task `index` as a reference into [`Batch::shared`] (no copy of the data), for a
+    /// worker that maps the shared input ([`AnyWorkload::run_encoded_ref`]).
+    pub fn encode_ref(&self, index: usize) -> Option<Vec<u8>> {
+        self.inner.encode_ref(index)
     }
 
     /// [`crate::checksum`] of `outputs`: here so callers need only the batch.

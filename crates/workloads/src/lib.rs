@@ -9,6 +9,8 @@
 //! - [`Workload`]: the typed trait a workload implements.
 //! - [`Batch`]: a prepared, type-erased list of inputs that any model can schedule.
 //! - [`Cx`]: what a unit may ask of the model running it (printing, the GIL's check, waits).
+//! - [`Arena`], [`SharedBytes`]: a workload's one large read-only input, allocated where the
+//!   model wants it (the heap, or memory every worker process maps).
 //!
 //! ```
 //! use concur_workloads::{by_name, checksum, Cx, Params};
@@ -25,6 +27,7 @@ mod cx;
 mod primes;
 mod registry;
 mod seed;
+mod shared;
 mod shared_sum;
 mod sleep;
 
@@ -33,8 +36,11 @@ pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
 pub use primes::Primes;
 pub use registry::{all, by_name, names};
 pub use seed::SeedSquareCube;
+pub use shared::{Arena, Heap, SharedBytes};
 pub use shared_sum::SharedSum;
 pub use sleep::Sleep;
+
+use std::sync::Arc;
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -124,6 +130,45 @@ pub trait Workload: Send + Sync + 'static {
 
     /// Runs one unit of work.
     fn run(&self, input: &Self::Input, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+
+    /// The inputs, with the workload's one large input (if it has one) allocated by `arena`.
+    /// The default ignores the arena: most workloads have no large input.
+    fn inputs_in(
+        &self,
+        params: &Params,
+        arena: &dyn Arena,
+    ) -> Result<Vec<Self::Input>, ParamsError> {
+        let _ = arena;
+        Ok(self.inputs(params))
+    }
+
+    /// The large read-only input every one of `inputs` reads, if there is one.
+    fn shared<'a>(&self, inputs: &'a [Self::Input]) -> Option<&'a Arc<dyn SharedBytes>> {
+        let _ = inputs;
+        None
+    }
+
+    /// `input` encoded as a reference into [`Self::shared`] rather than a copy, for a worker
+    /// that maps the shared input itself; `None` if the workload has no shared input.
+    fn encode_ref(&self, input: &Self::Input) -> Option<Vec<u8>> {
+        let _ = input;
+        None
+    }
+
+    /// Runs a task encoded by [`Self::encode_ref`] against `shared`, both received from
+    /// another process: everything in them is validated first.
+    fn run_ref(
+        &self,
+        reference: &[u8],
+        shared: &[u8],
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError> {
+        let _ = (reference, shared, cx);
+        Err(TaskError::new(format!(
+            "{} has no shared input to run by reference",
+            self.info().name
+        )))
+    }
 }
 
 /// Folds task outputs, in task order, into one `u64`: equal iff every digest is equal and in

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix};
+use crate::{
+    Arena, Cx, Heap, Info, Kind, Params, ParamsError, SharedBytes, TaskError, TaskOutput, Workload,
+    mix,
+};
 
 /// Sums a `size`-MiB array of `u64` (wrapping), split into `tasks` equal chunks. In one
 /// process every chunk borrows the same array; sent to another process, a chunk carries a
@@ -36,9 +39,10 @@ pub struct Chunk(ChunkData);
 
 #[derive(Clone, Debug)]
 enum ChunkData {
-    /// A range of the one array, shared (`Arc`) by every chunk in this process.
+    /// A range of the one array, shared (`Arc`) by every chunk in this process. `all` holds
+    /// whole, aligned `u64`s (checked when the array is made).
     Shared {
-        all: Arc<[u64]>,
+        all: Arc<dyn SharedBytes>,
         lo: usize,
         hi: usize,
     },
@@ -50,7 +54,9 @@ impl Chunk {
     /// The values this task sums.
     pub fn values(&self) -> &[u64] {
         match &self.0 {
-            ChunkData::Shared { all, lo, hi } => &all[*lo..*hi],
+            ChunkData::Shared { all, lo, hi } => {
+                &as_values(all.bytes()).expect("checked")[*lo..*hi]
+            }
             ChunkData::Owned(v) => v,
         }
     }
@@ -97,6 +103,23 @@ impl<'de> Deserialize<'de> for Chunk {
     }
 }
 
+/// The bytes of the array as `u64`s: they must be whole and 8-byte aligned.
+fn as_values(bytes: &[u8]) -> Result<&[u64], String> {
+    bytemuck::try_cast_slice(bytes).map_err(|e| {
+        format!(
+            "{} bytes are not an aligned array of u64: {e:?}",
+            bytes.len()
+        )
+    })
+}
+
+/// A chunk by reference: its element range in the shared array.
+#[derive(Serialize, Deserialize)]
+struct Range {
+    lo: u64,
+    hi: u64,
+}
+
 /// Number of `u64` elements in a `mib`-MiB array.
 fn elements(mib: u64) -> usize {
     (mib * (1 << 20) / 8) as usize
@@ -120,11 +143,24 @@ impl Workload for SharedSum {
     }
 
     fn inputs(&self, params: &Params) -> Vec<Chunk> {
+        self.inputs_in(params, &Heap)
+            .expect("the heap arena only fails by aborting")
+    }
+
+    fn inputs_in(&self, params: &Params, arena: &dyn Arena) -> Result<Vec<Chunk>, ParamsError> {
         let n = elements(params.size);
-        let all: Arc<[u64]> = (0..n as u64).map(mix).collect();
+        let all = arena
+            .alloc(n * 8, &mut |bytes| {
+                let values: &mut [u64] = bytemuck::cast_slice_mut(bytes);
+                for (i, v) in values.iter_mut().enumerate() {
+                    *v = mix(i as u64);
+                }
+            })
+            .map_err(|e| ParamsError(format!("could not allocate the shared array: {e}")))?;
+        as_values(all.bytes()).map_err(ParamsError)?;
         let (width, rest) = (n / params.tasks, n % params.tasks);
         let mut lo = 0;
-        (0..params.tasks)
+        Ok((0..params.tasks)
             .map(|i| {
                 let hi = lo + width + usize::from(i < rest);
                 let c = Chunk(ChunkData::Shared {
@@ -135,7 +171,48 @@ impl Workload for SharedSum {
                 lo = hi;
                 c
             })
-            .collect()
+            .collect())
+    }
+
+    fn shared<'a>(&self, inputs: &'a [Chunk]) -> Option<&'a Arc<dyn SharedBytes>> {
+        match &inputs.first()?.0 {
+            ChunkData::Shared { all, .. } => Some(all),
+            ChunkData::Owned(_) => None,
+        }
+    }
+
+    fn encode_ref(&self, input: &Chunk) -> Option<Vec<u8>> {
+        match input.0 {
+            ChunkData::Shared { lo, hi, .. } => Some(
+                postcard::to_allocvec(&Range {
+                    lo: lo as u64,
+                    hi: hi as u64,
+                })
+                .expect("two integers serialise"),
+            ),
+            ChunkData::Owned(_) => None,
+        }
+    }
+
+    fn run_ref(
+        &self,
+        reference: &[u8],
+        shared: &[u8],
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError> {
+        let range: Range = postcard::from_bytes(reference)
+            .map_err(|e| TaskError::new(format!("shared-sum: undecodable range: {e}")))?;
+        let values = as_values(shared).map_err(TaskError::new)?;
+        let (lo, hi) = (range.lo as usize, range.hi as usize);
+        if range.lo > range.hi || hi > values.len() {
+            return Err(TaskError::new(format!(
+                "shared-sum: range {}..{} outside an array of {} values",
+                range.lo,
+                range.hi,
+                values.len()
+            )));
+        }
+        sum(&values[lo..hi], cx)
     }
 
     fn run(&self, input: &Chunk, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
@@ -146,16 +223,21 @@ impl Workload for SharedSum {
                 values.len()
             )));
         }
-        let mut sum = 0u64;
-        for block in values.chunks(CHECK_EVERY) {
-            sum = block.iter().fold(sum, |s, &v| s.wrapping_add(v));
-            cx.checkpoint();
-        }
-        Ok(TaskOutput {
-            digest: sum,
-            text: None,
-        })
+        sum(values, cx)
     }
+}
+
+/// The unit of work: a wrapping sum, with a GIL checkpoint every [`CHECK_EVERY`] values.
+fn sum(values: &[u64], cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+    let mut sum = 0u64;
+    for block in values.chunks(CHECK_EVERY) {
+        sum = block.iter().fold(sum, |s, &v| s.wrapping_add(v));
+        cx.checkpoint();
+    }
+    Ok(TaskOutput {
+        digest: sum,
+        text: None,
+    })
 }
 
 #[cfg(test)]
@@ -179,6 +261,12 @@ mod tests {
         match (&chunks[0].0, &chunks[2].0) {
             (ChunkData::Shared { all: a, .. }, ChunkData::Shared { all: b, .. }) => {
                 assert!(Arc::ptr_eq(a, b), "one array, borrowed by every chunk");
+                // By reference, against the same bytes, every chunk sums the same.
+                for c in &chunks {
+                    let r = SharedSum.encode_ref(c).unwrap();
+                    let by_ref = SharedSum.run_ref(&r, a.bytes(), &Cx::quiet()).unwrap();
+                    assert_eq!(by_ref, SharedSum.run(c, &Cx::quiet()).unwrap());
+                }
             }
             _ => panic!("chunks in this process share the array"),
         }
@@ -194,6 +282,20 @@ mod tests {
         // A byte string that is not whole u64s is refused.
         let odd = postcard::to_allocvec(&serde_bytes_like(&[1, 2, 3])).unwrap();
         assert!(postcard::from_bytes::<Chunk>(&odd).is_err());
+    }
+
+    #[test]
+    fn bad_references_are_errors() {
+        let words = [1u64, 2, 3];
+        let bytes: &[u8] = bytemuck::cast_slice(&words);
+        let cx = Cx::quiet();
+        let enc = |lo, hi| postcard::to_allocvec(&Range { lo, hi }).unwrap();
+        assert_eq!(SharedSum.run_ref(&enc(1, 3), bytes, &cx).unwrap().digest, 5);
+        assert!(SharedSum.run_ref(&enc(2, 1), bytes, &cx).is_err());
+        assert!(SharedSum.run_ref(&enc(0, 4), bytes, &cx).is_err());
+        assert!(SharedSum.run_ref(&enc(0, u64::MAX), bytes, &cx).is_err());
+        assert!(SharedSum.run_ref(&enc(0, 1), &bytes[1..9], &cx).is_err());
+        assert!(SharedSum.run_ref(b"", bytes, &cx).is_err());
     }
 
     /// A byte string serialised the way `Chunk` is.
