@@ -10,15 +10,17 @@
 //! ```
 //!
 //! `head` and `tail` count bytes since the start and never wrap in practice (2^64). The
-//! producer publishes a whole message with one release store of `tail`; the consumer frees it
-//! with one release store of `head`. A side about to sleep raises its `*_waiting` flag, then
+//! producer publishes a small message with one release store of `tail`; a message longer than
+//! 64 KiB is published a chunk at a time (the prefix with the first chunk), so the consumer
+//! copies chunk i out while the producer copies chunk i+1 in. The consumer frees a message
+//! with one release store of `head` once it has copied all of it. A side about to sleep raises its `*_waiting` flag, then
 //! re-checks, then sleeps on the other side's `*_seq` word; a side that publishes checks the
 //! flag after a SeqCst fence and, if raised, bumps the word and wakes the sleeper. Either the
 //! sleeper sees the new counter or the publisher sees the flag: no lost wake-up.
 //!
-//! Everything read from the header is validated: `tail - head` must lie in `0..=capacity`
-//! and a message's length must fit in what was published; otherwise the call returns
-//! [`Error::Corrupt`].
+//! Everything read from the header is validated: `tail - head` must lie in `0..=capacity`,
+//! a message's length must fit in the ring, and at least its prefix and first chunk must be
+//! published once any of it is; otherwise the call returns [`Error::Corrupt`].
 
 use std::any::Any;
 use std::sync::Arc;
@@ -33,6 +35,16 @@ const MAGIC: u64 = u64::from_le_bytes(*b"CONCURRG");
 pub const HEADER_LEN: usize = 384;
 /// Bytes of the length prefix of each message.
 const PREFIX: u64 = 4;
+/// A message longer than this is published a chunk at a time, so the receiver copies one
+/// chunk out while the sender copies the next one in (small under loom, so the model checks
+/// chunked messages too).
+#[cfg(not(loom))]
+const CHUNK: u64 = 64 << 10;
+#[cfg(loom)]
+const CHUNK: u64 = 16;
+/// How long a receiver in the middle of a message spins for the next chunk before sleeping:
+/// the chunk is due within microseconds (a 64 KiB copy), far less than a futex round trip.
+const MID_MESSAGE_SPINS: u32 = 1 << 14;
 
 #[repr(C)]
 struct Header {
@@ -311,16 +323,27 @@ impl Sender {
         Ok(need)
     }
 
+    /// Writes the prefix and the payload, publishing `tail` after the prefix and the first
+    /// [`CHUNK`] bytes, then after every further chunk (a small message: once).
     fn publish(&mut self, msg: &[u8]) {
         let len = u32::try_from(msg.len()).expect("checked against the capacity");
         self.core.write_at(self.tail, &len.to_le_bytes());
-        self.core.write_at(self.tail + PREFIX, msg);
-        self.tail += PREFIX + msg.len() as u64;
+        let start = self.tail + PREFIX;
         let hdr = self.core.hdr();
-        hdr.tail.store(self.tail, Ordering::Release);
-        if !self.core.spin_only {
-            notify(&hdr.consumer_waiting, &hdr.data_seq);
+        let mut done = 0;
+        loop {
+            let end = (done + CHUNK as usize).min(msg.len());
+            self.core.write_at(start + done as u64, &msg[done..end]);
+            done = end;
+            hdr.tail.store(start + done as u64, Ordering::Release);
+            if !self.core.spin_only {
+                notify(&hdr.consumer_waiting, &hdr.data_seq);
+            }
+            if done == msg.len() {
+                break;
+            }
         }
+        self.tail = start + msg.len() as u64;
     }
 }
 
@@ -366,6 +389,7 @@ impl Receiver {
 
     /// Receives the next message into `buf` (replacing its contents), waiting for one.
     /// After the sender closed the ring, the messages already sent are still delivered.
+    /// A large message is copied out chunk by chunk as the sender publishes it.
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
         let (core, head) = (&self.core, self.head);
         let hdr = core.hdr();
@@ -382,15 +406,102 @@ impl Receiver {
             },
             || producer_gone(hdr),
         )?;
-        if self.try_recv(buf)? {
-            return Ok(());
-        }
-        if self.core.hdr().producer_closed.load(Ordering::Acquire) != 0 {
+        let Some((len, mut avail)) = self.peek()? else {
             return Err(Error::PeerGone("the sender closed the ring".into()));
+        };
+        buf.resize(len as usize, 0);
+        let mut got = 0;
+        loop {
+            let upto = (avail - PREFIX).min(len);
+            if upto > got {
+                self.core.read_at(
+                    self.head + PREFIX + got,
+                    &mut buf[got as usize..upto as usize],
+                );
+                got = upto;
+            }
+            if got == len {
+                break;
+            }
+            avail = self.wait_for_more(PREFIX + got)?;
         }
-        Err(Error::Corrupt(
-            "the ring was non-empty and then empty".into(),
-        ))
+        self.consume(len);
+        Ok(())
+    }
+
+    /// The next message's length and the bytes published so far, once its prefix and first
+    /// chunk are there; `None` if the ring is empty. A length that cannot fit, or fewer bytes
+    /// than the sender publishes at once, is [`Error::Corrupt`].
+    fn peek(&self) -> Result<Option<(u64, u64)>> {
+        let core = &self.core;
+        let avail = core.used(core.hdr().tail.load(Ordering::Acquire), self.head)?;
+        if avail == 0 {
+            return Ok(None);
+        }
+        if avail < PREFIX {
+            return Err(Error::Corrupt(format!(
+                "{avail} bytes published: less than a length prefix"
+            )));
+        }
+        let mut len = [0u8; 4];
+        core.read_at(self.head, &mut len);
+        let len = u64::from(u32::from_le_bytes(len));
+        if PREFIX + len > core.cap {
+            return Err(Error::Corrupt(format!(
+                "a message of {len} bytes claimed in a ring of {}",
+                core.cap
+            )));
+        }
+        if avail < PREFIX + len.min(CHUNK) {
+            return Err(Error::Corrupt(format!(
+                "a message of {len} bytes claimed, {} published",
+                avail - PREFIX
+            )));
+        }
+        Ok(Some((len, avail)))
+    }
+
+    /// In the middle of a message: waits until more than `have` bytes are published and
+    /// returns how many are. Spins longer than usual before sleeping (the next chunk is due
+    /// within microseconds); a sender that closes or dies mid-message is [`Error::PeerGone`].
+    fn wait_for_more(&self, have: u64) -> Result<u64> {
+        let (core, head) = (&self.core, self.head);
+        let hdr = core.hdr();
+        let wait = match self.wait {
+            Wait::SpinThenFutex { spins } => Wait::SpinThenFutex {
+                spins: spins.max(MID_MESSAGE_SPINS),
+            },
+            Wait::Spin => Wait::Spin,
+        };
+        let published = || core.used(hdr.tail.load(Ordering::Acquire), head);
+        wait_until(
+            wait,
+            core.spin_only,
+            &hdr.consumer_waiting,
+            &hdr.data_seq,
+            || Ok(published()? > have || hdr.producer_closed.load(Ordering::Acquire) != 0),
+            || producer_gone(hdr),
+        )?;
+        // Read again: a sender that published its last chunk and then closed may have been
+        // seen closed by a check that read `tail` before the chunk (loom found this).
+        let avail = published()?;
+        if avail > have {
+            Ok(avail)
+        } else {
+            Err(Error::PeerGone(
+                "the sender closed the ring in the middle of a message".into(),
+            ))
+        }
+    }
+
+    /// Frees the message of `len` bytes just read and wakes a sender waiting for space.
+    fn consume(&mut self, len: u64) {
+        self.head += PREFIX + len;
+        let hdr = self.core.hdr();
+        hdr.head.store(self.head, Ordering::Release);
+        if !self.core.spin_only {
+            notify(&hdr.producer_waiting, &hdr.space_seq);
+        }
     }
 
     /// Whether a message is waiting (without taking it): for a caller that watches several
@@ -403,36 +514,18 @@ impl Receiver {
             > 0)
     }
 
-    /// Receives a message into `buf` if one is there; `Ok(false)` if the ring is empty.
+    /// Receives a message into `buf` if a whole one is there; `Ok(false)` if the ring is
+    /// empty or its next message is still being published.
     pub fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
-        let core = &self.core;
-        let hdr = core.hdr();
-        let avail = core.used(hdr.tail.load(Ordering::Acquire), self.head)?;
-        if avail == 0 {
-            return Ok(false);
+        match self.peek()? {
+            Some((len, avail)) if PREFIX + len <= avail => {
+                buf.resize(len as usize, 0);
+                self.core.read_at(self.head + PREFIX, buf);
+                self.consume(len);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        if avail < PREFIX {
-            return Err(Error::Corrupt(format!(
-                "{avail} bytes published: less than a length prefix"
-            )));
-        }
-        let mut len = [0u8; 4];
-        core.read_at(self.head, &mut len);
-        let len = u64::from(u32::from_le_bytes(len));
-        if PREFIX + len > avail {
-            return Err(Error::Corrupt(format!(
-                "a message of {len} bytes claimed, {} published",
-                avail - PREFIX
-            )));
-        }
-        buf.resize(len as usize, 0);
-        core.read_at(self.head + PREFIX, buf);
-        self.head += PREFIX + len;
-        hdr.head.store(self.head, Ordering::Release);
-        if !self.core.spin_only {
-            notify(&hdr.producer_waiting, &hdr.space_seq);
-        }
-        Ok(true)
     }
 }
 
@@ -543,6 +636,40 @@ mod tests {
             matches!(outcome, Some(Err(Error::PeerGone(_)))),
             "{outcome:?}"
         );
+    }
+
+    #[test]
+    fn large_messages_stream_through_in_chunks() {
+        // Messages of several chunks, wrapping around a ring that holds one and a half.
+        let cap = 4 * CHUNK;
+        let (mut tx, mut rx) = heap_pair(cap, Wait::SpinThenFutex { spins: 10 });
+        let sizes = [
+            0,
+            1,
+            CHUNK as usize,
+            CHUNK as usize + 1,
+            3 * CHUNK as usize - 4,
+            7,
+        ];
+        let msgs: Vec<Vec<u8>> = (0..40)
+            .map(|i| {
+                (0..sizes[i % sizes.len()])
+                    .map(|b| (b * 7 + i) as u8)
+                    .collect()
+            })
+            .collect();
+        let sent = msgs.clone();
+        let t = std::thread::spawn(move || {
+            for m in &sent {
+                tx.send(m).unwrap();
+            }
+        });
+        let mut buf = Vec::new();
+        for m in &msgs {
+            rx.recv(&mut buf).unwrap();
+            assert_eq!(&buf, m);
+        }
+        t.join().unwrap();
     }
 
     #[test]
