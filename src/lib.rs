@@ -4,7 +4,11 @@
 //!
 //! - [`workloads`] (`concur-workloads`): the units of work, deterministic inputs, checksums.
 //! - [`threads`] (`concur-threads`): thread-per-task, a crossbeam thread pool, a rayon pool.
-//! - [`procs`] (`concur-procs`): process-per-task and a crash-safe process pool over ipc-channel.
+//! - [`procs`] (`concur-procs`): process-per-task and crash-safe process pools (ipc-channel,
+//!   shared memory).
+//! - [`shm`] (`concur-shm`): shared-memory segments, rings, regions, descriptor passing.
+//! - [`tasks`] (`concur-tasks`): tokio tasks as a model.
+//! - [`http`] (`concur-http`): the loopback HTTP server and clients behind `http-fetch`.
 //! - [`harness`] (`concur-harness`): the model registry, checks against `sequential`, probes.
 //!
 //! ```
@@ -24,6 +28,9 @@
 //! ```
 
 pub use concur_harness as harness;
+pub use concur_http as http;
 pub use concur_procs as procs;
+pub use concur_shm as shm;
+pub use concur_tasks as tasks;
 pub use concur_threads as threads;
 pub use concur_workloads as workloads;

@@ -20,6 +20,7 @@ fn small(workload: &str) -> Vec<Params> {
             Params { tasks: 1, size: 3 },
         ],
         "sleep" => vec![Params { tasks: 6, size: 2 }],
+        "http-fetch" => vec![Params { tasks: 7, size: 1 }],
         "shared-sum" => vec![Params { tasks: 5, size: 1 }, Params { tasks: 1, size: 2 }],
         other => panic!("add small parameters for the new workload {other}"),
     }

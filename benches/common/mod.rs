@@ -43,6 +43,22 @@ impl Checked {
         Checked { batch, expected }
     }
 
+    /// Runs the batch `iters` times under `model` ([`Model::time_runs`]), panics unless
+    /// every checksum matches, and returns the time the runs took.
+    pub fn time_checked(&self, model: &dyn Model, iters: u64) -> std::time::Duration {
+        let name = model.name();
+        model
+            .time_runs(&self.batch, iters, &mut |outputs| {
+                assert_eq!(
+                    self.batch.checksum_of(&outputs),
+                    self.expected,
+                    "{name} gave a wrong result for {}",
+                    self.batch.info().name
+                );
+            })
+            .unwrap_or_else(|e| panic!("{name} failed: {e}"))
+    }
+
     /// Runs the batch once under `model` and panics unless the checksum matches.
     pub fn run_checked(&self, model: &dyn Model) {
         let outputs = model
@@ -73,12 +89,30 @@ pub fn bench_model(
     } else {
         workers
     };
+    bench_model_at(group, spec, workers, k, checked);
+}
+
+/// Like [`bench_model`], with the parameter and the model's worker count given apart.
+/// Timed with `iter_custom` around [`Model::time_runs`], so `tokio` times its whole loop
+/// inside one `block_on` (criterion's async timing is skewed on multi-thread runtimes); the
+/// checksum of every run is checked, untimed.
+pub fn bench_model_at(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    spec: &ModelSpec,
+    parameter: usize,
+    workers: usize,
+    checked: &Checked,
+) {
     let model = spec
-        .build(k)
+        .build(workers)
         .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
-    group.bench_with_input(BenchmarkId::new(spec.name, workers), &workers, |b, _| {
-        b.iter(|| checked.run_checked(model.as_ref()));
-    });
+    group.bench_with_input(
+        BenchmarkId::new(spec.name, parameter),
+        &parameter,
+        |b, _| {
+            b.iter_custom(|iters| checked.time_checked(model.as_ref(), iters));
+        },
+    );
 }
 
 /// One scaling group: every model at every worker count of the profile, one iteration per

@@ -36,12 +36,22 @@ impl Profile {
 /// The suites, in order, with the seconds each took per profile (smoke, quick, full) on the
 /// 2-core VM of 2026-11-25: only for the time-left estimate, which scales them by the pace
 /// of the suites already run.
-const SUITES: [(&str, [f64; 3]); 5] = [
-    ("seed", [1.0, 28.0, 55.0]),
-    ("spawn", [1.0, 28.0, 58.0]),
-    ("cpu_bound", [2.0, 84.0, 180.0]),
-    ("ipc", [2.0, 57.0, 110.0]),
-    ("shared_data", [2.0, 100.0, 175.0]),
+const SUITES: [(&str, [f64; 3]); 6] = [
+    ("seed", [1.0, 34.0, 55.0]),
+    ("spawn", [1.0, 39.0, 58.0]),
+    ("cpu_bound", [2.0, 103.0, 180.0]),
+    ("ipc", [2.0, 98.0, 110.0]),
+    ("shared_data", [2.0, 104.0, 175.0]),
+    ("io_bound", [2.0, 90.0, 160.0]),
+];
+
+/// The `concur idle` probes run after the suites: (model, idle workers) per profile
+/// (smoke, quick, full).
+const IDLE_PROBES: [(&str, [usize; 3]); 4] = [
+    ("thread-per-task", [10, 1_000, 1_000]),
+    ("process-pool", [2, 16, 32]),
+    ("shm-pool", [2, 16, 32]),
+    ("tokio", [1_000, 100_000, 100_000]),
 ];
 
 fn cargo() -> String {
@@ -124,6 +134,7 @@ pub fn run(profile: Profile) -> Result<()> {
         timings.push((suite.to_string(), secs));
     }
 
+    let idle = run_idle_probes(column)?;
     let results = criterion_data::load(&crate::target_dir().join("criterion"), Some(started))?;
     let data = RunData {
         profile: profile.name().to_owned(),
@@ -132,6 +143,7 @@ pub fn run(profile: Profile) -> Result<()> {
         machine: Machine::detect(),
         suites: timings,
         results,
+        idle,
     };
     let dir = crate::report_dir();
     report::write(&dir, &data)?;
@@ -142,6 +154,63 @@ pub fn run(profile: Profile) -> Result<()> {
     );
     println!("{}", dir.join("index.html").display());
     Ok(())
+}
+
+/// Builds the `concur` binary and runs `concur idle --json` for each probe.
+fn run_idle_probes(column: usize) -> Result<Vec<report::IdleProbe>> {
+    print!("[probes] idle workers… ");
+    std::io::stdout().flush()?;
+    let status = Command::new(cargo())
+        .current_dir(crate::workspace_root())
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "concur",
+            "--bin",
+            "concur",
+        ])
+        .status()
+        .context("building the concur binary")?;
+    if !status.success() {
+        bail!("building the concur binary failed ({status})");
+    }
+    let concur = crate::target_dir().join("release").join("concur");
+    let mut probes = Vec::new();
+    for (model, counts) in IDLE_PROBES {
+        let workers = counts[column];
+        let out = Command::new(&concur)
+            .args([
+                "idle",
+                "--model",
+                model,
+                "--workers",
+                &workers.to_string(),
+                "--json",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running concur idle --model {model}"))?;
+        if !out.status.success() {
+            bail!(
+                "concur idle --model {model} --workers {workers} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let reading: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("parsing concur idle --model {model}"))?;
+        let per = reading["pss_bytes_per_worker"]
+            .as_f64()
+            .context("concur idle printed no pss_bytes_per_worker")?;
+        probes.push(report::IdleProbe {
+            model: model.to_owned(),
+            workers,
+            pss_bytes_per_worker: per,
+        });
+    }
+    println!("done");
+    Ok(probes)
 }
 
 fn human_duration(d: Duration) -> String {

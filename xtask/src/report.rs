@@ -29,6 +29,20 @@ pub struct RunData {
     pub suites: Vec<(String, f64)>,
     /// Criterion's figures, read from its files after the run.
     pub results: Vec<BenchResult>,
+    /// Memory per idle worker, from `concur idle` run after the suites.
+    #[serde(default)]
+    pub idle: Vec<IdleProbe>,
+}
+
+/// One `concur idle --json` reading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdleProbe {
+    /// The model.
+    pub model: String,
+    /// How many idle workers (pending tasks, for `tokio`).
+    pub workers: usize,
+    /// What each added to the process tree's PSS, bytes.
+    pub pss_bytes_per_worker: f64,
 }
 
 /// Where criterion's pages are, relative to the report directory.
@@ -81,6 +95,20 @@ fn describe(group: &str) -> (&'static str, Compare) {
         "cpu_bound/primes" => (
             "Counting primes by trial division (CPU-bound), by number of workers.",
             Compare::SpeedupOver("sequential"),
+        ),
+        "io_bound/sleep" => (
+            "N tasks that each block for the same latency, N concurrent: thread and process \
+             models get N workers (one blocked thread or process per request); `tokio` gets \
+             one runtime thread per core and N tasks awaiting timers. Process models stop at \
+             64 workers and `sequential` runs only at 8 (at 512 it would wait 512 latencies).",
+            Compare::CostOf("tokio"),
+        ),
+        "io_bound/http-fetch" => (
+            "N GETs from the loopback server, which answers each after the same latency, N \
+             concurrent, a new connection each: threads and processes use a blocking client \
+             (ureq), `tokio` an async one (hyper). Process models stop at 64 workers and \
+             `sequential` runs only at 8.",
+            Compare::CostOf("tokio"),
         ),
         _ => ("", Compare::SpeedupOver("sequential")),
     }
@@ -198,9 +226,12 @@ pub fn human_time(ns: f64) -> String {
     }
 }
 
-fn param_heading(p: &Option<String>) -> String {
+/// A column heading: the parameter is a worker count, or (in `io_bound`) a number of
+/// concurrent requests.
+fn param_heading(group: &str, p: &Option<String>) -> String {
     match p.as_deref() {
         None => "median".to_owned(),
+        Some(p) if group.starts_with("io_bound") => format!("{p} concurrent"),
         Some("1") => "1 worker".to_owned(),
         Some(p) => format!("{p} workers"),
     }
@@ -277,7 +308,7 @@ pub fn render_markdown(data: &RunData) -> String {
         let mut head = String::from("| model |");
         let mut rule = String::from("|---|");
         for p in &t.params {
-            let _ = write!(head, " {} |", param_heading(p));
+            let _ = write!(head, " {} |", param_heading(&t.id, p));
             rule.push_str("---:|");
         }
         let _ = writeln!(md, "{head}\n{rule}");
@@ -296,7 +327,60 @@ pub fn render_markdown(data: &RunData) -> String {
         }
         md.push('\n');
     }
+    if let Some((about, rows)) = idle_rows(&data.idle) {
+        let _ = writeln!(md, "## idle workers\n\n{about}\n");
+        let _ = writeln!(
+            md,
+            "| model | idle workers | PSS per worker | × a tokio task |"
+        );
+        let _ = writeln!(md, "|---|---:|---:|---:|");
+        for r in rows {
+            let _ = writeln!(md, "| {} | {} | {} | **{}** |", r[0], r[1], r[2], r[3]);
+        }
+        md.push('\n');
+    }
     md
+}
+
+/// The idle-worker table: about text and rows of (model, workers, bytes, ratio to tokio).
+fn idle_rows(idle: &[IdleProbe]) -> Option<(&'static str, Vec<[String; 4]>)> {
+    if idle.is_empty() {
+        return None;
+    }
+    let task = idle
+        .iter()
+        .find(|p| p.model == "tokio")
+        .map(|p| p.pss_bytes_per_worker)
+        .filter(|b| *b > 0.0);
+    let rows = idle
+        .iter()
+        .map(|p| {
+            [
+                p.model.clone(),
+                p.workers.to_string(),
+                human_bytes(p.pss_bytes_per_worker),
+                task.map(|t| ratio_text(p.pss_bytes_per_worker / t))
+                    .unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    Some((
+        "What one idle worker adds to the process tree's PSS (`concur idle --json`, run after \
+         the suites): a parked thread, a worker process waiting for tasks, a tokio task \
+         waiting on a semaphore.",
+        rows,
+    ))
+}
+
+/// Bytes in the unit that reads best.
+fn human_bytes(b: f64) -> String {
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else if b >= 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else {
+        format!("{b:.0} B")
+    }
 }
 
 fn no_results_note(data: &RunData) -> String {
@@ -365,7 +449,7 @@ pub fn render_html(data: &RunData) -> String {
             esc(&t.link)
         );
         for p in &t.params {
-            let _ = write!(h, "<th>{}</th>", esc(&param_heading(p)));
+            let _ = write!(h, "<th>{}</th>", esc(&param_heading(&t.id, p)));
         }
         h.push_str("</tr>\n");
         for (f, cells) in &t.rows {
@@ -386,6 +470,21 @@ pub fn render_html(data: &RunData) -> String {
                 }
             }
             h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    if let Some((about, rows)) = idle_rows(&data.idle) {
+        let _ = writeln!(h, "<h2>idle workers</h2>\n<p>{}</p>", inline(about));
+        h.push_str("<table>\n<tr><th>model</th><th>idle workers</th><th>PSS per worker</th><th>× a tokio task</th></tr>\n");
+        for r in rows {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td></tr>",
+                esc(&r[0]),
+                esc(&r[1]),
+                esc(&r[2]),
+                esc(&r[3])
+            );
         }
         h.push_str("</table>\n");
     }
@@ -435,7 +534,28 @@ mod tests {
             },
             suites: vec![("spawn".into(), 10.0), ("cpu_bound".into(), 60.0)],
             results: criterion_data::load(&dir, None).unwrap(),
+            idle: vec![
+                IdleProbe {
+                    model: "thread-per-task".into(),
+                    workers: 1000,
+                    pss_bytes_per_worker: 10_240.0,
+                },
+                IdleProbe {
+                    model: "tokio".into(),
+                    workers: 100_000,
+                    pss_bytes_per_worker: 409.6,
+                },
+            ],
         }
+    }
+
+    #[test]
+    fn idle_ratios_are_computed_against_a_tokio_task() {
+        let (_, rows) = idle_rows(&fixture().idle).unwrap();
+        assert_eq!(rows[0][2], "10.0 KiB");
+        assert_eq!(rows[0][3], "25.0×"); // 10240 / 409.6
+        assert_eq!(rows[1][3], "1.00×");
+        assert!(idle_rows(&[]).is_none());
     }
 
     #[test]

@@ -11,7 +11,13 @@ use crate::probe::tree_pss_bytes;
 use crate::{ModelError, ModelSpec};
 
 /// Models whose idle workers `concur idle` can measure.
-pub const IDLE_MODELS: [&str; 4] = ["thread-per-task", "thread-pool", "process-pool", "shm-pool"];
+pub const IDLE_MODELS: [&str; 5] = [
+    "thread-per-task",
+    "thread-pool",
+    "process-pool",
+    "shm-pool",
+    "tokio",
+];
 
 /// How long workers sit idle before the reading, so they finish starting up.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -34,7 +40,7 @@ pub struct IdleReport {
 /// Starts `workers` idle workers of `spec`, reads the process tree's PSS, stops them.
 pub fn idle_cost(spec: &'static ModelSpec, workers: usize) -> Result<IdleReport, ModelError> {
     let me = std::process::id();
-    let baseline = tree_pss_bytes(me);
+    let mut baseline = tree_pss_bytes(me);
     let reading = match spec.name {
         "thread-per-task" => {
             // N parked threads, as `threading.Thread`s blocked on I/O would be. Each waits on
@@ -86,6 +92,32 @@ pub fn idle_cost(spec: &'static ModelSpec, workers: usize) -> Result<IdleReport,
             thread::sleep(SETTLE);
             let r = tree_pss_bytes(me);
             drop(pool);
+            r
+        }
+        "tokio" => {
+            // N pending tasks, as N in-flight requests would be: each waits on a gate that
+            // opens only when the reading is done. The runtime itself (its threads) is in
+            // the baseline: what is measured is the cost of a task.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(crate::available_cores())
+                .enable_all()
+                .build()
+                .map_err(concur_tasks::Error::from)?;
+            thread::sleep(SETTLE);
+            baseline = tree_pss_bytes(me);
+            let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+            let mut tasks = tokio::task::JoinSet::new();
+            let _guard = rt.enter();
+            for _ in 0..workers {
+                let gate = std::sync::Arc::clone(&gate);
+                tasks.spawn(async move {
+                    let _ = gate.acquire().await;
+                });
+            }
+            thread::sleep(SETTLE); // Every task polled once and parked on the gate.
+            let r = tree_pss_bytes(me);
+            gate.close();
+            rt.block_on(async { while tasks.join_next().await.is_some() {} });
             r
         }
         _ => unreachable!("the CLI only passes IDLE_MODELS"),

@@ -1,11 +1,15 @@
 //! The concurrency models, by CLI name, behind one small trait.
 
 use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use concur_procs::{Config, ProcessPerTask, ProcessPool, ShmPool, TaskFailure};
 use concur_shm::Region;
+use concur_tasks::TokioPool;
 use concur_threads::{RayonPool, ThreadPerTask, ThreadPool};
-use concur_workloads::{Arena, Batch, Cx, Echo, Heap, SharedBytes, TaskError, TaskOutput};
+use concur_workloads::{
+    Arena, Batch, Cx, Echo, Heap, IoDone, IoOp, SharedBytes, TaskError, TaskOutput, fetch_error,
+};
 
 use crate::worker::{Input, decode_output, encode_task};
 
@@ -17,6 +21,26 @@ pub trait Model: Send + Sync {
     fn workers(&self) -> usize;
     /// Runs every task of `batch`; outputs come back in task order.
     fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError>;
+
+    /// Runs `batch` `iters` times back to back (quietly), hands each run's outputs to
+    /// `check` (untimed), and returns the time the runs took: what a criterion
+    /// `iter_custom` loop measures. `tokio` overrides it to time the whole loop inside one
+    /// `block_on` (criterion's own async timing is skewed on multi-thread runtimes).
+    fn time_runs(
+        &self,
+        batch: &Batch,
+        iters: u64,
+        check: &mut dyn FnMut(Vec<TaskOutput>),
+    ) -> Result<Duration, ModelError> {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let t = Instant::now();
+            let outputs = self.run(batch, Echo::Off)?;
+            total += t.elapsed();
+            check(outputs);
+        }
+        Ok(total)
+    }
 }
 
 /// Why a model could not complete a batch.
@@ -32,6 +56,9 @@ pub enum ModelError {
     /// A worker process crashed, broke the protocol, or its task failed.
     #[error(transparent)]
     Worker(#[from] TaskFailure),
+    /// The tokio runtime could not start, or a task panicked.
+    #[error(transparent)]
+    Tasks(#[from] concur_tasks::Error),
     /// A unit of work returned an error.
     #[error("task {task} failed: {error}")]
     Task {
@@ -50,8 +77,10 @@ pub enum Family {
     Sequential,
     /// OS threads in one process.
     Threads,
-    /// Worker processes, tasks and results over ipc-channel.
+    /// Worker processes, tasks and results over ipc-channel or shared memory.
     Processes,
+    /// Async tasks on a runtime's few threads.
+    Tasks,
 }
 
 /// A model's static description and constructor.
@@ -104,7 +133,7 @@ impl ModelSpec {
     }
 }
 
-static MODELS: [ModelSpec; 7] = [
+static MODELS: [ModelSpec; 8] = [
     ModelSpec {
         name: "sequential",
         summary: "one task after another on the calling thread (the reference)",
@@ -192,6 +221,15 @@ static MODELS: [ModelSpec; 7] = [
             }))
         },
         spawn_join_one: || Ok(ShmPool::spawn_join_one(&Config::default())?),
+    },
+    ModelSpec {
+        name: "tokio",
+        summary: "a tokio runtime of WORKERS threads: a task per unit, waits awaited (no thread blocks), CPU-bound units on the blocking pool at most WORKERS at once",
+        family: Family::Tasks,
+        per_task: false,
+        maps_shared_input: false,
+        build: |k| Ok(Box::new(Tokio(TokioPool::new(k)?))),
+        spawn_join_one: || Ok(TokioPool::spawn_join_one()?),
     },
 ];
 
@@ -444,5 +482,73 @@ impl Model for ShmPoolModel {
             }
         };
         decode_all(pool.try_run(&frames, Some(region))?)
+    }
+}
+
+/// `tokio`: I/O-bound units as tasks that await their wait; CPU-bound units on the blocking
+/// pool, at most K at once (see `concur_tasks`).
+struct Tokio(TokioPool);
+
+/// Runs task `i` as a task: awaits its wait (a timer, a loopback GET), then finishes it.
+async fn run_awaiting(batch: Batch, i: usize, echo: Echo) -> Result<TaskOutput, TaskError> {
+    let op = batch
+        .io(i)
+        .ok_or_else(|| TaskError::new("this unit does not wait"))?;
+    let done = match op {
+        IoOp::Sleep(d) => {
+            if !d.is_zero() {
+                tokio::time::sleep(d).await;
+            }
+            IoDone::Slept
+        }
+        IoOp::Get(url) => IoDone::Body(concur_http::get(&url).await.map_err(fetch_error(&url))?),
+    };
+    batch.after_io(i, done, &cx(echo))
+}
+
+impl Tokio {
+    /// One run, inside the runtime.
+    async fn run_async(
+        &self,
+        batch: &Batch,
+        echo: Echo,
+    ) -> Result<Vec<Result<TaskOutput, TaskError>>, concur_tasks::Error> {
+        let n = batch.len();
+        if batch.io(0).is_some() {
+            let b = batch.clone();
+            concur_tasks::join_all(n, move |i| run_awaiting(b.clone(), i, echo)).await
+        } else {
+            let b = batch.clone();
+            concur_tasks::map_blocking(self.0.workers(), n, move |i| b.run(i, &cx(echo))).await
+        }
+    }
+}
+
+impl Model for Tokio {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+    fn workers(&self) -> usize {
+        self.0.workers()
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        collect(self.0.runtime().block_on(self.run_async(batch, echo))?)
+    }
+    fn time_runs(
+        &self,
+        batch: &Batch,
+        iters: u64,
+        check: &mut dyn FnMut(Vec<TaskOutput>),
+    ) -> Result<Duration, ModelError> {
+        self.0.runtime().block_on(async {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                let outputs = self.run_async(batch, Echo::Off).await;
+                total += t.elapsed();
+                check(collect(outputs?)?);
+            }
+            Ok(total)
+        })
     }
 }

@@ -58,6 +58,25 @@ impl Profile {
         Params { tasks: 16, size }
     }
 
+    /// Milliseconds each `sleep` task blocks and the loopback server waits before each
+    /// `http-fetch` answer, in the `io_bound` bench.
+    pub fn io_latency_ms(self) -> u64 {
+        match self {
+            Profile::Smoke => 1,
+            Profile::Quick => 20,
+            Profile::Full => 50,
+        }
+    }
+
+    /// Concurrent requests (tasks, and workers for the thread and process models) on the x
+    /// axis of the `io_bound` bench.
+    pub fn concurrency_axis(self) -> &'static [usize] {
+        match self {
+            Profile::Smoke => &[8],
+            Profile::Quick | Profile::Full => &[8, 64, 512],
+        }
+    }
+
     /// Worker counts on the x axis of scaling benches.
     pub fn workers_axis(self) -> &'static [usize] {
         &[1, 2, 4]

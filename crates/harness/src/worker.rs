@@ -12,9 +12,10 @@ const FRAME_VERSION: u8 = 2;
 const FLAG_ECHO: u8 = 1;
 const FLAG_BY_REF: u8 = 2;
 
-/// Call first thing in `main` of any program that runs the process models or the process
-/// ping-pong probes: in a worker process (or an echo peer) this serves and never returns
-/// (see `concur_procs::init`).
+/// Call first thing in `main` of any program that runs the process models, the process
+/// ping-pong probes or `http-fetch`: in a worker process, an echo peer or a loopback HTTP
+/// server process this serves and never returns (see `concur_procs::init`,
+/// `concur_http::init`).
 pub fn init_workers() {
     if let Some(spec) = std::env::var_os(crate::pingpong::ECHO_ENV) {
         let code = match spec.to_str().map(crate::pingpong::serve_echo) {
@@ -27,6 +28,7 @@ pub fn init_workers() {
         };
         std::process::exit(code);
     }
+    concur_http::init();
     concur_procs::init(handle);
 }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Arena, Cx, Heap, Info, MAX_TASKS, Params, ParamsError, SharedBytes, TaskOutput, Workload,
+    Arena, Cx, Heap, Info, IoDone, IoOp, MAX_TASKS, Params, ParamsError, SharedBytes, TaskOutput,
+    Workload,
 };
 
 /// A unit of work that failed (an I/O error, a corrupt input). Serialisable, so it can come
@@ -107,6 +108,8 @@ trait ErasedInputs: Send + Sync {
     fn encode(&self, index: usize) -> Vec<u8>;
     fn shared(&self) -> Option<Arc<dyn SharedBytes>>;
     fn encode_ref(&self, index: usize) -> Option<Vec<u8>>;
+    fn io(&self, index: usize) -> Option<IoOp>;
+    fn after_io(&self, index: usize, done: IoDone, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
 }
 
 struct Typed<W: Workload> {
@@ -133,6 +136,14 @@ impl<W: Workload> ErasedInputs for Typed<W> {
 
     fn encode_ref(&self, index: usize) -> Option<Vec<u8>> {
         self.workload.encode_ref(&self.inputs[index])
+    }
+
+    fn io(&self, index: usize) -> Option<IoOp> {
+        self.workload.io(&self.inputs[index])
+    }
+
+    fn after_io(&self, index: usize, done: IoDone, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        self.workload.after_io(&self.inputs[index], done, cx)
     }
 }
 
@@ -198,6 +209,22 @@ impl Batch {
     /// worker that maps the shared input ([`AnyWorkload::run_encoded_ref`]).
     pub fn encode_ref(&self, index: usize) -> Option<Vec<u8>> {
         self.inner.encode_ref(index)
+    }
+
+    /// Task `index`'s wait, if its unit waits on I/O ([`Workload::io`]): what an async model
+    /// awaits instead of calling [`Batch::run`].
+    pub fn io(&self, index: usize) -> Option<IoOp> {
+        self.inner.io(index)
+    }
+
+    /// Finishes task `index` after its wait completed ([`Workload::after_io`]).
+    pub fn after_io(
+        &self,
+        index: usize,
+        done: IoDone,
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError> {
+        self.inner.after_io(index, done, cx)
     }
 
     /// [`crate::checksum`] of `outputs`: here so callers need only the batch.

@@ -24,6 +24,8 @@
 
 mod batch;
 mod cx;
+mod http_fetch;
+mod io;
 mod primes;
 mod registry;
 mod seed;
@@ -33,6 +35,8 @@ mod sleep;
 
 pub use batch::{AnyWorkload, Batch, TaskError};
 pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
+pub use http_fetch::HttpFetch;
+pub use io::{IoDone, IoOp, fetch_error};
 pub use primes::Primes;
 pub use registry::{all, by_name, names};
 pub use seed::SeedSquareCube;
@@ -125,11 +129,35 @@ pub trait Workload: Send + Sync + 'static {
     /// Checks `params` beyond the common `1..=MAX_TASKS` task bound.
     fn validate(&self, params: &Params) -> Result<(), ParamsError>;
 
-    /// The inputs for `params`, one per task, in task order. Called after [`Self::validate`].
-    fn inputs(&self, params: &Params) -> Vec<Self::Input>;
+    /// The inputs for `params`, one per task, in task order. Called after [`Self::validate`];
+    /// fails only when a resource the inputs need cannot be had (a server, descriptors).
+    fn inputs(&self, params: &Params) -> Result<Vec<Self::Input>, ParamsError>;
 
     /// Runs one unit of work.
     fn run(&self, input: &Self::Input, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+
+    /// The one wait of an I/O-bound unit, described so an async model can await it
+    /// instead of blocking a thread; `None` for a unit that computes. A workload that
+    /// returns `Some` implements [`Self::after_io`], and its `run` is `io`, then
+    /// [`IoOp::perform_blocking`], then `after_io`.
+    fn io(&self, input: &Self::Input) -> Option<IoOp> {
+        let _ = input;
+        None
+    }
+
+    /// Finishes a unit after its wait ([`Self::io`]) completed with `done`.
+    fn after_io(
+        &self,
+        input: &Self::Input,
+        done: IoDone,
+        cx: &Cx<'_>,
+    ) -> Result<TaskOutput, TaskError> {
+        let _ = (input, done, cx);
+        Err(TaskError::new(format!(
+            "{} does not wait on I/O",
+            self.info().name
+        )))
+    }
 
     /// The inputs, with the workload's one large input (if it has one) allocated by `arena`.
     /// The default ignores the arena: most workloads have no large input.
@@ -139,7 +167,7 @@ pub trait Workload: Send + Sync + 'static {
         arena: &dyn Arena,
     ) -> Result<Vec<Self::Input>, ParamsError> {
         let _ = arena;
-        Ok(self.inputs(params))
+        self.inputs(params)
     }
 
     /// The large read-only input every one of `inputs` reads, if there is one.

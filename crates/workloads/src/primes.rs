@@ -51,19 +51,19 @@ impl Workload for Primes {
         Ok(())
     }
 
-    fn inputs(&self, params: &Params) -> Vec<Range> {
+    fn inputs(&self, params: &Params) -> Result<Vec<Range>, ParamsError> {
         let tasks = params.tasks as u64;
         let (width, rest) = (params.size / tasks, params.size % tasks);
         // The first `rest` ranges are one longer, so the ranges tile 0..size exactly.
         let mut lo = 0;
-        (0..tasks)
+        Ok((0..tasks)
             .map(|i| {
                 let hi = lo + width + u64::from(i < rest);
                 let r = Range { lo, hi };
                 lo = hi;
                 r
             })
-            .collect()
+            .collect())
     }
 
     fn run(&self, input: &Range, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
@@ -114,6 +114,7 @@ mod tests {
         let p = Params { tasks, size };
         Primes
             .inputs(&p)
+            .unwrap()
             .iter()
             .map(|r| Primes.run(r, &Cx::quiet()).unwrap().digest)
             .sum()
@@ -128,10 +129,12 @@ mod tests {
 
     #[test]
     fn ranges_tile_the_interval() {
-        let ranges = Primes.inputs(&Params {
-            tasks: 7,
-            size: 100,
-        });
+        let ranges = Primes
+            .inputs(&Params {
+                tasks: 7,
+                size: 100,
+            })
+            .unwrap();
         assert_eq!(ranges.first().unwrap().lo, 0);
         assert_eq!(ranges.last().unwrap().hi, 100);
         assert!(ranges.windows(2).all(|w| w[0].hi == w[1].lo));

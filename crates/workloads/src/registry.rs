@@ -1,14 +1,15 @@
 //! Every workload, by CLI name.
 
 use crate::batch::AnyWorkload;
-use crate::{Primes, SeedSquareCube, SharedSum, Sleep};
+use crate::{HttpFetch, Primes, SeedSquareCube, SharedSum, Sleep};
 
 static SEED: SeedSquareCube = SeedSquareCube;
 static PRIMES: Primes = Primes;
 static SLEEP: Sleep = Sleep;
 static SHARED_SUM: SharedSum = SharedSum;
+static HTTP_FETCH: HttpFetch = HttpFetch;
 
-static ALL: [&'static dyn AnyWorkload; 4] = [&SEED, &PRIMES, &SLEEP, &SHARED_SUM];
+static ALL: [&'static dyn AnyWorkload; 5] = [&SEED, &PRIMES, &SLEEP, &HTTP_FETCH, &SHARED_SUM];
 
 /// Every workload, in the order `concur list` shows them.
 pub fn all() -> &'static [&'static dyn AnyWorkload] {

@@ -57,13 +57,13 @@ impl Workload for SeedSquareCube {
         Ok(())
     }
 
-    fn inputs(&self, params: &Params) -> Vec<SeedInput> {
-        (0..params.tasks)
+    fn inputs(&self, params: &Params) -> Result<Vec<SeedInput>, ParamsError> {
+        Ok((0..params.tasks)
             .map(|i| SeedInput {
                 op: if i % 2 == 0 { Op::Square } else { Op::Cube },
                 num: params.size,
             })
-            .collect()
+            .collect())
     }
 
     fn run(&self, input: &SeedInput, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn prints_the_tutorials_lines() {
-        let inputs = SeedSquareCube.inputs(&INFO.default_params());
+        let inputs = SeedSquareCube.inputs(&INFO.default_params()).unwrap();
         let lines: Vec<_> = inputs
             .iter()
             .map(|i| SeedSquareCube.run(i, &Cx::quiet()).unwrap().text.unwrap())

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Waits, Workload, mix};
+use crate::{
+    Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix,
+};
 
 /// Each task blocks for `size` milliseconds, then returns a digest of its index.
 #[derive(Clone, Copy, Debug, Default)]
@@ -49,13 +51,13 @@ impl Workload for Sleep {
         Ok(())
     }
 
-    fn inputs(&self, params: &Params) -> Vec<Nap> {
-        (0..params.tasks as u64)
+    fn inputs(&self, params: &Params) -> Result<Vec<Nap>, ParamsError> {
+        Ok((0..params.tasks as u64)
             .map(|index| Nap {
                 index,
                 ms: params.size,
             })
-            .collect()
+            .collect())
     }
 
     fn run(&self, input: &Nap, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
@@ -66,8 +68,17 @@ impl Workload for Sleep {
             )));
         }
         // `--size 0` is the empty task: no syscall at all, only the model's own overhead.
-        if cx.waits == Waits::Real && input.ms > 0 {
-            cx.blocking(|| std::thread::sleep(Duration::from_millis(input.ms)));
+        let done = self.io(input).expect("sleep waits").perform_blocking(cx)?;
+        self.after_io(input, done, cx)
+    }
+
+    fn io(&self, input: &Nap) -> Option<IoOp> {
+        Some(IoOp::Sleep(Duration::from_millis(input.ms.min(MAX_MS))))
+    }
+
+    fn after_io(&self, input: &Nap, done: IoDone, _cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        if done != IoDone::Slept {
+            return Err(TaskError::new("sleep expected its timer"));
         }
         Ok(TaskOutput {
             digest: mix(input.index << 20 ^ input.ms),

@@ -1,0 +1,48 @@
+//! Claim: "threads for I/O-bound work (network, files)".
+//!
+//! Groups `io_bound/sleep` and `io_bound/http-fetch`: N tasks that each wait (a blocking
+//! sleep; a GET from the loopback server, which answers after the same latency), for N = 8,
+//! 64 and 512 concurrent requests. Thread models and process models get N workers, so every
+//! request is in flight at once; `tokio` gets as many runtime threads as cores and N tasks.
+//! Process models stop at 64 (64 worker processes on two cores is already far past what
+//! `multiprocessing` is used for); `sequential` runs only at 8 (at 512 one iteration would
+//! wait 512 latencies). Every run's checksum is checked.
+
+mod common;
+
+use concur::harness::{Family, Profile, available_cores, models};
+use concur::workloads::Params;
+
+/// The most worker processes a process model is given here.
+const PROCESS_CAP: usize = 64;
+
+fn main() {
+    // First thing: the process models' workers and the loopback server re-run this binary.
+    concur::harness::init_workers();
+    let profile = Profile::from_env();
+    let mut c = common::criterion(profile);
+    for workload in ["sleep", "http-fetch"] {
+        let mut group = c.benchmark_group(format!("io_bound/{workload}"));
+        group.sampling_mode(criterion::SamplingMode::Flat);
+        group.sample_size(10);
+        for &n in profile.concurrency_axis() {
+            let params = Params {
+                tasks: n,
+                size: profile.io_latency_ms(),
+            };
+            let checked = common::Checked::new(workload, params);
+            for spec in models() {
+                let workers = match spec.family {
+                    Family::Sequential if n > 8 => continue,
+                    Family::Sequential => 1,
+                    Family::Processes if n > PROCESS_CAP => continue,
+                    Family::Tasks => available_cores(),
+                    _ => n,
+                };
+                common::bench_model_at(&mut group, spec, n, workers, &checked);
+            }
+        }
+        group.finish();
+    }
+    c.final_summary();
+}
