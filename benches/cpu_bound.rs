@@ -1,8 +1,9 @@
 //! Claim: "processes for CPU-bound work; threads only give concurrency".
 //!
-//! Group `cpu_bound/primes`: every model at 1, 2 and 4 workers on the same `primes` batch, so
-//! criterion's report draws the models side by side; `sequential` is measured at every
-//! parameter as the baseline.
+//! Groups `cpu_bound/primes` and `cpu_bound/grayscale` (the tutorial's Pillow example: JPEG
+//! decode, luma, encode): every model at 1, 2 and 4 workers on the same batch, so criterion's
+//! report draws the models side by side; `sequential` is measured at every parameter as the
+//! baseline.
 
 mod common;
 
@@ -21,5 +22,7 @@ fn main() {
         profile,
         profile.sample_size(),
     );
+    let grayscale = common::Checked::new("grayscale", profile.grayscale());
+    common::bench_scaling(&mut c, "cpu_bound/grayscale", &grayscale, profile, 10);
     c.final_summary();
 }

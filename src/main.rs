@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     // with us (PR_SET_PDEATHSIG) and, on Ctrl-C, from the terminal's own SIGINT.
     let _ = ctrlc::set_handler(|| {
         concur::procs::remove_pending_handshakes();
+        concur::workloads::remove_temp_dirs();
         std::process::exit(130);
     });
     let cli = match cli::Cli::try_parse() {

@@ -169,3 +169,74 @@ fn ctrl_c_leaves_no_worker() {
         assert_no_shm_segments();
     }
 }
+
+/// Runs `concur run --workload grayscale` with a private `TMPDIR`.
+fn grayscale_run(tmp: &std::path::Path, model: &str, tasks: &str, side: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_concur"))
+        .env("TMPDIR", tmp)
+        .args([
+            "run",
+            "--model",
+            model,
+            "--workload",
+            "grayscale",
+            "--workers",
+            "2",
+        ])
+        .args(["--tasks", tasks, "--size", side, "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn grayscale_leaves_no_temporary_files() {
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    // A run that succeeds.
+    let tmp = private_tmp("gray-ok");
+    let out = grayscale_run(&tmp, "process-pool", "4", "64")
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_empty_and_remove(&tmp);
+    // A run that fails: a worker killed while the images are being converted.
+    let tmp = private_tmp("gray-kill");
+    let child = grayscale_run(&tmp, "process-pool", "60", "128");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let workers = loop {
+        let kids = children_of(child.id());
+        if kids.len() == 2 || Instant::now() >= deadline {
+            break kids;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(workers.len(), 2, "workers started");
+    kill(pid(workers[0]), Signal::SIGKILL).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_gone(&workers);
+    assert_empty_and_remove(&tmp);
+    // And one interrupted (Ctrl-C) while its images are being written.
+    let tmp = private_tmp("gray-int");
+    let child = grayscale_run(&tmp, "thread-pool", "400", "256");
+    thread::sleep(Duration::from_millis(300));
+    kill(
+        Pid::from_raw(-i32::try_from(child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "interrupted");
+    assert_empty_and_remove(&tmp);
+}

@@ -21,6 +21,7 @@ fn small(workload: &str) -> Vec<Params> {
         ],
         "sleep" => vec![Params { tasks: 6, size: 2 }],
         "http-fetch" => vec![Params { tasks: 7, size: 1 }],
+        "grayscale" => vec![Params { tasks: 3, size: 24 }],
         "shared-sum" => vec![Params { tasks: 5, size: 1 }, Params { tasks: 1, size: 2 }],
         other => panic!("add small parameters for the new workload {other}"),
     }

@@ -96,6 +96,12 @@ fn describe(group: &str) -> (&'static str, Compare) {
             "Counting primes by trial division (CPU-bound), by number of workers.",
             Compare::SpeedupOver("sequential"),
         ),
+        "cpu_bound/grayscale" => (
+            "The tutorial's Pillow example: decode a JPEG, convert it to grayscale, encode \
+             `processed_<name>`, one image per task, by number of workers. Under `gil-threads` \
+             the decode, convert and encode release the emulated GIL, as Pillow's C code does.",
+            Compare::SpeedupOver("sequential"),
+        ),
         "io_bound/sleep" => (
             "N tasks that each block for the same latency, N concurrent: thread and process \
              models get N workers (one blocked thread or process per request); `tokio` gets \

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use concur_procs::{Config, ProcessPerTask, ProcessPool, ShmPool, TaskFailure};
 use concur_shm::Region;
 use concur_tasks::TokioPool;
-use concur_threads::{RayonPool, ThreadPerTask, ThreadPool};
+use concur_threads::{Gil, GilThreads, RayonPool, ThreadPerTask, ThreadPool};
 use concur_workloads::{
-    Arena, Batch, Cx, Echo, Heap, IoDone, IoOp, SharedBytes, TaskError, TaskOutput, fetch_error,
+    Arena, Batch, Cx, Echo, Heap, Hooks, IoDone, IoOp, SharedBytes, TaskError, TaskOutput,
+    fetch_error,
 };
 
 use crate::worker::{Input, decode_output, encode_task};
@@ -49,6 +50,9 @@ pub enum ModelError {
     /// The threads crate failed: a thread limit, a panic.
     #[error(transparent)]
     Threads(#[from] concur_threads::Error),
+    /// A setting in the environment is malformed.
+    #[error("{0}")]
+    Config(String),
     /// The process models failed: a worker could not start, or the program cannot host
     /// workers (it did not call `init_workers()` first thing in `main`).
     #[error(transparent)]
@@ -133,7 +137,7 @@ impl ModelSpec {
     }
 }
 
-static MODELS: [ModelSpec; 8] = [
+static MODELS: [ModelSpec; 9] = [
     ModelSpec {
         name: "sequential",
         summary: "one task after another on the calling thread (the reference)",
@@ -177,6 +181,20 @@ static MODELS: [ModelSpec; 8] = [
         maps_shared_input: false,
         build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
+    },
+    ModelSpec {
+        name: "gil-threads",
+        summary: "WORKERS threads that must hold one emulated CPython GIL (5 ms switch interval) to run task code (threading under CPython)",
+        family: Family::Threads,
+        per_task: true,
+        maps_shared_input: false,
+        build: |k| {
+            Ok(Box::new(GilModel(GilThreads::with_interval(
+                k,
+                gil_interval()?,
+            )?)))
+        },
+        spawn_join_one: || Ok(GilThreads::spawn_join_one()?),
     },
     ModelSpec {
         name: "process-per-task",
@@ -550,5 +568,55 @@ impl Model for Tokio {
             }
             Ok(total)
         })
+    }
+}
+
+/// The environment variable that sets `gil-threads`' switch interval, in microseconds
+/// (CPython's `sys.setswitchinterval`); 5000 when unset.
+pub const GIL_INTERVAL_ENV: &str = "CONCUR_GIL_INTERVAL_US";
+
+fn gil_interval() -> Result<Duration, ModelError> {
+    match std::env::var(GIL_INTERVAL_ENV) {
+        Err(_) => Ok(concur_threads::DEFAULT_SWITCH_INTERVAL),
+        Ok(v) => match v.parse::<u64>() {
+            Ok(us) if (1..=10_000_000).contains(&us) => Ok(Duration::from_micros(us)),
+            _ => Err(ModelError::Config(format!(
+                "{GIL_INTERVAL_ENV} must be a whole number of microseconds from 1 to 10000000, got {v:?}"
+            ))),
+        },
+    }
+}
+
+/// A unit's hooks under the emulated GIL: the eval breaker at its checkpoints, and the GIL
+/// released around its blocking (or GIL-releasing native) sections.
+struct GilHooks<'a>(&'a Gil);
+
+impl Hooks for GilHooks<'_> {
+    fn checkpoint(&self) {
+        self.0.checkpoint();
+    }
+    fn enter_blocking(&self) {
+        self.0.release();
+    }
+    fn leave_blocking(&self) {
+        self.0.acquire();
+    }
+}
+
+/// `gil-threads`: every unit runs holding the emulated GIL.
+struct GilModel(GilThreads);
+
+impl Model for GilModel {
+    fn name(&self) -> &'static str {
+        "gil-threads"
+    }
+    fn workers(&self) -> usize {
+        self.0.workers()
+    }
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let b = batch.clone();
+        collect(self.0.map((0..batch.len()).collect(), move |i, gil| {
+            b.run(i, &cx(echo).with_hooks(&GilHooks(gil)))
+        })?)
     }
 }

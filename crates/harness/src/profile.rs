@@ -48,6 +48,21 @@ impl Profile {
         Params { tasks: 16, size }
     }
 
+    /// `grayscale` parameters for the `cpu_bound` bench (images, side in pixels).
+    pub fn grayscale(self) -> Params {
+        match self {
+            Profile::Smoke => Params { tasks: 2, size: 32 },
+            Profile::Quick => Params {
+                tasks: 8,
+                size: 256,
+            },
+            Profile::Full => Params {
+                tasks: 16,
+                size: 512,
+            },
+        }
+    }
+
     /// `shared-sum` parameters for the `shared_data` bench (size in MiB).
     pub fn shared_sum(self) -> Params {
         let size = match self {

@@ -5,6 +5,8 @@
 //! - [`ThreadPool`]: K long-lived workers fed through a crossbeam channel; reusable across
 //!   batches; dropping it joins every worker.
 //! - [`RayonPool`]: a rayon `ThreadPool` of K threads, work-stealing over the tasks.
+//! - [`GilThreads`]: K threads that must hold one emulated CPython GIL ([`Gil`]) to run task
+//!   code: Python's threads, GIL included, to measure what the GIL costs.
 //!
 //! All three offer the same `map`: run `f` over every item, return the results in item order,
 //! and turn a panicking task into an [`Error`] naming it instead of tearing the caller down.
@@ -23,10 +25,12 @@
 //! assert_eq!(rayon.map(vec![1, 2, 3], |x| x * 10).unwrap(), [10, 20, 30]);
 //! ```
 
+mod gil;
 mod per_task;
 mod pool;
 mod rayon_pool;
 
+pub use gil::{DEFAULT_SWITCH_INTERVAL, Gil, GilThreads};
 pub use per_task::ThreadPerTask;
 pub use pool::ThreadPool;
 pub use rayon_pool::RayonPool;

@@ -107,6 +107,12 @@ impl<'a> Cx<'a> {
         r
     }
 
+    /// Runs native code that releases the GIL, as Pillow's C code does around decoding and
+    /// converting (`ImagingSectionEnter`): the same hooks as [`Cx::blocking`].
+    pub fn native<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.blocking(f)
+    }
+
     /// Prints `line` to stdout when echo is on, in one write so lines never interleave.
     pub fn print_line(&self, line: &str) {
         if self.echo == Echo::Stdout {

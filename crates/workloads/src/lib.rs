@@ -24,6 +24,7 @@
 
 mod batch;
 mod cx;
+mod grayscale;
 mod http_fetch;
 mod io;
 mod primes;
@@ -35,6 +36,7 @@ mod sleep;
 
 pub use batch::{AnyWorkload, Batch, TaskError};
 pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
+pub use grayscale::{Grayscale, remove_temp_dirs};
 pub use http_fetch::HttpFetch;
 pub use io::{IoDone, IoOp, fetch_error};
 pub use primes::Primes;

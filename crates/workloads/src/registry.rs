@@ -1,15 +1,17 @@
 //! Every workload, by CLI name.
 
 use crate::batch::AnyWorkload;
-use crate::{HttpFetch, Primes, SeedSquareCube, SharedSum, Sleep};
+use crate::{Grayscale, HttpFetch, Primes, SeedSquareCube, SharedSum, Sleep};
 
 static SEED: SeedSquareCube = SeedSquareCube;
 static PRIMES: Primes = Primes;
 static SLEEP: Sleep = Sleep;
 static SHARED_SUM: SharedSum = SharedSum;
 static HTTP_FETCH: HttpFetch = HttpFetch;
+static GRAYSCALE: Grayscale = Grayscale;
 
-static ALL: [&'static dyn AnyWorkload; 5] = [&SEED, &PRIMES, &SLEEP, &HTTP_FETCH, &SHARED_SUM];
+static ALL: [&'static dyn AnyWorkload; 6] =
+    [&SEED, &PRIMES, &GRAYSCALE, &SLEEP, &HTTP_FETCH, &SHARED_SUM];
 
 /// Every workload, in the order `concur list` shows them.
 pub fn all() -> &'static [&'static dyn AnyWorkload] {
@@ -45,8 +47,8 @@ mod tests {
     #[test]
     fn encoded_inputs_run_the_same() {
         for w in all() {
-            // Size 1 is valid and small for every workload (1 ms, 1 MiB, numbers below 1).
-            let p = Params { tasks: 3, size: 1 };
+            // Small and valid for every workload (8 ms, 8 MiB, numbers below 8, 8×8 images).
+            let p = Params { tasks: 3, size: 8 };
             let batch = w.prepare(&p).unwrap();
             for i in 0..batch.len() {
                 let direct = batch.run(i, &Cx::reference()).unwrap();
