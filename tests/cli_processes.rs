@@ -207,15 +207,19 @@ fn grayscale_leaves_no_temporary_files() {
     assert_empty_and_remove(&tmp);
     // A run that fails: a worker killed while the images are being converted.
     let tmp = private_tmp("gray-kill");
-    let child = grayscale_run(&tmp, "process-pool", "60", "128");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let child = grayscale_run(&tmp, "process-pool", "40", "256");
+    // Wait until the workers are converting (a worker that dies while idle, e.g. still in
+    // the pool's start-up, is replaced without failing the run): they start after the images
+    // are written and the reference run is done, and then take about a second.
+    let deadline = Instant::now() + Duration::from_secs(30);
     let workers = loop {
         let kids = children_of(child.id());
         if kids.len() == 2 || Instant::now() >= deadline {
             break kids;
         }
-        thread::sleep(Duration::from_millis(5));
+        thread::sleep(Duration::from_millis(2));
     };
+    thread::sleep(Duration::from_millis(300));
     assert_eq!(workers.len(), 2, "workers started");
     kill(pid(workers[0]), Signal::SIGKILL).unwrap();
     let out = child.wait_with_output().unwrap();

@@ -8,6 +8,7 @@ mod bench;
 mod criterion_data;
 mod machine;
 mod report;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

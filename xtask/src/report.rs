@@ -46,7 +46,7 @@ pub struct IdleProbe {
 }
 
 /// Where criterion's pages are, relative to the report directory.
-const CRITERION_FROM_REPORT: &str = "../../criterion";
+pub(crate) const CRITERION_FROM_REPORT: &str = "../../criterion";
 
 /// How a group's figures are compared.
 enum Compare {
@@ -220,7 +220,7 @@ fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
 }
 
 /// Nanoseconds in the unit that reads best.
-pub fn human_time(ns: f64) -> String {
+pub(crate) fn human_time(ns: f64) -> String {
     if ns >= 1e9 {
         format!("{:.3} s", ns / 1e9)
     } else if ns >= 1e6 {
@@ -286,6 +286,12 @@ fn header(data: &RunData) -> Vec<String> {
     ]
 }
 
+/// What the verdicts are, said once above the table.
+const TABLE_INTRO: &str = "Each row of the tutorial's comparison, with the figures from this run \
+     that test it and a verdict computed from them (the thresholds are in \
+     `xtask/src/verdicts.rs`: a speedup of 1.5× or more on two workers is \"parallel\", 1.2× or \
+     less is \"taking turns\"). `gil-threads` is Rust threads behind an emulated CPython GIL.";
+
 /// Renders `summary.md`.
 pub fn render_markdown(data: &RunData) -> String {
     let mut md = String::from("# concur report\n\n");
@@ -301,6 +307,26 @@ pub fn render_markdown(data: &RunData) -> String {
         md.push_str(&no_results_note(data));
         md.push('\n');
     }
+    md.push_str("## The tutorial's table, measured\n\n");
+    md.push_str(TABLE_INTRO);
+    md.push_str("\n\n| feature | threading (tutorial) | multiprocessing (tutorial) | measured in this run | verdict |\n|---|---|---|---|---|\n");
+    for row in crate::verdicts::rows(data) {
+        let figures = if row.figures.is_empty() {
+            "–".to_owned()
+        } else {
+            row.figures
+                .iter()
+                .map(|f| format!("[{}]({})", f.text, f.link))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            md,
+            "| **{}** | {} | {} | {figures} | {} |",
+            row.feature, row.threading, row.multiprocessing, row.verdict
+        );
+    }
+    md.push('\n');
     for t in &tables {
         let _ = writeln!(md, "## {}\n", t.id);
         if !t.about.is_empty() {
@@ -379,7 +405,7 @@ fn idle_rows(idle: &[IdleProbe]) -> Option<(&'static str, Vec<[String; 4]>)> {
 }
 
 /// Bytes in the unit that reads best.
-fn human_bytes(b: f64) -> String {
+pub(crate) fn human_bytes(b: f64) -> String {
     if b >= 1024.0 * 1024.0 {
         format!("{:.1} MiB", b / (1024.0 * 1024.0))
     } else if b >= 1024.0 {
@@ -443,6 +469,31 @@ pub fn render_html(data: &RunData) -> String {
     if tables.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", inline(&no_results_note(data)));
     }
+    let _ = writeln!(
+        h,
+        "<h2 id=\"tutorial-table\">The tutorial's table, measured</h2>\n<p>{}</p>\n<table>\n<tr><th>feature</th><th>threading (tutorial)</th><th>multiprocessing (tutorial)</th><th>measured in this run</th><th>verdict</th></tr>",
+        inline(TABLE_INTRO)
+    );
+    for row in crate::verdicts::rows(data) {
+        let figures = if row.figures.is_empty() {
+            "–".to_owned()
+        } else {
+            row.figures
+                .iter()
+                .map(|f| format!("<a href=\"{}\">{}</a>", esc(&f.link), inline(&f.text)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td><b>{}</b></td><td>{}</td><td>{}</td><td>{figures}</td><td>{}</td></tr>",
+            esc(row.feature),
+            esc(row.threading),
+            esc(row.multiprocessing),
+            inline(&row.verdict)
+        );
+    }
+    h.push_str("</table>\n");
     for t in &tables {
         let _ = writeln!(h, "<h2>{}</h2>", esc(&t.id));
         if !t.about.is_empty() {
@@ -480,7 +531,11 @@ pub fn render_html(data: &RunData) -> String {
         h.push_str("</table>\n");
     }
     if let Some((about, rows)) = idle_rows(&data.idle) {
-        let _ = writeln!(h, "<h2>idle workers</h2>\n<p>{}</p>", inline(about));
+        let _ = writeln!(
+            h,
+            "<h2 id=\"idle-workers\">idle workers</h2>\n<p>{}</p>",
+            inline(about)
+        );
         h.push_str("<table>\n<tr><th>model</th><th>idle workers</th><th>PSS per worker</th><th>× a tokio task</th></tr>\n");
         for r in rows {
             let _ = writeln!(
