@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::criterion_data;
 use crate::machine::{self, Machine};
@@ -58,8 +59,9 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// Runs the suites and writes the report.
-pub fn run(profile: Profile) -> Result<()> {
+/// Runs the suites and writes the report; `passthrough` goes to every criterion binary
+/// (a filter, `--save-baseline NAME`, `--baseline NAME`).
+pub fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let started = SystemTime::now();
     let started_at = machine::now_rfc3339();
     let column = match profile {
@@ -88,8 +90,21 @@ pub fn run(profile: Profile) -> Result<()> {
     let mut timings = Vec::new();
     let (mut expected_done, mut actual_done) = (0.0, 0.0);
     for (i, (suite, expected)) in SUITES.iter().enumerate() {
-        print!("[{}/{}] {suite:<10} running… ", i + 1, SUITES.len());
-        std::io::stdout().flush()?;
+        let pace = if expected_done > 0.0 {
+            actual_done / expected_done
+        } else {
+            1.0
+        };
+        let bar = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} [{prefix}] {msg} {elapsed}")
+                .expect("a valid template"),
+        );
+        bar.set_prefix(format!("{}/{}", i + 1, SUITES.len()));
+        bar.set_message(format!(
+            "{suite:<11} running (about {} for this suite)…",
+            human_duration(Duration::from_secs_f64(expected[column] * pace))
+        ));
+        bar.enable_steady_tick(Duration::from_millis(200));
         let log_path = logs.join(format!("{suite}.log"));
         let log = File::create(&log_path)?;
         let mut cmd = Command::new(cargo());
@@ -102,13 +117,14 @@ pub fn run(profile: Profile) -> Result<()> {
         if profile == Profile::Smoke {
             cmd.arg("--test");
         }
+        cmd.args(passthrough);
         let t = Instant::now();
         let status = cmd
             .status()
             .with_context(|| format!("running the {suite} bench"))?;
         let secs = t.elapsed().as_secs_f64();
         if !status.success() {
-            println!("FAILED after {secs:.1} s");
+            bar.finish_with_message(format!("{suite:<11} FAILED after {secs:.1} s"));
             let text = fs::read_to_string(&log_path).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(40).collect();
             for line in tail.iter().rev() {
@@ -127,14 +143,19 @@ pub fn run(profile: Profile) -> Result<()> {
         } else {
             1.0
         };
-        println!(
-            "done in {secs:.1} s (about {} left)",
+        bar.finish_with_message(format!(
+            "{suite:<11} done in {secs:.1} s (about {} left)",
             human_duration(Duration::from_secs_f64(remaining * pace))
-        );
+        ));
         timings.push((suite.to_string(), secs));
     }
 
     let idle = run_idle_probes(column)?;
+    let python = crate::python::run(match profile {
+        Profile::Smoke => concur_harness::Profile::Smoke,
+        Profile::Quick => concur_harness::Profile::Quick,
+        Profile::Full => concur_harness::Profile::Full,
+    })?;
     let results = criterion_data::load(&crate::target_dir().join("criterion"), Some(started))?;
     let data = RunData {
         profile: profile.name().to_owned(),
@@ -144,6 +165,7 @@ pub fn run(profile: Profile) -> Result<()> {
         suites: timings,
         results,
         idle,
+        python,
     };
     let dir = crate::report_dir();
     report::write(&dir, &data)?;

@@ -1,12 +1,15 @@
 //! `cargo xtask`: concur's build tasks. This file only parses flags and dispatches; each
 //! task lives in its own module.
 //!
-//! - `cargo xtask bench [--quick | --smoke]`: run every bench suite, then write the report.
+//! - `cargo xtask bench [--quick | --smoke] [--filter RE] [--save-baseline N] [--baseline N]`:
+//!   run every bench suite, the probes and the CPython reference, then write the report.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
 
 mod bench;
 mod criterion_data;
 mod machine;
+mod plots;
+mod python;
 mod report;
 mod verdicts;
 
@@ -32,6 +35,15 @@ enum Task {
         /// Every benchmark once in criterion's test mode, at tiny sizes (CI's check).
         #[arg(long)]
         smoke: bool,
+        /// Only the benchmarks whose id matches this regular expression (criterion's filter).
+        #[arg(long, value_name = "REGEX")]
+        filter: Option<String>,
+        /// Save this run's figures as criterion baseline NAME.
+        #[arg(long, value_name = "NAME", conflicts_with = "baseline")]
+        save_baseline: Option<String>,
+        /// Compare against criterion baseline NAME (saved earlier) instead of the last run.
+        #[arg(long, value_name = "NAME")]
+        baseline: Option<String>,
     },
     /// Re-render the report from target/concur/report/data.json without running anything.
     Report,
@@ -40,7 +52,13 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Bench { quick, smoke } => {
+        Task::Bench {
+            quick,
+            smoke,
+            filter,
+            save_baseline,
+            baseline,
+        } => {
             let profile = if smoke {
                 bench::Profile::Smoke
             } else if quick {
@@ -48,7 +66,17 @@ fn main() -> ExitCode {
             } else {
                 bench::Profile::Full
             };
-            bench::run(profile)
+            let mut passthrough = Vec::new();
+            if let Some(f) = filter {
+                passthrough.push(f);
+            }
+            if let Some(n) = save_baseline {
+                passthrough.extend(["--save-baseline".to_owned(), n]);
+            }
+            if let Some(n) = baseline {
+                passthrough.extend(["--baseline".to_owned(), n]);
+            }
+            bench::run(profile, &passthrough)
         }
         Task::Report => report::rerender(),
     };

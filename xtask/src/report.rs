@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::criterion_data::BenchResult;
 use crate::machine::Machine;
+use crate::plots::Plot;
 
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,9 @@ pub struct RunData {
     /// Memory per idle worker, from `concur idle` run after the suites.
     #[serde(default)]
     pub idle: Vec<IdleProbe>,
+    /// The CPython reference runs (empty when `python3` is absent).
+    #[serde(default)]
+    pub python: Vec<crate::python::PythonRun>,
 }
 
 /// One `concur idle --json` reading.
@@ -293,7 +297,7 @@ const TABLE_INTRO: &str = "Each row of the tutorial's comparison, with the figur
      less is \"taking turns\"). `gil-threads` is Rust threads behind an emulated CPython GIL.";
 
 /// Renders `summary.md`.
-pub fn render_markdown(data: &RunData) -> String {
+pub fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
     let mut md = String::from("# concur report\n\n");
     for line in header(data) {
         let _ = writeln!(md, "{line}\n");
@@ -327,6 +331,12 @@ pub fn render_markdown(data: &RunData) -> String {
         );
     }
     md.push('\n');
+    if !plots.is_empty() {
+        md.push_str("## Plots\n\n");
+        for p in plots {
+            let _ = writeln!(md, "![{}]({})\n", p.title, p.file);
+        }
+    }
     for t in &tables {
         let _ = writeln!(md, "## {}\n", t.id);
         if !t.about.is_empty() {
@@ -359,6 +369,18 @@ pub fn render_markdown(data: &RunData) -> String {
         }
         md.push('\n');
     }
+    if let Some((about, rows)) = python_rows(data) {
+        let _ = writeln!(md, "## CPython reference\n\n{about}\n");
+        let _ = writeln!(
+            md,
+            "| workload | CPython | workers | inputs | median wall | checksum | Rust beside it |"
+        );
+        let _ = writeln!(md, "|---|---|---:|---|---:|---|---|");
+        for r in rows {
+            let _ = writeln!(md, "| {} |", r.join(" | "));
+        }
+        md.push('\n');
+    }
     if let Some((about, rows)) = idle_rows(&data.idle) {
         let _ = writeln!(md, "## idle workers\n\n{about}\n");
         let _ = writeln!(
@@ -372,6 +394,68 @@ pub fn render_markdown(data: &RunData) -> String {
         md.push('\n');
     }
     md
+}
+
+/// The CPython table: about text and rows of (workload, mode, workers, inputs, wall,
+/// checksum, the Rust figure beside it).
+fn python_rows(data: &RunData) -> Option<(String, Vec<[String; 7]>)> {
+    let first = data.python.first()?;
+    let rust = |r: &crate::python::PythonRun| -> String {
+        let pick = |group: &str, function: &str, param: &str| {
+            data.results
+                .iter()
+                .find(|b| {
+                    b.group == group
+                        && b.function == function
+                        && b.parameter.as_deref() == Some(param)
+                })
+                .map(|b| format!("`{function}` {}", human_time(b.median_ns)))
+        };
+        let n = r.tasks.to_string();
+        let found = match (r.workload.as_str(), r.mode.as_str()) {
+            ("seed-square-cube", "threading") => pick("seed/seed-square-cube", "thread-pool", "2"),
+            ("seed-square-cube", _) => pick("seed/seed-square-cube", "process-pool", "2"),
+            ("primes", "multiprocessing") => pick("cpu_bound/primes", "process-pool", "2"),
+            ("primes", _) => pick("cpu_bound/primes", "thread-pool", &r.workers.to_string()),
+            (w, "asyncio") => pick(&format!("io_bound/{w}"), "tokio", &n),
+            (w, "threading") => pick(&format!("io_bound/{w}"), "thread-pool", &n),
+            (w, _) => pick(
+                &format!("io_bound/{w}"),
+                "process-pool",
+                &r.workers.to_string(),
+            ),
+        };
+        found.unwrap_or_else(|| "–".into())
+    };
+    let rows = data
+        .python
+        .iter()
+        .map(|r| {
+            [
+                r.workload.clone(),
+                r.mode.clone(),
+                r.workers.to_string(),
+                format!("{} tasks, size {}", r.tasks, r.size),
+                human_time(r.wall_s * 1e9),
+                if r.checksum_ok {
+                    "equals Rust's".to_owned()
+                } else {
+                    "**differs**".to_owned()
+                },
+                rust(r),
+            ]
+        })
+        .collect();
+    Some((
+        format!(
+            "The tutorial's own tools, CPython {} (`python/concur_ref.py`, standard library \
+             only), on the same inputs (and, for `http-fetch`, the same loopback server) as \
+             the Rust benches; median of 3 runs; every checksum compared with Rust's \
+             `sequential`. The last column is the matching Rust model in this run's benches.",
+            first.python
+        ),
+        rows,
+    ))
 }
 
 /// The idle-worker table: about text and rows of (model, workers, bytes, ratio to tokio).
@@ -449,7 +533,7 @@ fn inline(s: &str) -> String {
 }
 
 /// Renders `index.html`: self-contained, nothing fetched from elsewhere.
-pub fn render_html(data: &RunData) -> String {
+pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
          <title>concur report</title>\n<style>\n\
@@ -494,6 +578,18 @@ pub fn render_html(data: &RunData) -> String {
         );
     }
     h.push_str("</table>\n");
+    if !plots.is_empty() {
+        h.push_str("<h2 id=\"plots\">Plots</h2>\n");
+        for p in plots {
+            let _ = writeln!(
+                h,
+                "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+                esc(&p.file),
+                esc(&p.title),
+                inline(&p.title)
+            );
+        }
+    }
     for t in &tables {
         let _ = writeln!(h, "<h2>{}</h2>", esc(&t.id));
         if !t.about.is_empty() {
@@ -530,6 +626,21 @@ pub fn render_html(data: &RunData) -> String {
         }
         h.push_str("</table>\n");
     }
+    if let Some((about, rows)) = python_rows(data) {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"cpython-reference\">CPython reference</h2>\n<p>{}</p>\n<table>\n<tr><th>workload</th><th>CPython</th><th>workers</th><th>inputs</th><th>median wall</th><th>checksum</th><th>Rust beside it</th></tr>",
+            inline(&about)
+        );
+        for r in rows {
+            h.push_str("<tr>");
+            for cell in r {
+                let _ = write!(h, "<td>{}</td>", inline(&cell.replace("**", "")));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
     if let Some((about, rows)) = idle_rows(&data.idle) {
         let _ = writeln!(
             h,
@@ -557,8 +668,9 @@ pub fn render_html(data: &RunData) -> String {
 pub fn write(dir: &Path, data: &RunData) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     fs::write(dir.join("data.json"), serde_json::to_vec_pretty(data)?)?;
-    fs::write(dir.join("summary.md"), render_markdown(data))?;
-    fs::write(dir.join("index.html"), render_html(data))?;
+    let plots = crate::plots::write(dir, data)?;
+    fs::write(dir.join("summary.md"), render_markdown(data, &plots))?;
+    fs::write(dir.join("index.html"), render_html(data, &plots))?;
     Ok(())
 }
 
@@ -607,6 +719,7 @@ mod tests {
                     pss_bytes_per_worker: 409.6,
                 },
             ],
+            python: Vec::new(),
         }
     }
 
@@ -621,13 +734,13 @@ mod tests {
 
     #[test]
     fn summary_from_fixture() {
-        insta::assert_snapshot!(render_markdown(&fixture()));
+        insta::assert_snapshot!(render_markdown(&fixture(), &[]));
     }
 
     #[test]
     fn html_is_self_contained_and_links_every_figure() {
         let data = fixture();
-        let html = render_html(&data);
+        let html = render_html(&data, &[]);
         assert!(!html.contains("http://") && !html.contains("https://"));
         for r in &data.results {
             assert!(html.contains(&format!("{}/report/index.html", r.directory)));

@@ -40,6 +40,7 @@ const SAME: f64 = 1.15;
 struct Run<'a> {
     results: &'a [BenchResult],
     idle: &'a [IdleProbe],
+    python: &'a [crate::python::PythonRun],
 }
 
 impl Run<'_> {
@@ -69,6 +70,29 @@ impl Run<'_> {
             self.time(group, "sequential", Some(param))?
                 / self.time(group, function, Some(param))?,
         )
+    }
+
+    /// CPython's speedup on `primes` in `mode` at 2 workers over threading at 1 worker, if
+    /// both ran and were correct.
+    fn python_speedup(&self, mode: &str) -> Option<(f64, Figure)> {
+        let find = |m: &str, w: usize| {
+            self.python
+                .iter()
+                .find(|r| r.workload == "primes" && r.mode == m && r.workers == w && r.checksum_ok)
+        };
+        let one = find("threading", 1)?;
+        let two = find(mode, 2)?;
+        let s = one.wall_s / two.wall_s;
+        Some((
+            s,
+            Figure {
+                text: format!(
+                    "CPython {}: `{mode}` {s:.2}× at 2 workers on primes",
+                    two.python
+                ),
+                link: "#cpython-reference".into(),
+            },
+        ))
     }
 
     fn idle(&self, model: &str) -> Option<&IdleProbe> {
@@ -143,6 +167,7 @@ pub fn rows(data: &RunData) -> Vec<Row> {
     let run = Run {
         results: &data.results,
         idle: &data.idle,
+        python: &data.python,
     };
     vec![
         execution_mode(&run),
@@ -375,11 +400,20 @@ fn gil(run: &Run<'_>) -> Row {
     let free_primes = run.speedup_figure("cpu_bound/primes", "thread-pool");
     let procs = run.speedup_figure("cpu_bound/primes", "process-pool");
     let gil_images = run.speedup_figure("cpu_bound/grayscale", "gil-threads");
-    let figures: Vec<Figure> = [&gil_primes, &free_primes, &procs, &gil_images]
-        .into_iter()
-        .flatten()
-        .map(|(_, f)| f.clone())
-        .collect();
+    let py_threads = run.python_speedup("threading");
+    let py_procs = run.python_speedup("multiprocessing");
+    let figures: Vec<Figure> = [
+        &gil_primes,
+        &free_primes,
+        &procs,
+        &gil_images,
+        &py_threads,
+        &py_procs,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(_, f)| f.clone())
+    .collect();
     let (Some((gs, _)), Some((fs, _))) = (&gil_primes, &free_primes) else {
         return not_measured(f, t, m, figures);
     };
@@ -395,6 +429,11 @@ fn gil(run: &Run<'_>) -> Row {
     };
     if let Some((ps, _)) = procs {
         verdict.push_str(&format!("; processes reach {ps:.2}×"));
+    }
+    if let (Some((pt, _)), Some((pp, _))) = (&py_threads, &py_procs) {
+        verdict.push_str(&format!(
+            "; CPython itself, same inputs: threading {pt:.2}×, multiprocessing {pp:.2}×"
+        ));
     }
     if let Some((is, _)) = gil_images {
         verdict.push_str(&format!(
@@ -509,6 +548,7 @@ mod tests {
                     pss_bytes_per_worker: 300_000.0,
                 },
             ],
+            python: Vec::new(),
         }
     }
 

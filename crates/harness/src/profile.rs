@@ -42,7 +42,7 @@ impl Profile {
     pub fn primes(self) -> Params {
         let size = match self {
             Profile::Smoke => 20_000,
-            Profile::Quick => 1_000_000,
+            Profile::Quick => 300_000,
             Profile::Full => 3_000_000,
         };
         Params { tasks: 16, size }
@@ -54,7 +54,7 @@ impl Profile {
             Profile::Smoke => Params { tasks: 2, size: 32 },
             Profile::Quick => Params {
                 tasks: 8,
-                size: 256,
+                size: 128,
             },
             Profile::Full => Params {
                 tasks: 16,
@@ -67,7 +67,7 @@ impl Profile {
     pub fn shared_sum(self) -> Params {
         let size = match self {
             Profile::Smoke => 1,
-            Profile::Quick => 64,
+            Profile::Quick => 32,
             Profile::Full => 128,
         };
         Params { tasks: 16, size }
@@ -78,7 +78,7 @@ impl Profile {
     pub fn io_latency_ms(self) -> u64 {
         match self {
             Profile::Smoke => 1,
-            Profile::Quick => 20,
+            Profile::Quick => 10,
             Profile::Full => 50,
         }
     }
@@ -88,13 +88,17 @@ impl Profile {
     pub fn concurrency_axis(self) -> &'static [usize] {
         match self {
             Profile::Smoke => &[8],
-            Profile::Quick | Profile::Full => &[8, 64, 512],
+            Profile::Quick => &[8, 64],
+            Profile::Full => &[8, 64, 512],
         }
     }
 
     /// Worker counts on the x axis of scaling benches.
     pub fn workers_axis(self) -> &'static [usize] {
-        &[1, 2, 4]
+        match self {
+            Profile::Smoke | Profile::Quick => &[1, 2],
+            Profile::Full => &[1, 2, 4],
+        }
     }
 
     /// Criterion samples per benchmark (criterion's minimum is 10).
@@ -109,8 +113,8 @@ impl Profile {
     pub fn measurement_time(self) -> Duration {
         match self {
             Profile::Smoke => Duration::from_millis(100),
-            Profile::Quick => Duration::from_secs(1),
-            Profile::Full => Duration::from_secs(4),
+            Profile::Quick => Duration::from_millis(400),
+            Profile::Full => Duration::from_secs(3),
         }
     }
 
@@ -118,7 +122,7 @@ impl Profile {
     pub fn warm_up_time(self) -> Duration {
         match self {
             Profile::Smoke => Duration::from_millis(10),
-            Profile::Quick => Duration::from_millis(300),
+            Profile::Quick => Duration::from_millis(150),
             Profile::Full => Duration::from_secs(1),
         }
     }

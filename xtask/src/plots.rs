@@ -1,0 +1,336 @@
+//! The report's plots, drawn with plotters as standalone SVG files next to the report
+//! (referenced by relative path: nothing is fetched from anywhere).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use plotters::prelude::*;
+
+use crate::criterion_data::BenchResult;
+use crate::report::RunData;
+
+/// A plot written into the report directory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plot {
+    /// Path relative to the report directory, e.g. `plots/cpu_bound_primes.svg`.
+    pub file: String,
+    /// What it shows.
+    pub title: String,
+}
+
+/// The groups drawn as speedup against workers.
+const SCALING: [&str; 3] = [
+    "cpu_bound/primes",
+    "cpu_bound/grayscale",
+    "shared_data/shared-sum",
+];
+/// The groups drawn as time against concurrent requests.
+const IO: [&str; 2] = ["io_bound/sleep", "io_bound/http-fetch"];
+
+/// Draws every plot the run's data allows into `dir/plots/`; returns them in report order.
+pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
+    let plots_dir = dir.join("plots");
+    std::fs::create_dir_all(&plots_dir)
+        .with_context(|| format!("creating {}", plots_dir.display()))?;
+    let mut plots = Vec::new();
+    let mut emit = |name: String, title: String, svg: Option<String>| -> Result<()> {
+        if let Some(svg) = svg {
+            let file = format!("plots/{name}.svg");
+            std::fs::write(dir.join(&file), svg)?;
+            plots.push(Plot { file, title });
+        }
+        Ok(())
+    };
+    for group in SCALING {
+        emit(
+            group.replace('/', "_"),
+            format!("{group}: speedup over `sequential` by workers"),
+            speedup_svg(group, &data.results),
+        )?;
+    }
+    for group in IO {
+        emit(
+            group.replace('/', "_"),
+            format!("{group}: time per batch by concurrent requests"),
+            io_svg(group, &data.results),
+        )?;
+    }
+    emit(
+        "ipc_pingpong".into(),
+        "ipc/pingpong: round-trip time per channel (log scale)".into(),
+        latency_svg(&data.results),
+    )?;
+    Ok(plots)
+}
+
+/// Functions of `group` in first-seen order.
+fn functions<'a>(members: &[&'a BenchResult]) -> Vec<&'a str> {
+    let mut f: Vec<&str> = Vec::new();
+    for m in members {
+        if !f.contains(&m.function.as_str()) {
+            f.push(&m.function);
+        }
+    }
+    f
+}
+
+fn param(r: &BenchResult) -> Option<f64> {
+    r.parameter.as_deref()?.parse().ok()
+}
+
+fn color(i: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Speedup against workers, a line per model.
+fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
+    let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
+    let base = |p: f64| {
+        members
+            .iter()
+            .find(|r| r.function == "sequential" && param(r) == Some(p))
+            .map(|r| r.median_ns)
+    };
+    let mut series = Vec::new();
+    for f in functions(&members) {
+        let points: Vec<(f64, f64)> = members
+            .iter()
+            .filter(|r| r.function == f)
+            .filter_map(|r| Some((param(r)?, base(param(r)?)? / r.median_ns)))
+            .collect();
+        if !points.is_empty() {
+            series.push((f, points));
+        }
+    }
+    let max_x = series
+        .iter()
+        .flat_map(|(_, p)| p)
+        .map(|p| p.0)
+        .fold(0.0, f64::max);
+    let max_y = series
+        .iter()
+        .flat_map(|(_, p)| p)
+        .map(|p| p.1)
+        .fold(0.0, f64::max);
+    if series.is_empty() || max_x <= 0.0 {
+        return None;
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(group, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.5f64..max_x + 0.5, 0f64..(max_y * 1.15).max(2.2))
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_desc("workers")
+            .y_desc("speedup over sequential")
+            .draw()
+            .ok()?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+                .ok()?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .ok()?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// Time per batch against concurrency, log-log, a line per model.
+fn io_svg(group: &str, results: &[BenchResult]) -> Option<String> {
+    let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
+    let mut series = Vec::new();
+    for f in functions(&members) {
+        let points: Vec<(f64, f64)> = members
+            .iter()
+            .filter(|r| r.function == f)
+            .filter_map(|r| Some((param(r)?, r.median_ns / 1e6)))
+            .collect();
+        if !points.is_empty() {
+            series.push((f, points));
+        }
+    }
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.clone()).collect();
+    if all.is_empty() {
+        return None;
+    }
+    let (min_x, max_x) = all
+        .iter()
+        .fold((f64::MAX, 0f64), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (min_y, max_y) = all
+        .iter()
+        .fold((f64::MAX, 0f64), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(group, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(
+                (min_x / 1.5..max_x * 1.5).log_scale(),
+                (min_y / 1.5..max_y * 1.5).log_scale(),
+            )
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_desc("concurrent requests")
+            .y_desc("ms per batch")
+            .draw()
+            .ok()?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+                .ok()?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .ok()?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// Round-trip time per channel: a horizontal bar each, log scale.
+fn latency_svg(results: &[BenchResult]) -> Option<String> {
+    let bars: Vec<(&str, f64)> = results
+        .iter()
+        .filter(|r| r.group == "ipc/pingpong")
+        .map(|r| (r.function.as_str(), r.median_ns))
+        .collect();
+    if bars.is_empty() {
+        return None;
+    }
+    let (lo, hi) = bars
+        .iter()
+        .fold((f64::MAX, 0f64), |a, b| (a.0.min(b.1), a.1.max(b.1)));
+    let n = bars.len() as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 60 + 26 * n)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.to_owned()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption("ipc/pingpong: round trip", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(130)
+            .build_cartesian_2d((lo / 2.0..hi * 2.0).log_scale(), (0u32..n).into_segmented())
+            .ok()?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("ns per round trip (log)")
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_labels(n as usize)
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, ns))| {
+                let i = i as u32;
+                Rectangle::new(
+                    [
+                        (lo / 2.0, SegmentValue::Exact(i)),
+                        (*ns, SegmentValue::Exact(i + 1)),
+                    ],
+                    color(i as usize).mix(0.8).filled(),
+                )
+            }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(group: &str, function: &str, param: Option<&str>, ns: f64) -> BenchResult {
+        BenchResult {
+            group: group.into(),
+            function: function.into(),
+            parameter: param.map(str::to_owned),
+            directory: String::new(),
+            median_ns: ns,
+            median_ci_ns: (ns, ns),
+            mad_ns: 0.0,
+            mean_ns: ns,
+        }
+    }
+
+    #[test]
+    fn draws_the_plots_the_data_allows() {
+        let results = vec![
+            r("cpu_bound/primes", "sequential", Some("1"), 100.0),
+            r("cpu_bound/primes", "sequential", Some("2"), 100.0),
+            r("cpu_bound/primes", "thread-pool", Some("1"), 100.0),
+            r("cpu_bound/primes", "thread-pool", Some("2"), 52.0),
+            r("io_bound/sleep", "tokio", Some("8"), 2e7),
+            r("io_bound/sleep", "tokio", Some("64"), 2.1e7),
+            r("ipc/pingpong", "crossbeam", None, 800.0),
+            r("ipc/pingpong", "ipc-channel", None, 1.1e5),
+        ];
+        let speedup = speedup_svg("cpu_bound/primes", &results).unwrap();
+        assert!(speedup.starts_with("<svg") && speedup.contains("thread-pool"));
+        assert!(
+            io_svg("io_bound/sleep", &results)
+                .unwrap()
+                .contains("tokio")
+        );
+        let latency = latency_svg(&results).unwrap();
+        assert!(latency.contains("ipc-channel") && latency.contains("crossbeam"));
+        assert!(speedup_svg("cpu_bound/grayscale", &results).is_none());
+        assert!(io_svg("io_bound/http-fetch", &results).is_none());
+    }
+}
