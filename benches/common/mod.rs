@@ -16,6 +16,10 @@ use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 pub fn criterion(profile: Profile) -> Criterion {
     Criterion::default()
         .sample_size(profile.sample_size())
+        // Criterion's default 100 000 bootstrap resamples make its HTML plots take seconds
+        // per benchmark (KDEs over every resample): most of a run's time, for confidence
+        // intervals this many resamples do not change visibly.
+        .nresamples(profile.bootstrap_resamples())
         .measurement_time(profile.measurement_time())
         .warm_up_time(profile.warm_up_time())
         .configure_from_args()

@@ -38,12 +38,12 @@ impl Profile {
 /// 2-core VM of 2026-11-25: only for the time-left estimate, which scales them by the pace
 /// of the suites already run.
 const SUITES: [(&str, [f64; 3]); 6] = [
-    ("seed", [1.0, 34.0, 55.0]),
-    ("spawn", [1.0, 39.0, 58.0]),
-    ("cpu_bound", [2.0, 103.0, 180.0]),
-    ("ipc", [2.0, 98.0, 110.0]),
-    ("shared_data", [2.0, 104.0, 175.0]),
-    ("io_bound", [2.0, 90.0, 160.0]),
+    ("seed", [1.0, 4.0, 25.0]),
+    ("spawn", [1.0, 4.0, 25.0]),
+    ("cpu_bound", [2.0, 16.0, 150.0]),
+    ("ipc", [2.0, 8.0, 60.0]),
+    ("shared_data", [2.0, 10.0, 90.0]),
+    ("io_bound", [2.0, 20.0, 180.0]),
 ];
 
 /// The `concur idle` probes run after the suites: (model, idle workers) per profile
@@ -105,6 +105,11 @@ pub fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
             human_duration(Duration::from_secs_f64(expected[column] * pace))
         ));
         bar.enable_steady_tick(Duration::from_millis(200));
+        // Without a terminal (CI logs) indicatif draws nothing: say it in plain lines.
+        let plain = bar.is_hidden();
+        if plain {
+            println!("[{}/{}] {suite:<11} running…", i + 1, SUITES.len());
+        }
         let log_path = logs.join(format!("{suite}.log"));
         let log = File::create(&log_path)?;
         let mut cmd = Command::new(cargo());
@@ -124,7 +129,11 @@ pub fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
             .with_context(|| format!("running the {suite} bench"))?;
         let secs = t.elapsed().as_secs_f64();
         if !status.success() {
-            bar.finish_with_message(format!("{suite:<11} FAILED after {secs:.1} s"));
+            let msg = format!("{suite:<11} FAILED after {secs:.1} s");
+            if plain {
+                println!("      {msg}");
+            }
+            bar.finish_with_message(msg);
             let text = fs::read_to_string(&log_path).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(40).collect();
             for line in tail.iter().rev() {
@@ -143,10 +152,14 @@ pub fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         } else {
             1.0
         };
-        bar.finish_with_message(format!(
+        let msg = format!(
             "{suite:<11} done in {secs:.1} s (about {} left)",
             human_duration(Duration::from_secs_f64(remaining * pace))
-        ));
+        );
+        if plain {
+            println!("      {msg}");
+        }
+        bar.finish_with_message(msg);
         timings.push((suite.to_string(), secs));
     }
 

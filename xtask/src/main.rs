@@ -4,8 +4,10 @@
 //! - `cargo xtask bench [--quick | --smoke] [--filter RE] [--save-baseline N] [--baseline N]`:
 //!   run every bench suite, the probes and the CPython reference, then write the report.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
+//! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
 
 mod bench;
+mod check;
 mod criterion_data;
 mod machine;
 mod plots;
@@ -47,6 +49,9 @@ enum Task {
     },
     /// Re-render the report from target/concur/report/data.json without running anything.
     Report,
+    /// Load the report in headless Chromium and check every link and plot (skipped when no
+    /// Chromium is installed).
+    CheckReport,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
             bench::run(profile, &passthrough)
         }
         Task::Report => report::rerender(),
+        Task::CheckReport => check::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

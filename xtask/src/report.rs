@@ -302,11 +302,13 @@ pub fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
     for line in header(data) {
         let _ = writeln!(md, "{line}\n");
     }
-    let _ = writeln!(
-        md,
-        "Criterion's own report: [{CRITERION_FROM_REPORT}/report/index.html]({CRITERION_FROM_REPORT}/report/index.html)\n"
-    );
     let tables = tables(&data.results);
+    if !tables.is_empty() {
+        let _ = writeln!(
+            md,
+            "Criterion's own report: [{CRITERION_FROM_REPORT}/report/index.html]({CRITERION_FROM_REPORT}/report/index.html)\n"
+        );
+    }
     if tables.is_empty() {
         md.push_str(&no_results_note(data));
         md.push('\n');
@@ -331,6 +333,14 @@ pub fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
         );
     }
     md.push('\n');
+    let picks = crate::verdicts::what_to_pick(data);
+    if !picks.is_empty() {
+        md.push_str("## What to pick\n\nThe fastest model this run measured in each situation (`sequential` aside):\n\n");
+        for p in &picks {
+            let _ = writeln!(md, "- {p}");
+        }
+        md.push('\n');
+    }
     if !plots.is_empty() {
         md.push_str("## Plots\n\n");
         for p in plots {
@@ -532,6 +542,39 @@ fn inline(s: &str) -> String {
         .collect()
 }
 
+/// A line of our own Markdown (`**bold**`, `` `code` ``, `[text](link)`) as HTML.
+fn markdown_inline(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let Some(mid) = rest[open..].find("](").map(|m| open + m) else {
+            break;
+        };
+        let Some(close) = rest[mid..].find(')').map(|c| mid + c) else {
+            break;
+        };
+        out.push_str(&inline(&rest[..open]));
+        let _ = write!(
+            out,
+            "<a href=\"{}\">{}</a>",
+            esc(&rest[mid + 2..close]),
+            inline(&rest[open + 1..mid])
+        );
+        rest = &rest[close + 1..];
+    }
+    out.push_str(&inline(rest));
+    // Bold last: `inline` escaped everything else already.
+    let mut bold = String::new();
+    for (i, part) in out.split("**").enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(bold, "<b>{part}</b>");
+        } else {
+            bold.push_str(part);
+        }
+    }
+    bold
+}
+
 /// Renders `index.html`: self-contained, nothing fetched from elsewhere.
 pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
     let mut h = String::from(
@@ -545,11 +588,13 @@ pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
     for line in header(data) {
         let _ = writeln!(h, "<p>{}</p>", inline(&line));
     }
-    let _ = writeln!(
-        h,
-        "<p><a href=\"{CRITERION_FROM_REPORT}/report/index.html\">Criterion's own report</a></p>"
-    );
     let tables = tables(&data.results);
+    if !tables.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p><a href=\"{CRITERION_FROM_REPORT}/report/index.html\">Criterion's own report</a></p>"
+        );
+    }
     if tables.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", inline(&no_results_note(data)));
     }
@@ -578,6 +623,14 @@ pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
         );
     }
     h.push_str("</table>\n");
+    let picks = crate::verdicts::what_to_pick(data);
+    if !picks.is_empty() {
+        h.push_str("<h2 id=\"what-to-pick\">What to pick</h2>\n<p>The fastest model this run measured in each situation (<code>sequential</code> aside):</p>\n<ul>\n");
+        for p in &picks {
+            let _ = writeln!(h, "<li>{}</li>", markdown_inline(p));
+        }
+        h.push_str("</ul>\n");
+    }
     if !plots.is_empty() {
         h.push_str("<h2 id=\"plots\">Plots</h2>\n");
         for p in plots {

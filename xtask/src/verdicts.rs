@@ -245,8 +245,8 @@ fn concurrency(run: &Run<'_>) -> Row {
     };
     let mut verdict = if ts >= PARALLEL {
         format!(
-            "does not hold in Rust: threads run in parallel ({ts:.2}× on two workers), \
-             as processes do ({ps:.2}×)"
+            "does not hold in Rust: threads run in parallel ({ts:.2}× on two workers; \
+             processes {ps:.2}×)"
         )
     } else if ts <= SERIAL {
         format!("holds: threads reach only {ts:.2}× while processes reach {ps:.2}×")
@@ -372,8 +372,9 @@ fn best_for(run: &Run<'_>) -> Row {
         parts.push(if *ps > ts * SAME {
             format!("processes for CPU holds: {ps:.2}× against threads' {ts:.2}×")
         } else {
+            let how = if *ts > ps * SAME { "faster" } else { "as fast" };
             format!(
-                "processes for CPU does not hold in Rust: threads are as fast ({ts:.2}× \
+                "processes for CPU does not hold in Rust: threads are {how} ({ts:.2}× \
                  against {ps:.2}×) and cheaper"
             )
         });
@@ -494,6 +495,106 @@ fn overhead(run: &Run<'_>) -> Row {
         figures,
         verdict,
     }
+}
+
+/// "What to pick", derived from the figures: for each situation, the fastest model this run
+/// measured (sequential excluded), with its figure and the runner-up.
+pub fn what_to_pick(data: &RunData) -> Vec<String> {
+    let run = Run {
+        results: &data.results,
+        idle: &data.idle,
+        python: &data.python,
+    };
+    let fastest = |group: &str, param: Option<&str>, exclude: &[&str]| {
+        let mut c: Vec<&BenchResult> = run
+            .results
+            .iter()
+            .filter(|r| {
+                r.group == group
+                    && r.parameter.as_deref() == param
+                    && r.function != "sequential"
+                    && !exclude.contains(&r.function.as_str())
+            })
+            .collect();
+        c.sort_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
+        c
+    };
+    let line = |situation: &str, group: &str, param: Option<&str>, exclude: &[&str]| {
+        let c = fastest(group, param, exclude);
+        let first = c.first()?;
+        let mut s = format!(
+            "**{situation}**: `{}` ({})",
+            first.function,
+            human_time(first.median_ns)
+        );
+        if let Some(second) = c.get(1) {
+            s.push_str(&format!(
+                ", then `{}` ({:.2}× its time)",
+                second.function,
+                second.median_ns / first.median_ns
+            ));
+        }
+        s.push_str(&format!(" — [{group}]({})", run.group_link(group)));
+        Some(s)
+    };
+    let mut out: Vec<String> = [
+        line(
+            "CPU-bound work on 2 cores",
+            "cpu_bound/primes",
+            Some("2"),
+            &[],
+        ),
+        line(
+            "Image processing on 2 cores",
+            "cpu_bound/grayscale",
+            Some("2"),
+            &[],
+        ),
+        line(
+            "A large input read by every worker",
+            "shared_data/shared-sum",
+            Some("2"),
+            &[],
+        ),
+        line(
+            "A few concurrent requests (8)",
+            "io_bound/http-fetch",
+            Some("8"),
+            &[],
+        ),
+        line(
+            "Dozens of concurrent requests (64)",
+            "io_bound/http-fetch",
+            Some("64"),
+            &[],
+        ),
+        line(
+            "Hundreds of concurrent requests (512)",
+            "io_bound/http-fetch",
+            Some("512"),
+            &[],
+        ),
+        line(
+            "Tiny tasks, where start-up and hand-off dominate",
+            "seed/seed-square-cube",
+            Some("2"),
+            &[],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let (Some(t), Some(p)) = (run.idle("thread-per-task"), run.idle("process-pool")) {
+        out.push(format!(
+            "**Isolation (a crash must not take the program down)**: a process pool — at \
+             {} per idle worker against a thread's {}, and a pool, not a process per task \
+             ([spawn]({}))",
+            human_bytes(p.pss_bytes_per_worker),
+            human_bytes(t.pss_bytes_per_worker),
+            run.group_link("spawn")
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

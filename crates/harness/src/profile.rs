@@ -42,8 +42,8 @@ impl Profile {
     pub fn primes(self) -> Params {
         let size = match self {
             Profile::Smoke => 20_000,
-            Profile::Quick => 300_000,
-            Profile::Full => 3_000_000,
+            Profile::Quick => 200_000,
+            Profile::Full => 2_000_000,
         };
         Params { tasks: 16, size }
     }
@@ -52,13 +52,10 @@ impl Profile {
     pub fn grayscale(self) -> Params {
         match self {
             Profile::Smoke => Params { tasks: 2, size: 32 },
-            Profile::Quick => Params {
-                tasks: 8,
-                size: 128,
-            },
+            Profile::Quick => Params { tasks: 4, size: 96 },
             Profile::Full => Params {
                 tasks: 16,
-                size: 512,
+                size: 384,
             },
         }
     }
@@ -67,8 +64,8 @@ impl Profile {
     pub fn shared_sum(self) -> Params {
         let size = match self {
             Profile::Smoke => 1,
-            Profile::Quick => 32,
-            Profile::Full => 128,
+            Profile::Quick => 16,
+            Profile::Full => 64,
         };
         Params { tasks: 16, size }
     }
@@ -78,7 +75,7 @@ impl Profile {
     pub fn io_latency_ms(self) -> u64 {
         match self {
             Profile::Smoke => 1,
-            Profile::Quick => 10,
+            Profile::Quick => 5,
             Profile::Full => 50,
         }
     }
@@ -109,12 +106,20 @@ impl Profile {
         }
     }
 
+    /// Criterion's bootstrap resamples per benchmark.
+    pub fn bootstrap_resamples(self) -> usize {
+        match self {
+            Profile::Smoke | Profile::Quick => 5_000,
+            Profile::Full => 20_000,
+        }
+    }
+
     /// Criterion's measurement time per benchmark.
     pub fn measurement_time(self) -> Duration {
         match self {
             Profile::Smoke => Duration::from_millis(100),
-            Profile::Quick => Duration::from_millis(400),
-            Profile::Full => Duration::from_secs(3),
+            Profile::Quick => Duration::from_millis(150),
+            Profile::Full => Duration::from_secs(2),
         }
     }
 
@@ -122,8 +127,8 @@ impl Profile {
     pub fn warm_up_time(self) -> Duration {
         match self {
             Profile::Smoke => Duration::from_millis(10),
-            Profile::Quick => Duration::from_millis(150),
-            Profile::Full => Duration::from_secs(1),
+            Profile::Quick => Duration::from_millis(50),
+            Profile::Full => Duration::from_millis(500),
         }
     }
 }
