@@ -1,6 +1,7 @@
 //! Claim: "threads share memory; processes pay to communicate".
 //!
 //! Group `ipc/pingpong`: one 8-byte round trip per channel (threads: crossbeam, std-mpsc;
+//! a thread and a tokio task: tokio-mpsc;
 //! processes: pipe, unix-socket, ipc-channel, shm-spin, shm-futex), the floors under the
 //! shm channels (`atomic-spin`: one word bounced by spinning; `futex`: by futex wait/wake,
 //! between the same two processes), and `process-pool-task` / `shm-pool-task`: one empty task

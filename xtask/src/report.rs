@@ -74,7 +74,8 @@ fn describe(group: &str) -> (&'static str, Compare) {
             Compare::SpeedupOver("sequential"),
         ),
         "ipc/pingpong" => (
-            "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads; \
+            "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads, \
+             tokio-mpsc between a thread and a tokio task; \
              pipe, unix-socket, ipc-channel, shm-spin and shm-futex between two processes; \
              `atomic-spin` and `futex` are the floors under the shm channels (one word bounced \
              between the same two processes); `process-pool-task` and `shm-pool-task` are one \
@@ -429,11 +430,7 @@ fn python_rows(data: &RunData) -> Option<(String, Vec<[String; 7]>)> {
             ("primes", _) => pick("cpu_bound/primes", "thread-pool", &r.workers.to_string()),
             (w, "asyncio") => pick(&format!("io_bound/{w}"), "tokio", &n),
             (w, "threading") => pick(&format!("io_bound/{w}"), "thread-pool", &n),
-            (w, _) => pick(
-                &format!("io_bound/{w}"),
-                "process-pool",
-                &r.workers.to_string(),
-            ),
+            (w, _) => pick(&format!("io_bound/{w}"), "process-pool", &n),
         };
         found.unwrap_or_else(|| "–".into())
     };

@@ -30,9 +30,10 @@ use concur_shm::{Segment, Wait, pid_gone};
 use crate::stats::Summary;
 
 /// Every channel `concur pingpong` knows, in report order.
-pub const CHANNELS: [&str; 7] = [
+pub const CHANNELS: [&str; 8] = [
     "crossbeam",
     "std-mpsc",
+    "tokio-mpsc",
     "pipe",
     "unix-socket",
     "ipc-channel",
@@ -89,6 +90,7 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
     match channel {
         "crossbeam" => Ok(Box::new(ThreadPeer::crossbeam())),
         "std-mpsc" => Ok(Box::new(ThreadPeer::std_mpsc())),
+        "tokio-mpsc" => Ok(Box::new(ThreadPeer::tokio_mpsc()?)),
         "pipe" => Ok(Box::new(StreamPeer::pipe()?)),
         "unix-socket" => Ok(Box::new(StreamPeer::unix_socket()?)),
         "ipc-channel" => Ok(Box::new(IpcPeer::start()?)),
@@ -171,6 +173,32 @@ impl ThreadPeer {
 
     fn std_mpsc() -> Self {
         thread_peer!(std::sync::mpsc::sync_channel::<Vec<u8>>(1))
+    }
+
+    /// The peer is a tokio task on a current-thread runtime of its own thread; this side
+    /// blocks in `blocking_send` / `blocking_recv`: tokio's bounded mpsc between a thread
+    /// and a task.
+    fn tokio_mpsc() -> io::Result<Self> {
+        let (to_peer, mut peer_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+        let (peer_tx, mut from_peer) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let peer = thread::Builder::new()
+            .name("concur-tokio-echo".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    while let Some(m) = peer_rx.recv().await {
+                        if peer_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+            })?;
+        Ok(ThreadPeer {
+            send: Box::new(move |m| to_peer.blocking_send(m).is_ok()),
+            recv: Box::new(move || from_peer.blocking_recv()),
+            buf: Vec::new(),
+            peer: Some(peer),
+        })
     }
 }
 
