@@ -147,19 +147,29 @@ impl Run<'_> {
     }
 }
 
-fn not_measured(
-    feature: &'static str,
-    threading: &'static str,
-    multiprocessing: &'static str,
-    figures: Vec<Figure>,
-) -> Row {
+/// The figures that were measured, in order.
+fn present(candidates: &[&Option<(f64, Figure)>]) -> Vec<Figure> {
+    candidates
+        .iter()
+        .filter_map(|c| c.as_ref().map(|(_, f)| f.clone()))
+        .collect()
+}
+
+/// The tutorial's words for one row: feature, threading, multiprocessing.
+type Claim = (&'static str, &'static str, &'static str);
+
+fn row((feature, threading, multiprocessing): Claim, figures: Vec<Figure>, verdict: String) -> Row {
     Row {
         feature,
         threading,
         multiprocessing,
         figures,
-        verdict: "not measured in this run".into(),
+        verdict,
     }
+}
+
+fn not_measured(claim: Claim, figures: Vec<Figure>) -> Row {
+    row(claim, figures, "not measured in this run".into())
 }
 
 /// The six rows of the tutorial's table, each with this run's figures and verdict.
@@ -189,13 +199,9 @@ fn execution_mode(run: &Run<'_>) -> Row {
     let threads = run.time_figure(g, "thread-pool", Some("2"));
     let procs = run.time_figure(g, "process-pool", Some("2"));
     let shm = run.time_figure(g, "shm-pool", Some("2"));
-    let figures: Vec<Figure> = [&threads, &procs, &shm]
-        .into_iter()
-        .flatten()
-        .map(|(_, f)| f.clone())
-        .collect();
+    let figures = present(&[&threads, &procs, &shm]);
     let (Some((tt, _)), Some((pt, _))) = (threads, procs) else {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     };
     let copy = pt / tt;
     let mut verdict = if copy > 2.0 {
@@ -216,13 +222,7 @@ fn execution_mode(run: &Run<'_>) -> Row {
             st / tt
         ));
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict,
-    }
+    row((f, t, m), figures, verdict)
 }
 
 fn concurrency(run: &Run<'_>) -> Row {
@@ -235,13 +235,9 @@ fn concurrency(run: &Run<'_>) -> Row {
     let threads = run.speedup_figure(g, "thread-pool");
     let procs = run.speedup_figure(g, "process-pool");
     let gil = run.speedup_figure(g, "gil-threads");
-    let figures: Vec<Figure> = [&threads, &procs, &gil]
-        .into_iter()
-        .flatten()
-        .map(|(_, f)| f.clone())
-        .collect();
+    let figures = present(&[&threads, &procs, &gil]);
     let (Some((ts, _)), Some((ps, _))) = (threads, procs) else {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     };
     let mut verdict = if ts >= PARALLEL {
         format!(
@@ -259,13 +255,7 @@ fn concurrency(run: &Run<'_>) -> Row {
              `gil-threads` {gs:.2}×"
         ));
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict,
-    }
+    row((f, t, m), figures, verdict)
 }
 
 fn memory(run: &Run<'_>) -> Row {
@@ -277,13 +267,9 @@ fn memory(run: &Run<'_>) -> Row {
     let thread = run.idle_figure("thread-per-task");
     let process = run.idle_figure("process-pool");
     let task = run.idle_figure("tokio");
-    let figures: Vec<Figure> = [&thread, &process, &task]
-        .into_iter()
-        .flatten()
-        .map(|(_, f)| f.clone())
-        .collect();
+    let figures = present(&[&thread, &process, &task]);
     let (Some((tb, _)), Some((pb, _))) = (thread, process) else {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     };
     let ratio = pb / tb.max(1.0);
     let mut verdict = if ratio >= 2.0 {
@@ -307,13 +293,7 @@ fn memory(run: &Run<'_>) -> Row {
             tb / kb.max(1.0)
         ));
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict,
-    }
+    row((f, t, m), figures, verdict)
 }
 
 fn best_for(run: &Run<'_>) -> Row {
@@ -330,7 +310,7 @@ fn best_for(run: &Run<'_>) -> Row {
     let big_tokio = run.time_figure(io, "tokio", Some("512"));
     let cpu_threads = run.speedup_figure("cpu_bound/primes", "thread-pool");
     let cpu_procs = run.speedup_figure("cpu_bound/primes", "process-pool");
-    let figures: Vec<Figure> = [
+    let figures = present(&[
         &io_threads,
         &io_procs,
         &io_tokio,
@@ -338,11 +318,7 @@ fn best_for(run: &Run<'_>) -> Row {
         &big_tokio,
         &cpu_threads,
         &cpu_procs,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|(_, f)| f.clone())
-    .collect();
+    ]);
     let mut parts = Vec::new();
     if let (Some((tt, _)), Some((kt, _))) = (&io_threads, &io_tokio) {
         let best = io_procs
@@ -380,15 +356,9 @@ fn best_for(run: &Run<'_>) -> Row {
         });
     }
     if parts.is_empty() {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict: parts.join("; "),
-    }
+    row((f, t, m), figures, parts.join("; "))
 }
 
 fn gil(run: &Run<'_>) -> Row {
@@ -403,20 +373,16 @@ fn gil(run: &Run<'_>) -> Row {
     let gil_images = run.speedup_figure("cpu_bound/grayscale", "gil-threads");
     let py_threads = run.python_speedup("threading");
     let py_procs = run.python_speedup("multiprocessing");
-    let figures: Vec<Figure> = [
+    let figures = present(&[
         &gil_primes,
         &free_primes,
         &procs,
         &gil_images,
         &py_threads,
         &py_procs,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|(_, f)| f.clone())
-    .collect();
+    ]);
     let (Some((gs, _)), Some((fs, _))) = (&gil_primes, &free_primes) else {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     };
     let mut verdict = if *gs <= SERIAL && *fs >= PARALLEL {
         format!(
@@ -442,13 +408,7 @@ fn gil(run: &Run<'_>) -> Row {
              emulated in `grayscale`) scales anyway: `gil-threads` {is:.2}× on images"
         ));
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict,
-    }
+    row((f, t, m), figures, verdict)
 }
 
 fn overhead(run: &Run<'_>) -> Row {
@@ -462,13 +422,9 @@ fn overhead(run: &Run<'_>) -> Row {
     let task = run.time_figure("spawn", "tokio", None);
     let pool_thread = run.time_figure("seed/seed-square-cube", "thread-pool", Some("2"));
     let pool_process = run.time_figure("seed/seed-square-cube", "process-pool", Some("2"));
-    let figures: Vec<Figure> = [&thread, &process, &task, &pool_thread, &pool_process]
-        .into_iter()
-        .flatten()
-        .map(|(_, f)| f.clone())
-        .collect();
+    let figures = present(&[&thread, &process, &task, &pool_thread, &pool_process]);
     let (Some((ts, _)), Some((ps, _))) = (thread, process) else {
-        return not_measured(f, t, m, figures);
+        return not_measured((f, t, m), figures);
     };
     let ratio = ps / ts;
     let mut verdict = if ratio >= 5.0 {
@@ -488,13 +444,7 @@ fn overhead(run: &Run<'_>) -> Row {
             pp / pt
         ));
     }
-    Row {
-        feature: f,
-        threading: t,
-        multiprocessing: m,
-        figures,
-        verdict,
-    }
+    row((f, t, m), figures, verdict)
 }
 
 /// "What to pick", derived from the figures: for each situation, the fastest model this run
