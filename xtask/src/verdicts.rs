@@ -535,14 +535,17 @@ pub fn what_to_pick(data: &RunData) -> Vec<String> {
     .flatten()
     .collect();
     if let (Some(t), Some(p)) = (run.idle("thread-per-task"), run.idle("process-pool")) {
-        out.push(format!(
+        let mut line = format!(
             "**Isolation (a crash must not take the program down)**: a process pool — at \
-             {} per idle worker against a thread's {}, and a pool, not a process per task \
-             ([spawn]({}))",
+             {} per idle worker against a thread's {}, and a pool, not a process per task",
             human_bytes(p.pss_bytes_per_worker),
             human_bytes(t.pss_bytes_per_worker),
-            run.group_link("spawn")
-        ));
+        );
+        // Link the spawn figures only when this run measured them (a smoke run does not).
+        if run.results.iter().any(|r| r.group == "spawn") {
+            line.push_str(&format!(" ([spawn]({}))", run.group_link("spawn")));
+        }
+        out.push(line);
     }
     out
 }
@@ -631,6 +634,18 @@ mod tests {
                 assert!(f.link.ends_with("report/index.html") || f.link == "#idle-workers");
             }
         }
+    }
+
+    #[test]
+    fn what_to_pick_links_only_what_was_measured() {
+        let mut d = data(105.0, 210.0);
+        let picks = what_to_pick(&d);
+        assert!(picks[0].starts_with("**CPU-bound work on 2 cores**: `thread-pool`"));
+        assert!(picks.last().unwrap().contains("[spawn]("));
+        d.results.clear(); // A smoke run: idle probes, no criterion figures.
+        let picks = what_to_pick(&d);
+        assert_eq!(picks.len(), 1);
+        assert!(!picks[0].contains("]("), "{}", picks[0]);
     }
 
     #[test]
