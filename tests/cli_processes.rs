@@ -35,23 +35,8 @@ fn children_of(parent: u32) -> Vec<u32> {
 // The child is either returned to the caller, who waits for it, or killed and reaped here.
 #[allow(clippy::zombie_processes)]
 fn start_run(model: &str, workers: usize, tmp: &std::path::Path) -> (Child, Vec<u32>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_concur"))
-        .env("TMPDIR", tmp)
-        .args([
-            "run",
-            "--model",
-            model,
-            "--workload",
-            "sleep",
-            "--tasks",
-            "40",
-        ])
-        .args(["--size", "100", "--workers", &workers.to_string(), "--json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let workers_arg = workers.to_string();
+    let mut child = spawn_run(tmp, model, "sleep", "40", "100", &workers_arg);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let kids = children_of(child.id());
@@ -170,25 +155,38 @@ fn ctrl_c_leaves_no_worker() {
     }
 }
 
-/// Runs `concur run --workload grayscale` with a private `TMPDIR`.
-fn grayscale_run(tmp: &std::path::Path, model: &str, tasks: &str, side: &str) -> Child {
+/// `concur run --json` with a private `TMPDIR`, in its own process group (so a test can send
+/// it the terminal's SIGINT), stderr captured.
+fn spawn_run(
+    tmp: &std::path::Path,
+    model: &str,
+    workload: &str,
+    tasks: &str,
+    size: &str,
+    workers: &str,
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_concur"))
         .env("TMPDIR", tmp)
+        .args(["run", "--model", model, "--workload", workload])
         .args([
-            "run",
-            "--model",
-            model,
-            "--workload",
-            "grayscale",
+            "--tasks",
+            tasks,
+            "--size",
+            size,
             "--workers",
-            "2",
+            workers,
+            "--json",
         ])
-        .args(["--tasks", tasks, "--size", side, "--json"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .unwrap()
+}
+
+/// Runs `concur run --workload grayscale` on 2 workers with a private `TMPDIR`.
+fn grayscale_run(tmp: &std::path::Path, model: &str, tasks: &str, side: &str) -> Child {
+    spawn_run(tmp, model, "grayscale", tasks, side, "2")
 }
 
 #[test]

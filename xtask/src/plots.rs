@@ -94,6 +94,63 @@ fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// A line per function of `members`: (parameter, `y(result)`) points, where both exist.
+fn series<'a>(
+    members: &[&'a BenchResult],
+    y: impl Fn(&BenchResult) -> Option<f64>,
+) -> Vec<(&'a str, Vec<(f64, f64)>)> {
+    functions(members)
+        .into_iter()
+        .map(|f| {
+            let points: Vec<(f64, f64)> = members
+                .iter()
+                .filter(|r| r.function == f)
+                .filter_map(|r| Some((param(r)?, y(r)?)))
+                .collect();
+            (f, points)
+        })
+        .filter(|(_, points)| !points.is_empty())
+        .collect()
+}
+
+/// The smallest and largest x and y over every point.
+fn bounds(series: &[(&str, Vec<(f64, f64)>)]) -> ((f64, f64), (f64, f64)) {
+    let mut b = ((f64::MAX, 0f64), (f64::MAX, 0f64));
+    for &(x, y) in series.iter().flat_map(|(_, p)| p) {
+        b = ((b.0.0.min(x), b.0.1.max(x)), (b.1.0.min(y), b.1.1.max(y)));
+    }
+    b
+}
+
+/// Draws each series as a coloured line with dots, and the legend; any axes.
+fn draw_lines<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Option<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, (name, points)) in series.iter().enumerate() {
+        let c = color(i);
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+            .ok()?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+            .ok()?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .ok()
+}
+
 /// Speedup against workers, a line per model.
 fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
     let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
@@ -103,27 +160,8 @@ fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
             .find(|r| r.function == "sequential" && param(r) == Some(p))
             .map(|r| r.median_ns)
     };
-    let mut series = Vec::new();
-    for f in functions(&members) {
-        let points: Vec<(f64, f64)> = members
-            .iter()
-            .filter(|r| r.function == f)
-            .filter_map(|r| Some((param(r)?, base(param(r)?)? / r.median_ns)))
-            .collect();
-        if !points.is_empty() {
-            series.push((f, points));
-        }
-    }
-    let max_x = series
-        .iter()
-        .flat_map(|(_, p)| p)
-        .map(|p| p.0)
-        .fold(0.0, f64::max);
-    let max_y = series
-        .iter()
-        .flat_map(|(_, p)| p)
-        .map(|p| p.1)
-        .fold(0.0, f64::max);
+    let series = series(&members, |r| Some(base(param(r)?)? / r.median_ns));
+    let ((_, max_x), (_, max_y)) = bounds(&series);
     if series.is_empty() || max_x <= 0.0 {
         return None;
     }
@@ -144,26 +182,7 @@ fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
             .y_desc("speedup over sequential")
             .draw()
             .ok()?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let c = color(i);
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .ok()?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .ok()?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .ok()?;
+        draw_lines(&mut chart, &series)?;
         root.present().ok()?;
     }
     Some(svg)
@@ -172,27 +191,11 @@ fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
 /// Time per batch against concurrency, log-log, a line per model.
 fn io_svg(group: &str, results: &[BenchResult]) -> Option<String> {
     let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
-    let mut series = Vec::new();
-    for f in functions(&members) {
-        let points: Vec<(f64, f64)> = members
-            .iter()
-            .filter(|r| r.function == f)
-            .filter_map(|r| Some((param(r)?, r.median_ns / 1e6)))
-            .collect();
-        if !points.is_empty() {
-            series.push((f, points));
-        }
-    }
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.clone()).collect();
-    if all.is_empty() {
+    let series = series(&members, |r| Some(r.median_ns / 1e6));
+    if series.is_empty() {
         return None;
     }
-    let (min_x, max_x) = all
-        .iter()
-        .fold((f64::MAX, 0f64), |a, p| (a.0.min(p.0), a.1.max(p.0)));
-    let (min_y, max_y) = all
-        .iter()
-        .fold((f64::MAX, 0f64), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let ((min_x, max_x), (min_y, max_y)) = bounds(&series);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
@@ -213,26 +216,7 @@ fn io_svg(group: &str, results: &[BenchResult]) -> Option<String> {
             .y_desc("ms per batch")
             .draw()
             .ok()?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let c = color(i);
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .ok()?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .ok()?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .ok()?;
+        draw_lines(&mut chart, &series)?;
         root.present().ok()?;
     }
     Some(svg)

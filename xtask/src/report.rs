@@ -380,31 +380,80 @@ pub fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
         }
         md.push('\n');
     }
-    if let Some((about, rows)) = python_rows(data) {
-        let _ = writeln!(md, "## CPython reference\n\n{about}\n");
+    for sec in appendix(data) {
+        let _ = writeln!(md, "## {}\n\n{}\n", sec.heading, sec.about);
         let _ = writeln!(
             md,
-            "| workload | CPython | workers | inputs | median wall | checksum | Rust beside it |"
+            "| {} |",
+            sec.columns
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
-        let _ = writeln!(md, "|---|---|---:|---|---:|---|---|");
-        for r in rows {
+        let rule: Vec<&str> = sec
+            .columns
+            .iter()
+            .map(|c| if c.1 { "---:" } else { "---" })
+            .collect();
+        let _ = writeln!(md, "|{}|", rule.join("|"));
+        for r in &sec.rows {
             let _ = writeln!(md, "| {} |", r.join(" | "));
         }
         md.push('\n');
     }
-    if let Some((about, rows)) = idle_rows(&data.idle) {
-        let _ = writeln!(md, "## idle workers\n\n{about}\n");
-        let _ = writeln!(
-            md,
-            "| model | idle workers | PSS per worker | × a tokio task |"
-        );
-        let _ = writeln!(md, "|---|---:|---:|---:|");
-        for r in rows {
-            let _ = writeln!(md, "| {} | {} | {} | **{}** |", r[0], r[1], r[2], r[3]);
-        }
-        md.push('\n');
-    }
     md
+}
+
+/// A table section after the group tables (CPython reference, idle workers): cells are
+/// our own Markdown (`**bold**`, `` `code` ``), rendered as such in `index.html`.
+struct Section {
+    id: &'static str,
+    heading: &'static str,
+    about: String,
+    /// Column names, and whether each is numeric (right-aligned).
+    columns: Vec<(&'static str, bool)>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The sections this run has data for, in report order.
+fn appendix(data: &RunData) -> Vec<Section> {
+    let mut out = Vec::new();
+    if let Some((about, rows)) = python_rows(data) {
+        out.push(Section {
+            id: "cpython-reference",
+            heading: "CPython reference",
+            about,
+            columns: vec![
+                ("workload", false),
+                ("CPython", false),
+                ("workers", true),
+                ("inputs", false),
+                ("median wall", true),
+                ("checksum", false),
+                ("Rust beside it", false),
+            ],
+            rows: rows.into_iter().map(Vec::from).collect(),
+        });
+    }
+    if let Some((about, rows)) = idle_rows(&data.idle) {
+        out.push(Section {
+            id: "idle-workers",
+            heading: "idle workers",
+            about: about.to_owned(),
+            columns: vec![
+                ("model", false),
+                ("idle workers", true),
+                ("PSS per worker", true),
+                ("× a tokio task", true),
+            ],
+            rows: rows
+                .into_iter()
+                .map(|[m, n, b, ratio]| vec![m, n, b, format!("**{ratio}**")])
+                .collect(),
+        });
+    }
+    out
 }
 
 /// The CPython table: about text and rows of (workload, mode, workers, inputs, wall,
@@ -676,37 +725,25 @@ pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
         }
         h.push_str("</table>\n");
     }
-    if let Some((about, rows)) = python_rows(data) {
+    for sec in appendix(data) {
         let _ = writeln!(
             h,
-            "<h2 id=\"cpython-reference\">CPython reference</h2>\n<p>{}</p>\n<table>\n<tr><th>workload</th><th>CPython</th><th>workers</th><th>inputs</th><th>median wall</th><th>checksum</th><th>Rust beside it</th></tr>",
-            inline(&about)
+            "<h2 id=\"{}\">{}</h2>\n<p>{}</p>\n<table>\n<tr>",
+            sec.id,
+            esc(sec.heading),
+            inline(&sec.about)
         );
-        for r in rows {
+        for (name, _) in &sec.columns {
+            let _ = write!(h, "<th>{}</th>", esc(name));
+        }
+        h.push_str("</tr>\n");
+        for r in &sec.rows {
             h.push_str("<tr>");
-            for cell in r {
-                let _ = write!(h, "<td>{}</td>", inline(&cell.replace("**", "")));
+            for (cell, (_, numeric)) in r.iter().zip(&sec.columns) {
+                let class = if *numeric { " class=\"num\"" } else { "" };
+                let _ = write!(h, "<td{class}>{}</td>", markdown_inline(cell));
             }
             h.push_str("</tr>\n");
-        }
-        h.push_str("</table>\n");
-    }
-    if let Some((about, rows)) = idle_rows(&data.idle) {
-        let _ = writeln!(
-            h,
-            "<h2 id=\"idle-workers\">idle workers</h2>\n<p>{}</p>",
-            inline(about)
-        );
-        h.push_str("<table>\n<tr><th>model</th><th>idle workers</th><th>PSS per worker</th><th>× a tokio task</th></tr>\n");
-        for r in rows {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td></tr>",
-                esc(&r[0]),
-                esc(&r[1]),
-                esc(&r[2]),
-                esc(&r[3])
-            );
         }
         h.push_str("</table>\n");
     }

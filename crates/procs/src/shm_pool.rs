@@ -189,7 +189,7 @@ impl ShmPool {
         if let Err(e) = sent {
             let status = reap(child, self.cfg.exit_grace);
             return Err(Error::Start(format!(
-                "worker {pid} {} before its rings could be sent ({e}) {}",
+                "worker {pid} {} before starting (its rings could not be sent: {e}) {}",
                 describe_status(status),
                 hint()
             )));
@@ -365,7 +365,8 @@ impl ShmPool {
         let n = tasks.len();
         let mut results: Vec<Option<TaskResult>> = (0..n).map(|_| None).collect();
         let (mut next, mut stopped) = (0, false);
-        let (mut msg, mut buf) = (Vec::new(), Vec::new());
+        // Reused across the loop: no allocation per reply on the dispatch path.
+        let (mut msg, mut buf, mut busy) = (Vec::new(), Vec::new(), Vec::new());
         loop {
             for slot in 0..self.slots.len() {
                 if next == n || stopped {
@@ -379,9 +380,11 @@ impl ShmPool {
                     next += 1;
                 }
             }
-            let busy: Vec<usize> = (0..self.slots.len())
-                .filter(|&s| self.slots[s].as_ref().is_some_and(|w| w.busy.is_some()))
-                .collect();
+            busy.clear();
+            busy.extend(
+                (0..self.slots.len())
+                    .filter(|&s| self.slots[s].as_ref().is_some_and(|w| w.busy.is_some())),
+            );
             if busy.is_empty() {
                 break; // All done, or stopped and drained.
             }
