@@ -65,8 +65,7 @@ pub enum Error {
     /// An operating-system call failed.
     #[error("process pool I/O error: {0}")]
     Io(#[from] std::io::Error),
-    /// Shared memory failed (an [`ShmPool`]'s rings, doorbell or region), or a task does not
-    /// fit its ring.
+    /// Shared memory failed (an [`ShmPool`]'s rings, doorbell or region).
     #[error(transparent)]
     Shm(#[from] concur_shm::Error),
 }
@@ -91,6 +90,19 @@ pub enum TaskFailure {
         pid: u32,
         /// How it ended, e.g. `was killed by signal 9 (SIGKILL)`.
         status: String,
+    },
+    /// The task is larger than the transport carries (an [`ShmPool`]'s task ring): it was
+    /// not sent, and the pool goes on with the other tasks.
+    #[error(
+        "task {task} is {len} bytes, more than the {limit} bytes a worker's task channel carries"
+    )]
+    TooLarge {
+        /// Which task.
+        task: usize,
+        /// Its size in bytes.
+        len: usize,
+        /// The most the channel carries.
+        limit: usize,
     },
     /// The worker sent something that is not a valid reply.
     #[error("task {task}: worker process {pid} broke the protocol: {detail}")]

@@ -308,8 +308,27 @@ impl Workers {
     }
 
     /// Runs the tasks; with `fail_fast`, the first failure stops dispatching, the tasks in
-    /// flight finish (so the workers are idle and reusable), and the rest stay `None`.
+    /// flight finish (so the workers are idle and reusable), and the rest stay `None`. When
+    /// the batch fails, the workers still running its tasks are killed, so none of their
+    /// replies is taken for the next batch's.
     fn run(
+        &mut self,
+        tasks: &[Vec<u8>],
+        fail_fast: bool,
+    ) -> Result<Vec<Option<TaskResult>>, Error> {
+        let outcome = self.run_batch(tasks, fail_fast);
+        if outcome.is_err() {
+            for slot in 0..self.slots.len() {
+                if let Some(w) = self.slots[slot].as_mut().filter(|w| w.busy.is_some()) {
+                    let _ = w.child.kill();
+                    self.retire(slot);
+                }
+            }
+        }
+        outcome
+    }
+
+    fn run_batch(
         &mut self,
         tasks: &[Vec<u8>],
         fail_fast: bool,
@@ -490,6 +509,8 @@ impl ProcessPool {
 
     /// Runs every task; results come back in task order. `Err` only when the pool itself
     /// failed (a replacement worker could not start); a crashed worker is a failed task.
+    /// After an `Err`, the workers still running its tasks are killed, so the next batch
+    /// gets only its own results.
     pub fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
         self.workers.run_all(tasks)
     }

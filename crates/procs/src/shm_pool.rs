@@ -100,7 +100,10 @@ impl ShmPool {
     }
 
     /// Runs every task, the handler seeing `shared` (mapped by each worker once) as its
-    /// second argument; results in task order. `Err` only when the pool itself failed.
+    /// second argument; results in task order. A task larger than its ring is
+    /// [`TaskFailure::TooLarge`], the others still run. `Err` only when the pool itself
+    /// failed (a replacement worker could not start); the workers still running its tasks
+    /// are then killed, so the next batch gets only its own results.
     pub fn run(&mut self, tasks: &[Vec<u8>], shared: Option<&Region>) -> Result<Results, Error> {
         Ok(self
             .run_inner(tasks, shared, false)?
@@ -273,7 +276,8 @@ impl ShmPool {
     }
 
     /// Sends task `task` to the worker in `slot`, mapping `shared` there first if it has a
-    /// different region (or unmapping one it no longer needs).
+    /// different region (or unmapping one it no longer needs). The task fits its ring
+    /// ([`fits_ring`]).
     fn dispatch(
         &mut self,
         slot: usize,
@@ -281,14 +285,7 @@ impl ShmPool {
         payload: &[u8],
         shared: Option<(&Region, u64)>,
         msg: &mut Vec<u8>,
-    ) -> Result<(), Error> {
-        if payload.len() + 1 + 4 > RING_CAPACITY {
-            return Err(concur_shm::Error::TooLarge {
-                len: payload.len() + 1,
-                capacity: RING_CAPACITY,
-            }
-            .into());
-        }
+    ) {
         let w = self.slots[slot].as_mut().expect("dispatch to a live slot");
         w.busy = Some(task);
         let wanted = shared.map(|(_, id)| id);
@@ -316,7 +313,16 @@ impl ShmPool {
             // The worker is dying or dead: make sure, so the wait below reports the crash.
             let _ = w.child.kill();
         }
-        Ok(())
+    }
+
+    /// Kills and reaps the workers still running a task: after a batch failed, their
+    /// replies must not be taken for the next batch's.
+    fn discard_in_flight(&mut self) {
+        for slot in 0..self.slots.len() {
+            if self.slots[slot].as_ref().is_some_and(|w| w.busy.is_some()) {
+                self.kill(slot);
+            }
+        }
     }
 
     /// Turns a reply from the worker in `slot` into the result of its task.
@@ -351,7 +357,21 @@ impl ShmPool {
         Some((task, reply))
     }
 
+    /// Runs a batch; when it fails, nothing of it stays in flight.
     fn run_inner(
+        &mut self,
+        tasks: &[Vec<u8>],
+        shared: Option<&Region>,
+        fail_fast: bool,
+    ) -> Result<Vec<Option<TaskResult>>, Error> {
+        let outcome = self.run_batch(tasks, shared, fail_fast);
+        if outcome.is_err() {
+            self.discard_in_flight();
+        }
+        outcome
+    }
+
+    fn run_batch(
         &mut self,
         tasks: &[Vec<u8>],
         shared: Option<&Region>,
@@ -375,8 +395,17 @@ impl ShmPool {
                 if self.slots[slot].is_none() {
                     self.slots[slot] = Some(self.start()?);
                 }
-                if self.slots[slot].as_ref().is_some_and(|w| w.busy.is_none()) {
-                    self.dispatch(slot, next, &tasks[next], shared, &mut msg)?;
+                while next < n
+                    && !stopped
+                    && self.slots[slot].as_ref().is_some_and(|w| w.busy.is_none())
+                {
+                    if let Err(failure) = fits_ring(next, &tasks[next]) {
+                        // Never sent: a failure of this task alone.
+                        stopped |= fail_fast;
+                        results[next] = Some(Err(failure));
+                    } else {
+                        self.dispatch(slot, next, &tasks[next], shared, &mut msg);
+                    }
                     next += 1;
                 }
             }
@@ -440,6 +469,19 @@ impl ShmPool {
         }
         Ok(results)
     }
+}
+
+/// Whether task `task` fits a task ring with its kind byte and the ring's length prefix.
+fn fits_ring(task: usize, payload: &[u8]) -> Result<(), TaskFailure> {
+    const FRAMING: usize = 1 + 4;
+    if payload.len() + FRAMING > RING_CAPACITY {
+        return Err(TaskFailure::TooLarge {
+            task,
+            len: payload.len(),
+            limit: RING_CAPACITY - FRAMING,
+        });
+    }
+    Ok(())
 }
 
 impl Drop for ShmPool {

@@ -19,12 +19,19 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
-/// Test tasks are tiny commands: `ok:TEXT`, `sleep:MS`, `fail`, `panic`, `abort`, and
-/// `shared:I` (the shared input's length and its byte at I, or `none`).
+/// Test tasks are tiny commands: `ok:TEXT`, `sleep:MS`, `nap:MS:TEXT` (sleep, then answer
+/// TEXT), `big:TEXT|PADDING` (answer TEXT), `fail`, `panic`, `abort`, and `shared:I` (the
+/// shared input's length and its byte at I, or `none`).
 fn handler(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let task = std::str::from_utf8(task).map_err(|_| "not UTF-8".to_owned())?;
     match task.split_once(':').unwrap_or((task, "")) {
         ("ok", text) => Ok(text.as_bytes().to_vec()),
+        ("big", rest) => Ok(rest.split('|').next().unwrap_or("").as_bytes().to_vec()),
+        ("nap", rest) => {
+            let (ms, text) = rest.split_once(':').ok_or("nap:MS:TEXT")?;
+            thread::sleep(Duration::from_millis(ms.parse().map_err(|_| "bad ms")?));
+            Ok(text.as_bytes().to_vec())
+        }
         ("shared", at) => Ok(match shared {
             Some(bytes) => {
                 let at: usize = at.parse().map_err(|_| "bad index")?;
@@ -103,15 +110,21 @@ fn assert_gone(pids: &[u32], within: Duration) -> Result<(), Failed> {
 
 /// The two pools share these tests: the same lifecycle rules hold for both transports.
 trait Pool: Sized {
-    fn start(workers: usize) -> Result<Self, Error>;
+    /// The largest task the transport carries (`None`: no limit short of memory).
+    const TASK_LIMIT: Option<usize>;
+    fn start(workers: usize) -> Result<Self, Error> {
+        Self::with_config(workers, Config::default())
+    }
+    fn with_config(workers: usize, cfg: Config) -> Result<Self, Error>;
     fn pids(&self) -> Vec<u32>;
     fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error>;
     fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error>;
 }
 
 impl Pool for ProcessPool {
-    fn start(workers: usize) -> Result<Self, Error> {
-        ProcessPool::new(workers)
+    const TASK_LIMIT: Option<usize> = None;
+    fn with_config(workers: usize, cfg: Config) -> Result<Self, Error> {
+        ProcessPool::with_config(workers, cfg)
     }
     fn pids(&self) -> Vec<u32> {
         ProcessPool::pids(self)
@@ -125,8 +138,9 @@ impl Pool for ProcessPool {
 }
 
 impl Pool for ShmPool {
-    fn start(workers: usize) -> Result<Self, Error> {
-        ShmPool::new(workers)
+    const TASK_LIMIT: Option<usize> = Some(concur_procs::RING_CAPACITY);
+    fn with_config(workers: usize, cfg: Config) -> Result<Self, Error> {
+        ShmPool::with_config(workers, cfg)
     }
     fn pids(&self) -> Vec<u32> {
         ShmPool::pids(self)
@@ -395,18 +409,212 @@ fn shm_workers_read_the_shared_region_in_place() -> Result<(), Failed> {
     )
 }
 
-fn shm_task_too_large_for_its_ring_is_an_error() -> Result<(), Failed> {
-    let mut pool = ShmPool::new(1)?;
-    let big = vec![b'x'; concur_procs::RING_CAPACITY];
+/// A task of `len` bytes that answers `text`.
+fn big_task(text: &str, len: usize) -> Vec<u8> {
+    let mut task = format!("big:{text}|").into_bytes();
+    task.resize(len.max(task.len()), b'x');
+    task
+}
+
+/// What `handler` answers for `task`, checked against what the pool returned for it.
+fn expect_result<P: Pool>(index: usize, task: &[u8], got: &concur_procs::TaskResult) -> bool {
+    let text = String::from_utf8_lossy(&task[..task.len().min(64)]).into_owned();
+    let (cmd, rest) = text.split_once(':').unwrap_or((&text, ""));
+    match cmd {
+        "ok" => got.as_deref() == Ok(rest.as_bytes()),
+        "nap" => got.as_deref() == Ok(rest.split_once(':').unwrap().1.as_bytes()),
+        "big" => match P::TASK_LIMIT {
+            Some(limit) if task.len() > limit - 64 => matches!(
+                got,
+                Err(TaskFailure::TooLarge { task: t, len, .. }) if *t == index && *len == task.len()
+            ),
+            _ => got.as_deref() == Ok(rest.split('|').next().unwrap().as_bytes()),
+        },
+        "fail" => matches!(got, Err(TaskFailure::Handler { task: t, .. }) if *t == index),
+        "panic" | "abort" => {
+            matches!(got, Err(TaskFailure::Crashed { task: t, .. }) if *t == index)
+        }
+        _ => false,
+    }
+}
+
+/// The reported repro: a task too large for the transport, sent while an earlier task of
+/// the batch is in flight, fails alone; the earlier task's result is not lost, and the next
+/// batch gets only its own results.
+fn an_oversized_task_fails_alone_and_nothing_leaks_into_the_next_batch<P: Pool>()
+-> Result<(), Failed> {
+    let mut pool = P::start(2)?;
+    let big = big_task("big-one", 2 << 20);
+    let out = pool.run(&[b"nap:300:old".to_vec(), big.clone()])?;
     check(
-        matches!(pool.run(&[big], None), Err(Error::Shm(_))),
-        "a task larger than the ring is refused",
+        out[0].as_deref() == Ok(&b"old"[..]),
+        format!("{:?}", out[0]),
     )?;
-    // The refused task never reached the worker, which still serves.
     check(
-        pool.run(&tasks(&["ok:1"]), None)?[0].is_ok(),
-        "still serves",
+        expect_result::<P>(1, &big, &out[1]),
+        format!("{:?}", out[1]),
+    )?;
+    let out = pool.run(&tasks(&["ok:new"]))?;
+    check(out.len() == 1, format!("one result: {out:?}"))?;
+    check(
+        out[0].as_deref() == Ok(&b"new"[..]),
+        format!("{:?}", out[0]),
+    )?;
+    // try_run stops at the oversized task, and still nothing leaks.
+    let stopped = pool.try_run(&[b"nap:200:slow".to_vec(), big])?;
+    match P::TASK_LIMIT {
+        Some(_) => check(
+            matches!(stopped, Err(TaskFailure::TooLarge { task: 1, .. })),
+            format!("{stopped:?}"),
+        )?,
+        None => check(stopped.is_ok(), format!("{stopped:?}"))?,
+    }
+    let out = pool.run(&tasks(&["ok:a", "ok:b", "ok:c"]))?;
+    check(
+        out.iter().map(|r| r.as_deref().ok()).collect::<Vec<_>>()
+            == [Some(&b"a"[..]), Some(b"b"), Some(b"c")],
+        format!("{out:?}"),
     )
+}
+
+/// A pool whose replacement worker cannot start fails the batch, and the tasks that were in
+/// flight then do not answer for the next batch's tasks.
+fn a_failed_replacement_leaves_nothing_behind<P: Pool>() -> Result<(), Failed> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let marker = dir.join("refuse");
+    let script = dir.join("worker.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ -e '{}' ] && exit 1\nexec '{}'\n",
+            marker.display(),
+            std::env::current_exe()?.display()
+        ),
+    )?;
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let cfg = Config {
+        program: Some(script.clone()),
+        ..Config::default()
+    };
+    let outcome = (|| -> Result<(), Failed> {
+        let mut pool = P::with_config(2, cfg)?;
+        std::fs::write(&marker, b"")?;
+        // Slot 0 naps; slot 1 panics, and its replacement cannot start.
+        let failed = pool.run(&tasks(&["nap:300:old", "panic"]));
+        check(
+            matches!(failed, Err(Error::Start(_))),
+            format!("the pool reports it cannot replace a worker: {failed:?}"),
+        )?;
+        std::fs::remove_file(&marker)?;
+        let out = pool.run(&tasks(&["ok:new"]))?;
+        check(
+            out.len() == 1 && out[0].as_deref() == Ok(&b"new"[..]),
+            format!("the next batch gets its own result: {out:?}"),
+        )?;
+        let out = pool.run(&tasks(&["ok:1", "ok:2"]))?;
+        check(
+            out.iter().all(Result::is_ok) && pool.pids().len() == 2,
+            format!("back to two workers: {out:?}"),
+        )?;
+        let pids = pool.pids();
+        drop(pool);
+        assert_gone(&pids, Duration::ZERO)
+    })();
+    drop(tmp);
+    outcome?;
+    check(
+        children().is_empty(),
+        format!("no child left: {:?}", children()),
+    )
+}
+
+/// Random sequences of good, slow, oversized, failing, panicking and aborting tasks across
+/// several batches, alternating `run` and `try_run`: every result is the one its own task
+/// produces, whatever failed before it.
+fn random_batches_get_their_own_results<P: Pool>() -> Result<(), Failed> {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as PropConfig, TestCaseError, TestRunner};
+
+    let limit = P::TASK_LIMIT.unwrap_or(1 << 20);
+    let kind = prop_oneof![
+        4 => Just(0u8), // ok
+        2 => Just(1),   // nap
+        1 => Just(2),   // oversized
+        1 => Just(3),   // fail
+        1 => Just(4),   // panic
+        1 => Just(5),   // abort
+    ];
+    let batches = prop::collection::vec(prop::collection::vec((kind, 0u64..30), 1..7), 1..5);
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 12,
+        failure_persistence: None,
+        ..PropConfig::default()
+    });
+    // The runner takes a `Fn`: the pool and the task counter live in cells.
+    let pool = std::cell::RefCell::new(P::start(2)?);
+    let serial = std::cell::Cell::new(0u32);
+    let result = runner.run(&batches, |batches| {
+        let mut pool = pool.borrow_mut();
+        for (b, batch) in batches.iter().enumerate() {
+            let list: Vec<Vec<u8>> = batch
+                .iter()
+                .map(|&(kind, ms)| {
+                    serial.set(serial.get() + 1);
+                    let serial = serial.get();
+                    match kind {
+                        0 => format!("ok:t{serial}").into_bytes(),
+                        1 => format!("nap:{ms}:t{serial}").into_bytes(),
+                        2 => big_task(&format!("t{serial}"), limit + 1),
+                        3 => b"fail".to_vec(),
+                        4 => b"panic".to_vec(),
+                        _ => b"abort".to_vec(),
+                    }
+                })
+                .collect();
+            let fail = |what: String| TestCaseError::fail(what);
+            if b % 2 == 0 {
+                let out = pool.run(&list).map_err(|e| fail(e.to_string()))?;
+                prop_assert_eq!(out.len(), list.len());
+                for (i, (task, got)) in list.iter().zip(&out).enumerate() {
+                    prop_assert!(
+                        expect_result::<P>(i, task, got),
+                        "batch {} task {}: {:?}",
+                        b,
+                        i,
+                        got
+                    );
+                }
+            } else {
+                match pool.try_run(&list).map_err(|e| fail(e.to_string()))? {
+                    Ok(outputs) => {
+                        prop_assert_eq!(outputs.len(), list.len());
+                        for (i, (task, got)) in list.iter().zip(outputs).enumerate() {
+                            prop_assert!(expect_result::<P>(i, task, &Ok(got)), "task {}", i);
+                        }
+                    }
+                    Err(failure) => {
+                        let i = match &failure {
+                            TaskFailure::Handler { task, .. }
+                            | TaskFailure::Crashed { task, .. }
+                            | TaskFailure::TooLarge { task, .. }
+                            | TaskFailure::Protocol { task, .. } => *task,
+                        };
+                        prop_assert!(i < list.len(), "failure of task {}", i);
+                        prop_assert!(
+                            expect_result::<P>(i, &list[i], &Err(failure.clone())),
+                            "task {}: {:?}",
+                            i,
+                            failure
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    result.map_err(|e| Failed::from(e.to_string()))?;
+    check(pool.borrow().pids().len() == 2, "two workers at the end")
 }
 
 fn shm_a_program_that_never_starts_is_an_error() -> Result<(), Failed> {
@@ -447,6 +655,9 @@ fn main() {
         an_idle_worker_that_dies_is_replaced_before_the_next_batch,
         drop_and_parent_errors_leave_no_child,
         parent_death_kills_the_workers,
+        an_oversized_task_fails_alone_and_nothing_leaks_into_the_next_batch,
+        a_failed_replacement_leaves_nothing_behind,
+        random_batches_get_their_own_results,
     );
     tests.extend([
         (
@@ -464,10 +675,6 @@ fn main() {
         (
             "shm::workers_read_the_shared_region_in_place".to_owned(),
             shm_workers_read_the_shared_region_in_place,
-        ),
-        (
-            "shm::task_too_large_for_its_ring_is_an_error".to_owned(),
-            shm_task_too_large_for_its_ring_is_an_error,
         ),
     ]);
     // Tests count this process's children, so they run one at a time.
