@@ -371,8 +371,14 @@ fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
 
 /// Decodes worker replies, or returns the batch's failure: process batches stop at the
 /// first failure, so a crashed worker ends a run promptly.
-fn decode_all(results: Result<Vec<Vec<u8>>, TaskFailure>) -> Result<Vec<TaskOutput>, ModelError> {
-    results?
+fn decode_all(
+    results: Result<Vec<Vec<u8>>, concur_procs::Error>,
+) -> Result<Vec<TaskOutput>, ModelError> {
+    results
+        .map_err(|e| match e {
+            concur_procs::Error::Task(failure) => ModelError::Worker(failure),
+            other => ModelError::Procs(other),
+        })?
         .into_iter()
         .enumerate()
         .map(|(task, bytes)| {
@@ -394,7 +400,7 @@ impl Model for ProcPerTask {
         self.0.max_alive()
     }
     fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
-        decode_all(self.0.try_run(&frames(batch, echo))?)
+        decode_all(self.0.try_run(&frames(batch, echo)))
     }
 }
 
@@ -415,7 +421,7 @@ impl Model for ProcPool {
         // A poisoned lock only means an earlier batch panicked mid-way; the pool replaces
         // dead workers itself, so it is still usable.
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        decode_all(pool.try_run(&frames)?)
+        decode_all(pool.try_run(&frames))
     }
 }
 
@@ -480,7 +486,7 @@ impl Model for ShmPoolModel {
         });
         let (Some(shared), Some(frames)) = (shared, by_ref) else {
             *copy = None;
-            return decode_all(pool.try_run(&frames(batch, echo), None)?);
+            return decode_all(pool.try_run(&frames(batch, echo), None));
         };
         let region = match shared.as_any().downcast_ref::<RegionBytes>() {
             Some(RegionBytes(region)) => region,
@@ -499,7 +505,7 @@ impl Model for ShmPoolModel {
                 &copy.as_ref().expect("just set").1
             }
         };
-        decode_all(pool.try_run(&frames, Some(region))?)
+        decode_all(pool.try_run(&frames, Some(region)))
     }
 }
 

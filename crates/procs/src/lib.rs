@@ -16,7 +16,7 @@
 //! that starts workers must call [`init`] first thing in `main`**, before parsing arguments
 //! or doing any work: in a worker, `init` never returns. A pool refuses to start in a program
 //! that has not called `init` (it would re-run the whole program in every worker), unless it
-//! is told which other executable hosts the workers ([`Config::program`]).
+//! is told which other executable hosts the workers (the `program` field of [`Config`]).
 //!
 //! Tasks and results are opaque bytes: the program's handler, passed to [`init`], decodes a
 //! task, runs it and encodes the result, so a worker needs nothing but the bytes.
@@ -33,23 +33,46 @@
 //! - A program interrupted mid-handshake calls [`remove_pending_handshakes`] from its signal
 //!   handler, so no one-shot server socket is left in the temporary directory.
 
+mod child;
 mod exit;
+mod ipc;
 mod pool;
-mod shm_pool;
-mod shm_worker;
-mod worker;
+mod scheduler;
+mod shm;
 
+pub use child::{Handler, SHM_WORKER_ENV, WORKER_ENV, is_initialised};
 pub use exit::describe_status;
-pub use pool::{
-    Config, ProcessPerTask, ProcessPool, Results, TaskResult, remove_pending_handshakes,
-};
-pub use shm_pool::{RING_CAPACITY, ShmPool};
-pub use shm_worker::SHM_WORKER_ENV;
-pub use worker::{Handler, WORKER_ENV, init, is_initialised};
+pub use ipc::remove_pending_handshakes;
+pub use pool::{ProcessPerTask, ProcessPool, Results, ShmPool, TaskResult};
+pub use scheduler::Config;
+pub use shm::RING_CAPACITY;
 
-/// Why a pool could not be built or a batch could not be run.
+/// Call first thing in `main` of any program that starts worker processes.
+///
+/// In a worker (its environment has [`WORKER_ENV`] or [`SHM_WORKER_ENV`]) this serves tasks
+/// with `handler` until the parent closes the channel, then exits the process: it never
+/// returns. Otherwise it records that this program can host workers and returns at once.
+pub fn init(handler: Handler) {
+    if let Some(server) = std::env::var_os(WORKER_ENV) {
+        let code = match server.into_string() {
+            Ok(name) => ipc::serve(name, handler),
+            Err(_) => child::exit_code::NO_PARENT,
+        };
+        std::process::exit(code);
+    }
+    if std::env::var_os(SHM_WORKER_ENV).is_some() {
+        std::process::exit(shm::serve(handler));
+    }
+    child::mark_initialised();
+}
+
+/// Why a pool could not be built, or a batch could not be run. [`Error::Task`] is one
+/// task's failure (from `try_run`); every other variant is the pool's own.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A task failed, and `try_run` stopped at it; the pool is still usable.
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
     /// A pool was asked for zero workers.
     #[error("a process pool needs at least one worker")]
     NoWorkers,

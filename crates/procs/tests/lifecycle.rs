@@ -118,7 +118,16 @@ trait Pool: Sized {
     fn with_config(workers: usize, cfg: Config) -> Result<Self, Error>;
     fn pids(&self) -> Vec<u32>;
     fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error>;
-    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error>;
+    /// The pool's `try_run`, its one error type split back into a task's failure (inner)
+    /// and the pool's own (outer), so the tests can tell them apart.
+    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+        match self.try_run_raw(tasks) {
+            Ok(outputs) => Ok(Ok(outputs)),
+            Err(Error::Task(failure)) => Ok(Err(failure)),
+            Err(e) => Err(e),
+        }
+    }
+    fn try_run_raw(&mut self, tasks: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error>;
 }
 
 impl Pool for ProcessPool {
@@ -132,7 +141,7 @@ impl Pool for ProcessPool {
     fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
         ProcessPool::run(self, tasks)
     }
-    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+    fn try_run_raw(&mut self, tasks: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
         ProcessPool::try_run(self, tasks)
     }
 }
@@ -148,7 +157,7 @@ impl Pool for ShmPool {
     fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
         ShmPool::run(self, tasks, None)
     }
-    fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Result<Vec<Vec<u8>>, TaskFailure>, Error> {
+    fn try_run_raw(&mut self, tasks: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
         ShmPool::try_run(self, tasks, None)
     }
 }
