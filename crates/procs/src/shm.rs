@@ -110,8 +110,10 @@ impl ShmTransport {
             HELLO_TAG,
             &[task_seg.fd(), reply_seg.fd(), bell_seg.fd()],
         );
-        let tasks = ring::Sender::attach(task_seg, Wait::default())?;
+        let mut tasks = ring::Sender::attach(task_seg, Wait::default())?;
         let mut replies = ring::Receiver::attach(reply_seg, Wait::default())?;
+        tasks.expect_peer(pid);
+        replies.expect_peer(pid);
         let hint = || {
             format!(
                 "(does {} call concur_procs::init first thing in main?)",

@@ -99,7 +99,7 @@ impl Doorbell {
         gone: impl Fn() -> Option<String>,
     ) -> Result<()> {
         let b = self.bell();
-        wait_until(wait, false, &b.waiting, &b.seq, ready, gone)
+        wait_until(wait, false, &b.waiting, &b.seq, None, ready, gone)
     }
 
     /// A doorbell on the heap, for the loom model (which cannot map segments).

@@ -20,7 +20,10 @@
 //! Every index, length and counter read from shared memory is checked before it is used; a
 //! corrupt header or message becomes [`Error::Corrupt`], never undefined behaviour or a
 //! panic. A peer that dies mid-protocol is noticed while waiting (the futex sleep has a
-//! timeout and the waiter checks that the peer is alive): [`Error::PeerGone`].
+//! timeout, [`SLEEP_SLICE`], and the waiter checks that the peer is alive):
+//! [`Error::PeerGone`]. A peer that dies before it attached is noticed the same way once the
+//! creator names it (`expect_peer`), and `recv_timeout` / `send_timeout` bound a wait on a
+//! peer that is alive but silent: [`Error::Timeout`].
 //!
 //! ```
 //! use concur_shm::{ring, Wait};
@@ -49,7 +52,7 @@ mod wait;
 pub use doorbell::Doorbell;
 pub use region::Region;
 pub use segment::Segment;
-pub use wait::Wait;
+pub use wait::{SLEEP_SLICE, Wait};
 
 /// What can go wrong with shared memory.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +71,13 @@ pub enum Error {
         /// The ring's capacity.
         capacity: usize,
     },
-    /// The peer closed its end or died.
+    /// The peer closed its end or died (or, with an expected peer, died before attaching).
     #[error("the peer is gone: {0}")]
     PeerGone(String),
+    /// A bounded wait (`recv_timeout`, `send_timeout`) ran out: the peer is alive but did not
+    /// send (or make room) in time, or never attached.
+    #[error("the peer did not answer within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 /// Whether process `pid` has exited: gone from `/proc`, or a zombie not yet reaped. How a

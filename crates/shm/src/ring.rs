@@ -26,8 +26,9 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::primitive::{AtomicU32, AtomicU64, Ordering};
-use crate::wait::{Wait, futex_wake, notify, wait_until};
+use crate::wait::{Deadline, Wait, futex_wake, notify, wait_until};
 use crate::{Error, Result, Segment};
+use std::time::Duration;
 
 /// "CONCURRG", little-endian.
 const MAGIC: u64 = u64::from_le_bytes(*b"CONCURRG");
@@ -208,10 +209,17 @@ impl Core {
     }
 }
 
-/// Whether the process `pid` (read from shared memory: any value) is gone; 0 means "not
-/// attached yet", which is not gone.
-fn process_gone(pid: u32) -> bool {
-    pid != 0 && crate::pid_gone(pid)
+/// Whether the peer is gone: `pid` is the one it wrote when it attached (read from shared
+/// memory: any value), 0 while it has not attached; then `expected`, the process the
+/// creator said would attach (0: unknown), is the one checked.
+fn process_gone(pid: u32, expected: u32) -> Option<String> {
+    match (pid, expected) {
+        (0, 0) => None,
+        (0, expected) => {
+            crate::pid_gone(expected).then(|| format!("(pid {expected}) died before attaching"))
+        }
+        (pid, _) => crate::pid_gone(pid).then(|| format!("(pid {pid}) died")),
+    }
 }
 
 /// The producing end of a ring.
@@ -222,6 +230,8 @@ pub struct Sender {
     /// consumer's cache line. Re-read only when it shows too little space.
     head_seen: u64,
     wait: Wait,
+    /// The process expected to attach the receiving end (0: not said).
+    peer: u32,
 }
 
 /// The consuming end of a ring.
@@ -229,6 +239,8 @@ pub struct Receiver {
     core: Core,
     head: u64,
     wait: Wait,
+    /// The process expected to attach the sending end (0: not said).
+    peer: u32,
 }
 
 impl Sender {
@@ -249,7 +261,16 @@ impl Sender {
             tail,
             head_seen,
             wait,
+            peer: 0,
         })
+    }
+
+    /// Names the process that will attach the receiving end (the child this process handed
+    /// the segment to). Until it has attached, a wait for space also ends with
+    /// [`Error::PeerGone`] when that process is gone, instead of waiting for an attach that
+    /// will never come.
+    pub fn expect_peer(&mut self, pid: u32) {
+        self.peer = pid;
     }
 
     /// The ring's capacity in bytes; a message may be up to `capacity - 4` bytes.
@@ -260,16 +281,27 @@ impl Sender {
     /// Sends `msg`, waiting for space. A closed or dead receiver is noticed when the sender
     /// next has to look at the receiver's side (the ring looks full): [`Error::PeerGone`].
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
+        self.send_by(msg, None)
+    }
+
+    /// Like [`Sender::send`], but a wait for space longer than `timeout` ends with
+    /// [`Error::Timeout`] (nothing of `msg` is sent then).
+    pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<()> {
+        self.send_by(msg, Some(Deadline::after(timeout)))
+    }
+
+    fn send_by(&mut self, msg: &[u8], deadline: Option<Deadline>) -> Result<()> {
         let need = self.need(msg)?;
         if !self.has_room(need)? {
             let (core, tail) = (&self.core, self.tail);
             let hdr = core.hdr();
-            let mut head_seen = self.head_seen;
+            let (mut head_seen, peer) = (self.head_seen, self.peer);
             wait_until(
                 self.wait,
                 core.spin_only,
                 &hdr.producer_waiting,
                 &hdr.space_seq,
+                deadline,
                 || {
                     head_seen = hdr.head.load(Ordering::Acquire);
                     // A receiver that closed also ends the wait (its `Drop` bumps the word we
@@ -277,7 +309,7 @@ impl Sender {
                     Ok(core.cap - core.used(tail, head_seen)? >= need
                         || hdr.consumer_closed.load(Ordering::Acquire) != 0)
                 },
-                || consumer_gone(hdr),
+                || consumer_gone(hdr, peer),
             )?;
             self.head_seen = head_seen;
             if !self.has_room(need)? {
@@ -347,20 +379,20 @@ impl Sender {
     }
 }
 
-fn consumer_gone(hdr: &Header) -> Option<String> {
+fn consumer_gone(hdr: &Header, expected: u32) -> Option<String> {
     if hdr.consumer_closed.load(Ordering::Acquire) != 0 {
         return Some("the receiver closed the ring".into());
     }
     let pid = hdr.consumer_pid.load(Ordering::Acquire);
-    process_gone(pid).then(|| format!("the receiver (pid {pid}) died"))
+    process_gone(pid, expected).map(|how| format!("the receiver {how}"))
 }
 
-fn producer_gone(hdr: &Header) -> Option<String> {
+fn producer_gone(hdr: &Header, expected: u32) -> Option<String> {
     if hdr.producer_closed.load(Ordering::Acquire) != 0 {
         return Some("the sender closed the ring".into());
     }
     let pid = hdr.producer_pid.load(Ordering::Acquire);
-    process_gone(pid).then(|| format!("the sender (pid {pid}) died"))
+    process_gone(pid, expected).map(|how| format!("the sender {how}"))
 }
 
 impl Drop for Sender {
@@ -384,27 +416,52 @@ impl Receiver {
         core.used(hdr.tail.load(Ordering::Acquire), head)?;
         hdr.consumer_pid
             .store(std::process::id(), Ordering::Release);
-        Ok(Receiver { core, head, wait })
+        Ok(Receiver {
+            core,
+            head,
+            wait,
+            peer: 0,
+        })
+    }
+
+    /// Names the process that will attach the sending end (the child this process handed
+    /// the segment to). Until it has attached, a wait for a message also ends with
+    /// [`Error::PeerGone`] when that process is gone, instead of waiting for an attach that
+    /// will never come.
+    pub fn expect_peer(&mut self, pid: u32) {
+        self.peer = pid;
     }
 
     /// Receives the next message into `buf` (replacing its contents), waiting for one.
     /// After the sender closed the ring, the messages already sent are still delivered.
     /// A large message is copied out chunk by chunk as the sender publishes it.
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        let (core, head) = (&self.core, self.head);
+        self.recv_by(buf, None)
+    }
+
+    /// Like [`Receiver::recv`], but a wait longer than `timeout` (for the message, or for
+    /// the rest of a large one) ends with [`Error::Timeout`]. Nothing is consumed then: a
+    /// message cut off by the timeout stays in the ring, and the next `recv` reads it whole.
+    pub fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<()> {
+        self.recv_by(buf, Some(Deadline::after(timeout)))
+    }
+
+    fn recv_by(&mut self, buf: &mut Vec<u8>, deadline: Option<Deadline>) -> Result<()> {
+        let (core, head, peer) = (&self.core, self.head, self.peer);
         let hdr = core.hdr();
         wait_until(
             self.wait,
             core.spin_only,
             &hdr.consumer_waiting,
             &hdr.data_seq,
+            deadline,
             // A sender that closed also ends the wait (its `Drop` bumps the word we sleep on,
             // but maybe before we read it, which would leave us asleep for a whole slice).
             || {
                 Ok(core.used(hdr.tail.load(Ordering::Acquire), head)? > 0
                     || hdr.producer_closed.load(Ordering::Acquire) != 0)
             },
-            || producer_gone(hdr),
+            || producer_gone(hdr, peer),
         )?;
         let Some((len, mut avail)) = self.peek()? else {
             return Err(Error::PeerGone("the sender closed the ring".into()));
@@ -423,7 +480,7 @@ impl Receiver {
             if got == len {
                 break;
             }
-            avail = self.wait_for_more(PREFIX + got)?;
+            avail = self.wait_for_more(PREFIX + got, deadline)?;
         }
         self.consume(len);
         Ok(())
@@ -464,8 +521,8 @@ impl Receiver {
     /// In the middle of a message: waits until more than `have` bytes are published and
     /// returns how many are. Spins longer than usual before sleeping (the next chunk is due
     /// within microseconds); a sender that closes or dies mid-message is [`Error::PeerGone`].
-    fn wait_for_more(&self, have: u64) -> Result<u64> {
-        let (core, head) = (&self.core, self.head);
+    fn wait_for_more(&self, have: u64, deadline: Option<Deadline>) -> Result<u64> {
+        let (core, head, peer) = (&self.core, self.head, self.peer);
         let hdr = core.hdr();
         let wait = match self.wait {
             Wait::SpinThenFutex { spins } => Wait::SpinThenFutex {
@@ -479,8 +536,9 @@ impl Receiver {
             core.spin_only,
             &hdr.consumer_waiting,
             &hdr.data_seq,
+            deadline,
             || Ok(published()? > have || hdr.producer_closed.load(Ordering::Acquire) != 0),
-            || producer_gone(hdr),
+            || producer_gone(hdr, peer),
         )?;
         // Read again: a sender that published its last chunk and then closed may have been
         // seen closed by a check that read `tail` before the chunk (loom found this).

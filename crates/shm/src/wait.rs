@@ -1,6 +1,6 @@
 //! How a ring end waits for its peer: spin, then sleep on a futex.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::primitive::{AtomicU32, Ordering, fence, spin_loop};
 use crate::{Error, Result};
@@ -25,8 +25,42 @@ impl Default for Wait {
     }
 }
 
-/// How long one futex sleep lasts at most before the waiter checks that its peer is alive.
-pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(50);
+/// How long one futex sleep lasts at most before the waiter checks that its peer is alive:
+/// a peer that dies while we sleep is noticed within this long.
+pub const SLEEP_SLICE: Duration = Duration::from_millis(50);
+
+/// When a bounded wait gives up: at `at`, reported as [`Error::Timeout`] of `after`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    at: Instant,
+    after: Duration,
+}
+
+impl Deadline {
+    /// `timeout` from now.
+    pub(crate) fn after(timeout: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + timeout,
+            after: timeout,
+        }
+    }
+
+    /// `Err(Timeout)` once past the deadline; else how long is left.
+    fn left(deadline: Option<Deadline>) -> Result<Duration> {
+        match deadline {
+            None => Ok(Duration::MAX),
+            Some(d) => {
+                d.at.checked_duration_since(Instant::now())
+                    .filter(|left| !left.is_zero())
+                    .ok_or(Error::Timeout(d.after))
+            }
+        }
+    }
+}
+
+/// While spinning, how many checks between two looks at the clock (when there is a
+/// deadline).
+const SPINS_PER_CLOCK_CHECK: u32 = 1 << 10;
 
 /// In [`Wait::Spin`] mode, how many checks between two peer-liveness checks.
 const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
@@ -36,6 +70,8 @@ const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
 /// that ended without `ready()` (a timeout or a spurious wake-up) and every million or so
 /// spins; `Some(why)` ends the wait with [`Error::PeerGone`].
 ///
+/// With a `deadline`, a wait still not ready by then ends with [`Error::Timeout`].
+///
 /// The waker's half is [`notify`]: either the re-check after raising `waiting` sees the
 /// waker's publication, or the waker sees `waiting` and bumps `seq` and wakes us.
 pub(crate) fn wait_until(
@@ -43,6 +79,7 @@ pub(crate) fn wait_until(
     spin_only: bool,
     waiting: &AtomicU32,
     seq: &AtomicU32,
+    deadline: Option<Deadline>,
     mut ready: impl FnMut() -> Result<bool>,
     peer_gone: impl Fn() -> Option<String>,
 ) -> Result<()> {
@@ -62,6 +99,9 @@ pub(crate) fn wait_until(
         {
             return Err(Error::PeerGone(why));
         }
+        if deadline.is_some() && n % SPINS_PER_CLOCK_CHECK == 0 {
+            Deadline::left(deadline)?;
+        }
         if n < spins || wait == Wait::Spin {
             spin_loop();
             continue;
@@ -76,7 +116,14 @@ pub(crate) fn wait_until(
             waiting.store(0, Ordering::Relaxed);
             return Ok(());
         }
-        futex_wait(seq, s, SLEEP_SLICE);
+        let slice = match Deadline::left(deadline) {
+            Ok(left) => left.min(SLEEP_SLICE),
+            Err(e) => {
+                waiting.store(0, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
+        futex_wait(seq, s, slice);
         waiting.store(0, Ordering::Relaxed);
         // Woken with work to do: the common case, and no liveness check (reading /proc
         // costs more than the wake-up itself).
@@ -92,6 +139,7 @@ pub(crate) fn wait_until(
                 Err(Error::PeerGone(why))
             };
         }
+        Deadline::left(deadline)?;
     }
 }
 
