@@ -12,13 +12,13 @@ use concur::workloads::{AnyWorkload, by_name, names};
 /// Threads or processes? The same workloads under every Rust concurrency model, measured.
 #[derive(Parser)]
 #[command(name = "concur", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List the models and workloads.
     List {
         /// Print one JSON object.
@@ -36,7 +36,7 @@ pub enum Command {
 }
 
 #[derive(Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The concurrency model (see `concur list`).
     #[arg(long, value_parser = parse_model)]
     pub model: &'static ModelSpec,
@@ -62,7 +62,7 @@ pub struct RunArgs {
 }
 
 #[derive(Args)]
-pub struct SpawnArgs {
+pub(crate) struct SpawnArgs {
     /// The concurrency model (see `concur list`).
     #[arg(long, value_parser = parse_model)]
     pub model: &'static ModelSpec,
@@ -75,7 +75,7 @@ pub struct SpawnArgs {
 }
 
 #[derive(Args)]
-pub struct PingpongArgs {
+pub(crate) struct PingpongArgs {
     /// The channel: crossbeam, std-mpsc (between threads); pipe, unix-socket, ipc-channel,
     /// shm-spin, shm-futex (between this process and a child); or a floor: atomic-spin, futex.
     #[arg(long, value_parser = parse_channel)]
@@ -89,7 +89,7 @@ pub struct PingpongArgs {
 }
 
 #[derive(Args)]
-pub struct IdleArgs {
+pub(crate) struct IdleArgs {
     /// thread-per-task, thread-pool or process-pool.
     #[arg(long, value_parser = parse_idle_model)]
     pub model: &'static ModelSpec,
@@ -149,7 +149,7 @@ fn parse_positive(s: &str) -> Result<usize, String> {
 
 /// Help and version go to stdout with exit code 0; every other parse error becomes one line
 /// on stderr with exit code 2.
-pub fn exit_on_parse_error(e: clap::Error) -> ExitCode {
+pub(crate) fn exit_on_parse_error(e: clap::Error) -> ExitCode {
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return ExitCode::SUCCESS;

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cli::{Cli, Command, IdleArgs, PingpongArgs, RunArgs, SpawnArgs};
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
-pub struct Failure {
+pub(crate) struct Failure {
     pub message: String,
     pub code: u8,
 }
@@ -29,7 +29,7 @@ impl Failure {
     }
 }
 
-pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+pub(crate) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::List { json } => list(json),
         Command::Run(args) => run(&args),

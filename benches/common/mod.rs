@@ -13,7 +13,7 @@ use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
 /// Criterion configured for `profile`; command-line flags (`--test`, `--quick`, a filter,
 /// `--save-baseline`) still override it.
-pub fn criterion(profile: Profile) -> Criterion {
+pub(crate) fn criterion(profile: Profile) -> Criterion {
     Criterion::default()
         .sample_size(profile.sample_size())
         // Criterion's default 100 000 bootstrap resamples make its HTML plots take seconds
@@ -26,19 +26,19 @@ pub fn criterion(profile: Profile) -> Criterion {
 }
 
 /// A prepared batch and its `sequential` checksum.
-pub struct Checked {
+pub(crate) struct Checked {
     pub batch: Batch,
     pub expected: u64,
 }
 
 impl Checked {
     /// Prepares `workload` at `params` and computes its reference checksum.
-    pub fn new(workload: &str, params: Params) -> Checked {
+    pub(crate) fn new(workload: &str, params: Params) -> Checked {
         Self::new_in(workload, params, &Heap)
     }
 
     /// Like [`Checked::new`], the workload's large input (if any) allocated in `arena`.
-    pub fn new_in(workload: &str, params: Params, arena: &dyn Arena) -> Checked {
+    pub(crate) fn new_in(workload: &str, params: Params, arena: &dyn Arena) -> Checked {
         let w = by_name(workload).unwrap_or_else(|| panic!("no workload {workload}"));
         let batch = w
             .prepare_in(&params, arena)
@@ -49,7 +49,7 @@ impl Checked {
 
     /// Runs the batch `iters` times under `model` ([`Model::time_runs`]), panics unless
     /// every checksum matches, and returns the time the runs took.
-    pub fn time_checked(&self, model: &dyn Model, iters: u64) -> std::time::Duration {
+    pub(crate) fn time_checked(&self, model: &dyn Model, iters: u64) -> std::time::Duration {
         let name = model.name();
         model
             .time_runs(&self.batch, iters, &mut |outputs| {
@@ -64,7 +64,7 @@ impl Checked {
     }
 
     /// Runs the batch once under `model` and panics unless the checksum matches.
-    pub fn run_checked(&self, model: &dyn Model) {
+    pub(crate) fn run_checked(&self, model: &dyn Model) {
         let outputs = model
             .run(&self.batch, Echo::Off)
             .unwrap_or_else(|e| panic!("{} failed: {e}", model.name()));
@@ -82,7 +82,7 @@ impl Checked {
 /// Benchmarks `checked` under `spec` as function `spec.name`, parameter `workers` of `group`.
 /// The model is started outside the timed loop with `workers` workers (`sequential` always
 /// has one: at every parameter it is the same baseline, measured again).
-pub fn bench_model(
+pub(crate) fn bench_model(
     group: &mut BenchmarkGroup<'_, WallTime>,
     spec: &ModelSpec,
     workers: usize,
@@ -100,7 +100,7 @@ pub fn bench_model(
 /// Timed with `iter_custom` around [`Model::time_runs`], so `tokio` times its whole loop
 /// inside one `block_on` (criterion's async timing is skewed on multi-thread runtimes); the
 /// checksum of every run is checked, untimed.
-pub fn bench_model_at(
+pub(crate) fn bench_model_at(
     group: &mut BenchmarkGroup<'_, WallTime>,
     spec: &ModelSpec,
     parameter: usize,
@@ -121,7 +121,7 @@ pub fn bench_model_at(
 
 /// One scaling group: every model at every worker count of the profile, one iteration per
 /// sample (iterations take tens of milliseconds or more), `sample_size` samples each.
-pub fn bench_scaling(
+pub(crate) fn bench_scaling(
     c: &mut Criterion,
     name: &str,
     checked: &Checked,

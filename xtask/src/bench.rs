@@ -15,7 +15,7 @@ use crate::report::{self, RunData};
 
 /// How big the run is (the benches read it from `CONCUR_BENCH_PROFILE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Profile {
+pub(crate) enum Profile {
     /// Every benchmark once, criterion's `--test` mode, tiny sizes.
     Smoke,
     /// Small sizes, short measurements.
@@ -61,7 +61,7 @@ fn cargo() -> String {
 
 /// Runs the suites and writes the report; `passthrough` goes to every criterion binary
 /// (a filter, `--save-baseline NAME`, `--baseline NAME`).
-pub fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
+pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let started = SystemTime::now();
     let started_at = machine::now_rfc3339();
     let column = match profile {

@@ -54,7 +54,7 @@ fn broken(dom: &str, dir: &Path) -> Vec<String> {
 }
 
 /// Runs the check on `target/concur/report/index.html`.
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let dir = crate::report_dir();
     let index = dir.join("index.html");
     if !index.is_file() {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One benchmark's figures, as the report uses them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BenchResult {
+pub(crate) struct BenchResult {
     /// Criterion's group id, e.g. `cpu_bound/primes`.
     pub group: String,
     /// The function id: the model.
@@ -58,7 +58,7 @@ struct Interval {
 
 /// Every benchmark under `criterion_dir` whose estimates were written at or after `since`
 /// (all of them when `since` is `None`), sorted by group, then function, then parameter.
-pub fn load(criterion_dir: &Path, since: Option<SystemTime>) -> Result<Vec<BenchResult>> {
+pub(crate) fn load(criterion_dir: &Path, since: Option<SystemTime>) -> Result<Vec<BenchResult>> {
     let mut found = Vec::new();
     if criterion_dir.is_dir() {
         walk(criterion_dir, since, &mut found)?;

@@ -11,7 +11,7 @@ use crate::report::RunData;
 
 /// A plot written into the report directory.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plot {
+pub(crate) struct Plot {
     /// Path relative to the report directory, e.g. `plots/cpu_bound_primes.svg`.
     pub file: String,
     /// What it shows.
@@ -28,7 +28,7 @@ const SCALING: [&str; 3] = [
 const IO: [&str; 2] = ["io_bound/sleep", "io_bound/http-fetch"];
 
 /// Draws every plot the run's data allows into `dir/plots/`; returns them in report order.
-pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
+pub(crate) fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
     let plots_dir = dir.join("plots");
     std::fs::create_dir_all(&plots_dir)
         .with_context(|| format!("creating {}", plots_dir.display()))?;

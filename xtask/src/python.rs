@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// One CPython run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PythonRun {
+pub(crate) struct PythonRun {
     /// The workload.
     pub workload: String,
     /// `threading`, `multiprocessing` or `asyncio`.
@@ -75,7 +75,7 @@ fn python_available() -> bool {
 }
 
 /// Runs every case; an empty list (after a notice) when `python3` is absent.
-pub fn run(profile: Profile) -> Result<Vec<PythonRun>> {
+pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
     if !python_available() {
         println!("[python] python3 not found: skipping the CPython reference runs");
         return Ok(Vec::new());

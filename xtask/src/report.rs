@@ -17,7 +17,7 @@ use crate::plots::Plot;
 
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunData {
+pub(crate) struct RunData {
     /// `smoke`, `quick` or `full`.
     pub profile: String,
     /// When the run started, RFC 3339 UTC.
@@ -40,7 +40,7 @@ pub struct RunData {
 
 /// One `concur idle --json` reading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IdleProbe {
+pub(crate) struct IdleProbe {
     /// The model.
     pub model: String,
     /// How many idle workers (pending tasks, for `tokio`).
@@ -298,7 +298,7 @@ const TABLE_INTRO: &str = "Each row of the tutorial's comparison, with the figur
      less is \"taking turns\"). `gil-threads` is Rust threads behind an emulated CPython GIL.";
 
 /// Renders `summary.md`.
-pub fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
+pub(crate) fn render_markdown(data: &RunData, plots: &[Plot]) -> String {
     let mut md = String::from("# concur report\n\n");
     for line in header(data) {
         let _ = writeln!(md, "{line}\n");
@@ -622,7 +622,7 @@ fn markdown_inline(s: &str) -> String {
 }
 
 /// Renders `index.html`: self-contained, nothing fetched from elsewhere.
-pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
+pub(crate) fn render_html(data: &RunData, plots: &[Plot]) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
          <title>concur report</title>\n<style>\n\
@@ -752,7 +752,7 @@ pub fn render_html(data: &RunData, plots: &[Plot]) -> String {
 }
 
 /// Saves `data` and writes both renderings into `dir`.
-pub fn write(dir: &Path, data: &RunData) -> Result<()> {
+pub(crate) fn write(dir: &Path, data: &RunData) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     fs::write(dir.join("data.json"), serde_json::to_vec_pretty(data)?)?;
     let plots = crate::plots::write(dir, data)?;
@@ -762,7 +762,7 @@ pub fn write(dir: &Path, data: &RunData) -> Result<()> {
 }
 
 /// `cargo xtask report`: re-renders from the saved `data.json`.
-pub fn rerender() -> Result<()> {
+pub(crate) fn rerender() -> Result<()> {
     let dir = crate::report_dir();
     let path = dir.join("data.json");
     let bytes = fs::read(&path)

@@ -7,7 +7,7 @@ use crate::report::{CRITERION_FROM_REPORT, IdleProbe, RunData, human_bytes, huma
 
 /// A measured figure and where it comes from (a criterion page, or a section of the report).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// What was measured, with its value.
     pub text: String,
     /// Link to its evidence.
@@ -16,7 +16,7 @@ pub struct Figure {
 
 /// One row of the tutorial's table.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// The tutorial's feature column.
     pub feature: &'static str,
     /// What the tutorial says of threading.
@@ -173,7 +173,7 @@ fn not_measured(claim: Claim, figures: Vec<Figure>) -> Row {
 }
 
 /// The six rows of the tutorial's table, each with this run's figures and verdict.
-pub fn rows(data: &RunData) -> Vec<Row> {
+pub(crate) fn rows(data: &RunData) -> Vec<Row> {
     let run = Run {
         results: &data.results,
         idle: &data.idle,
@@ -449,7 +449,7 @@ fn overhead(run: &Run<'_>) -> Row {
 
 /// "What to pick", derived from the figures: for each situation, the fastest model this run
 /// measured (sequential excluded), with its figure and the runner-up.
-pub fn what_to_pick(data: &RunData) -> Vec<String> {
+pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
     let run = Run {
         results: &data.results,
         idle: &data.idle,

@@ -579,7 +579,7 @@ impl Model for Tokio {
 
 /// The environment variable that sets `gil-threads`' switch interval, in microseconds
 /// (CPython's `sys.setswitchinterval`); 5000 when unset.
-pub const GIL_INTERVAL_ENV: &str = "CONCUR_GIL_INTERVAL_US";
+pub(crate) const GIL_INTERVAL_ENV: &str = "CONCUR_GIL_INTERVAL_US";
 
 fn gil_interval() -> Result<Duration, ModelError> {
     match std::env::var(GIL_INTERVAL_ENV) {

@@ -15,7 +15,7 @@ const PSS_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The most workers any model may be asked for; the OS usually refuses far earlier, with a
 /// clear error.
-pub const MAX_WORKERS: usize = 1_000_000;
+pub(crate) const MAX_WORKERS: usize = 1_000_000;
 
 /// What to run.
 #[derive(Clone, Copy)]

@@ -21,13 +21,16 @@
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+#[cfg(feature = "blocking")]
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::Full;
+#[cfg(feature = "async-client")]
+use http_body_util::{BodyExt, Empty};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -41,6 +44,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_PATH: usize = 1024;
 
 /// The largest body a client accepts.
+#[cfg(any(feature = "blocking", feature = "async-client"))]
 const MAX_BODY: usize = 1 << 20;
 
 /// Why a request or the server failed.
@@ -238,8 +242,11 @@ impl Server {
                 let _ = child.kill();
                 let status = child.wait()?;
                 return Err(Error::Io(std::io::Error::other(format!(
-                    "the server process {} did not report its port ({status})",
-                    child.id()
+                    "the server process {} did not report its port ({status}): does {} call \
+                     concur_http::init() first thing in main? The server child is this program \
+                     started again, and init() is what makes it serve instead of running main",
+                    child.id(),
+                    std::env::current_exe()?.display()
                 ))));
             }
         };
@@ -366,6 +373,7 @@ async fn serve(
     }
 }
 
+#[cfg(feature = "blocking")]
 /// One agent for every blocking request: no proxy (never leave loopback, whatever the
 /// environment says), no connection pooling (a new connection per request, like
 /// `requests.get`), a global timeout.
@@ -379,7 +387,9 @@ static AGENT: LazyLock<ureq::Agent> = LazyLock::new(|| {
     ureq::Agent::new_with_config(config)
 });
 
-/// GETs a loopback URL, blocking the calling thread until the body has arrived.
+/// GETs a loopback URL, blocking the calling thread until the body has arrived (feature
+/// `blocking`, on by default).
+#[cfg(feature = "blocking")]
 pub fn get_blocking(url: &str) -> Result<Vec<u8>, Error> {
     Target::parse(url)?;
     let mut response = AGENT.get(url).call().map_err(|e| match e {
@@ -395,7 +405,9 @@ pub fn get_blocking(url: &str) -> Result<Vec<u8>, Error> {
 }
 
 /// GETs a loopback URL without blocking a thread (on a tokio runtime with I/O and time
-/// enabled): a new connection, one request, the body.
+/// enabled): a new connection, one request, the body (feature `async-client`, on by
+/// default).
+#[cfg(feature = "async-client")]
 pub async fn get(url: &str) -> Result<Vec<u8>, Error> {
     let target = Target::parse(url)?;
     match tokio::time::timeout(TIMEOUT, fetch(&target)).await {
@@ -404,6 +416,7 @@ pub async fn get(url: &str) -> Result<Vec<u8>, Error> {
     }
 }
 
+#[cfg(feature = "async-client")]
 async fn fetch(target: &Target) -> Result<Vec<u8>, Error> {
     let stream = tokio::net::TcpStream::connect(target.addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

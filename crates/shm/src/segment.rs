@@ -10,7 +10,7 @@ use crate::{Error, Result};
 
 /// The largest segment this crate maps: far above any use here, low enough that a length
 /// read from another process cannot make us map the address space away.
-pub const MAX_LEN: u64 = 1 << 40;
+pub(crate) const MAX_LEN: u64 = 1 << 40;
 
 /// A shared-memory segment: a memfd mapped `MAP_SHARED` into this process.
 ///

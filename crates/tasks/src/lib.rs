@@ -35,6 +35,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+pub use tokio;
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 use tokio::task::{Id, JoinError, JoinSet};
@@ -91,6 +92,9 @@ impl TokioPool {
 
     /// Spawns `make(i)` for every `i` in `0..n`, all at once, and waits for all of them;
     /// results in index order. Blocks the calling thread (which must not be a runtime thread).
+    /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped. (Like
+    /// concur-threads' pools: no task is aborted midway.)
     pub fn join_all<T, F, Fut>(&self, n: usize, make: F) -> Result<Vec<T>, Error>
     where
         F: Fn(usize) -> Fut,
@@ -101,7 +105,8 @@ impl TokioPool {
     }
 
     /// Runs `f(i)` for every `i` in `0..n` on the blocking pool, at most [`Self::workers`] at
-    /// once; results in index order.
+    /// once; results in index order. When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped.
     pub fn map_blocking<T, F>(&self, n: usize, f: F) -> Result<Vec<T>, Error>
     where
         F: Fn(usize) -> T + Send + Sync + 'static,
@@ -163,18 +168,31 @@ where
 }
 
 /// Waits for every task of `set`, putting results back in index order; `ids` names the
-/// task of a panic. (Dropping the set on an error aborts the tasks still running.)
+/// task of a panic. After a panic the other tasks still run to completion (nothing is
+/// aborted midway), then the panic of the lowest-numbered task is returned.
 async fn collect<T: Send + 'static>(
     n: usize,
     mut set: JoinSet<(usize, T)>,
     ids: &HashMap<Id, usize>,
 ) -> Result<Vec<T>, Error> {
     let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let mut first: Option<Error> = None;
     while let Some(joined) = set.join_next().await {
         match joined {
             Ok((i, v)) => out[i] = Some(v),
-            Err(e) => return Err(panicked(ids.get(&e.id()).copied().unwrap_or(n), e)),
+            Err(e) => {
+                let task = ids.get(&e.id()).copied().unwrap_or(n);
+                if first
+                    .as_ref()
+                    .is_none_or(|f| matches!(f, Error::Panicked { task: t, .. } if task < *t))
+                {
+                    first = Some(panicked(task, e));
+                }
+            }
         }
+    }
+    if let Some(e) = first {
+        return Err(e);
     }
     Ok(out
         .into_iter()
@@ -247,5 +265,30 @@ mod tests {
         );
         assert!(TokioPool::new(0).is_err());
         TokioPool::spawn_join_one().unwrap();
+    }
+
+    #[test]
+    fn after_a_panic_the_other_tasks_still_finish() {
+        let pool = TokioPool::new(2).unwrap();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let done = Arc::clone(&finished);
+        let err = pool
+            .join_all(4, move |i| {
+                let done = Arc::clone(&done);
+                async move {
+                    if i == 2 || i == 3 {
+                        panic!("task {i}");
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::Panicked { task: 2, .. }), "{err}");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            2,
+            "tasks 0 and 1 ran to the end"
+        );
     }
 }

@@ -183,6 +183,8 @@ impl GilThreads {
     /// Runs `f(item, gil)` for every item, each while holding the GIL; results in item
     /// order. `f` should call `gil.checkpoint()` in its loops and wrap blocking calls in
     /// `gil.allow_threads`, or it keeps the other threads out until it returns.
+    /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped.
     pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send + 'static,

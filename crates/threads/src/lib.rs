@@ -4,7 +4,8 @@
 //!   optional cap on how many are alive at once.
 //! - [`ThreadPool`]: K long-lived workers fed through a crossbeam channel; reusable across
 //!   batches; dropping it joins every worker.
-//! - [`RayonPool`]: a rayon `ThreadPool` of K threads, work-stealing over the tasks.
+//! - `RayonPool`: a rayon `ThreadPool` of K threads, work-stealing over the tasks (feature
+//!   `rayon`, on by default).
 //! - [`GilThreads`]: K threads that must hold one emulated CPython GIL ([`Gil`]) to run task
 //!   code: Python's threads, GIL included, to measure what the GIL costs.
 //!
@@ -28,11 +29,13 @@
 mod gil;
 mod per_task;
 mod pool;
+#[cfg(feature = "rayon")]
 mod rayon_pool;
 
 pub use gil::{DEFAULT_SWITCH_INTERVAL, Gil, GilThreads};
 pub use per_task::ThreadPerTask;
 pub use pool::ThreadPool;
+#[cfg(feature = "rayon")]
 pub use rayon_pool::RayonPool;
 
 use std::any::Any;
@@ -55,6 +58,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A rayon pool could not be built.
+    #[cfg(feature = "rayon")]
     #[error("could not build the rayon pool: {0}")]
     Rayon(#[from] rayon::ThreadPoolBuildError),
     /// The task's closure panicked.

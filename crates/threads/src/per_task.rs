@@ -37,7 +37,8 @@ impl ThreadPerTask {
     /// Runs `f` on each item in its own thread; results come back in item order.
     ///
     /// If the OS refuses a thread, no further thread is started, the started ones are joined,
-    /// and [`Error::Spawn`] says which. A panic in `f` becomes [`Error::Panicked`].
+    /// and [`Error::Spawn`] says which. When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped.
     pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send,

@@ -62,8 +62,8 @@ impl ThreadPool {
     }
 
     /// Runs `f` on every item across the workers; results come back in item order.
-    /// A panic in `f` becomes [`Error::Panicked`] naming the first failing task (all tasks
-    /// still run to completion, so the pool is ready for the next batch).
+    /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped. The pool is ready for the next batch.
     pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send + 'static,

@@ -31,8 +31,9 @@ impl RayonPool {
         self.pool.current_num_threads()
     }
 
-    /// Runs `f` on every item inside the pool; results come back in item order. A panic in
-    /// `f` becomes [`Error::Panicked`] naming the first failing task.
+    /// Runs `f` on every item inside the pool; results come back in item order.
+    /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
+    /// the first failing task (by index) and the other results are dropped.
     pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send,

@@ -17,11 +17,11 @@ use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload
 pub struct Grayscale;
 
 /// The largest image side, in pixels.
-pub const MAX_SIDE: u64 = 8192;
+pub(crate) const MAX_SIDE: u64 = 8192;
 /// The smallest image side, in pixels.
-pub const MIN_SIDE: u64 = 8;
+pub(crate) const MIN_SIDE: u64 = 8;
 /// The most images in one batch.
-pub const MAX_IMAGES: usize = 4096;
+pub(crate) const MAX_IMAGES: usize = 4096;
 
 /// The prefix of every temporary directory this workload creates.
 const DIR_PREFIX: &str = "concur-grayscale-";

@@ -17,10 +17,10 @@ use crate::{
 pub struct HttpFetch;
 
 /// The longest injected latency: one minute.
-pub const MAX_MS: u64 = 60_000;
+pub(crate) const MAX_MS: u64 = 60_000;
 
 /// The most tasks: every one may hold a socket open at once, two descriptors in this process.
-pub const MAX_TASKS: usize = 100_000;
+pub(crate) const MAX_TASKS: usize = 100_000;
 
 static INFO: Info = Info {
     name: "http-fetch",

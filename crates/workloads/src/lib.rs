@@ -5,7 +5,7 @@
 //! [`TaskOutput`]. [`checksum`] folds the outputs, in task order, into one `u64`, so every
 //! concurrency model can be checked against the `sequential` result.
 //!
-//! - [`registry`]: every workload by its CLI name ([`by_name`], [`all`], [`names`]).
+//! - The registry: every workload by its CLI name ([`by_name`], [`all`], [`names`]).
 //! - [`Workload`]: the typed trait a workload implements.
 //! - [`Batch`]: a prepared, type-erased list of inputs that any model can schedule.
 //! - [`Cx`]: what a unit may ask of the model running it (printing, the GIL's check, waits).

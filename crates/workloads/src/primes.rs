@@ -19,7 +19,7 @@ pub struct Range {
 }
 
 /// The largest `--size`: trial division stays in `u64` and a run stays finite.
-pub const MAX_SIZE: u64 = 1 << 32;
+pub(crate) const MAX_SIZE: u64 = 1 << 32;
 
 /// How many candidates a unit tests between two [`Cx::checkpoint`] calls.
 const CHECK_EVERY: u64 = 256;
@@ -89,7 +89,7 @@ impl Workload for Primes {
 }
 
 /// Trial division by 2, 3 and numbers of the form 6k ± 1 up to √n.
-pub fn is_prime(n: u64) -> bool {
+pub(crate) fn is_prime(n: u64) -> bool {
     if n < 4 {
         return n >= 2;
     }

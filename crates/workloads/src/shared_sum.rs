@@ -18,7 +18,7 @@ use crate::{
 pub struct SharedSum;
 
 /// The largest `--size`, in MiB.
-pub const MAX_MIB: u64 = 4096;
+pub(crate) const MAX_MIB: u64 = 4096;
 
 /// How many elements a unit adds between two [`Cx::checkpoint`] calls.
 const CHECK_EVERY: usize = 1 << 16;

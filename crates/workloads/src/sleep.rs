@@ -22,7 +22,7 @@ pub struct Nap {
 }
 
 /// The longest wait a task may ask for: one minute.
-pub const MAX_MS: u64 = 60_000;
+pub(crate) const MAX_MS: u64 = 60_000;
 
 static INFO: Info = Info {
     name: "sleep",
