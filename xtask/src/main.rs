@@ -5,6 +5,8 @@
 //!   run every bench suite, the probes and the CPython reference, then write the report.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
 //! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
+//! - `cargo xtask readme-examples`: build and run every crate README's examples in a scratch
+//!   package outside the workspace.
 
 mod bench;
 mod check;
@@ -12,6 +14,7 @@ mod criterion_data;
 mod machine;
 mod plots;
 mod python;
+mod readme_examples;
 mod report;
 mod verdicts;
 
@@ -52,6 +55,9 @@ enum Task {
     /// Load the report in headless Chromium and check every link and plot (skipped when no
     /// Chromium is installed).
     CheckReport,
+    /// Build and run every crate README's examples in a scratch package outside the
+    /// workspace, depending only on what the README tells a user to add.
+    ReadmeExamples,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         }
         Task::Report => report::rerender(),
         Task::CheckReport => check::run(),
+        Task::ReadmeExamples => readme_examples::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
