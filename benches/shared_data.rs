@@ -1,6 +1,6 @@
 //! Claim: "threads share memory; processes each have their own (higher usage)".
 //!
-//! Group `shared_data/shared-sum`: one array (128 MiB in the full profile) summed in 16
+//! Group `shared_data/shared-sum`: one array (64 MiB in the full profile) summed in 16
 //! chunks by every model at 1, 2 and 4 workers. The array lives in a sealed shared-memory
 //! region (as `concur run` places it for `shm-pool`): threads borrow it; `process-pool` and
 //! `process-per-task` receive each chunk as a copy over ipc-channel, so their time includes

@@ -90,7 +90,7 @@ pub(crate) struct PingpongArgs {
 
 #[derive(Args)]
 pub(crate) struct IdleArgs {
-    /// thread-per-task, thread-pool or process-pool.
+    /// A model that has an idle-worker probe (a wrong name lists the valid ones).
     #[arg(long, value_parser = parse_idle_model)]
     pub model: &'static ModelSpec,
     /// How many idle workers to start.

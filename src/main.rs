@@ -1,5 +1,5 @@
-//! The `concur` command line: `list`, `run`, `spawn` (see docs/ARCHITECTURE.md, "The CLI
-//! contract").
+//! The `concur` command line: `list`, `run`, `spawn`, `pingpong`, `idle` (see
+//! docs/ARCHITECTURE.md, "The CLI contract").
 
 mod cli;
 mod commands;
