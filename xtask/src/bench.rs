@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::criterion_data;
 use crate::machine::{self, Machine};
-use crate::report::{self, RunData};
+use crate::report;
+use crate::run_data::{IdleProbe, RunData};
 
 /// How big the run is (the benches read it from `CONCUR_BENCH_PROFILE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,7 +193,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
 }
 
 /// Builds the `concur` binary and runs `concur idle --json` for each probe.
-fn run_idle_probes(column: usize) -> Result<Vec<report::IdleProbe>> {
+fn run_idle_probes(column: usize) -> Result<Vec<IdleProbe>> {
     print!("[probes] idle workers… ");
     std::io::stdout().flush()?;
     let status = Command::new(cargo())
@@ -238,7 +239,7 @@ fn run_idle_probes(column: usize) -> Result<Vec<report::IdleProbe>> {
         let per = reading["pss_bytes_per_worker"]
             .as_f64()
             .context("concur idle printed no pss_bytes_per_worker")?;
-        probes.push(report::IdleProbe {
+        probes.push(IdleProbe {
             model: model.to_owned(),
             workers,
             pss_bytes_per_worker: per,

@@ -16,6 +16,8 @@ mod plots;
 mod python;
 mod readme_examples;
 mod report;
+mod run_data;
+mod units;
 mod verdicts;
 
 use std::path::{Path, PathBuf};

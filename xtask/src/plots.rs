@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 
 use crate::criterion_data::BenchResult;
-use crate::report::RunData;
+use crate::run_data::RunData;
 
 /// A plot written into the report directory.
 #[derive(Clone, Debug, PartialEq)]

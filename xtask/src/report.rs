@@ -9,48 +9,11 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::criterion_data::BenchResult;
-use crate::machine::Machine;
 use crate::plots::Plot;
-
-/// Everything one bench run measured, with where and when.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct RunData {
-    /// `smoke`, `quick` or `full`.
-    pub profile: String,
-    /// When the run started, RFC 3339 UTC.
-    pub started_at: String,
-    /// The git revision measured.
-    pub git_revision: String,
-    /// The machine.
-    pub machine: Machine,
-    /// Each suite and how long it took, in seconds.
-    pub suites: Vec<(String, f64)>,
-    /// Criterion's figures, read from its files after the run.
-    pub results: Vec<BenchResult>,
-    /// Memory per idle worker, from `concur idle` run after the suites.
-    #[serde(default)]
-    pub idle: Vec<IdleProbe>,
-    /// The CPython reference runs (empty when `python3` is absent).
-    #[serde(default)]
-    pub python: Vec<crate::python::PythonRun>,
-}
-
-/// One `concur idle --json` reading.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct IdleProbe {
-    /// The model.
-    pub model: String,
-    /// How many idle workers (pending tasks, for `tokio`).
-    pub workers: usize,
-    /// What each added to the process tree's PSS, bytes.
-    pub pss_bytes_per_worker: f64,
-}
-
-/// Where criterion's pages are, relative to the report directory.
-pub(crate) const CRITERION_FROM_REPORT: &str = "../../criterion";
+use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
+use crate::units::{human_bytes, human_time};
 
 /// How a group's figures are compared.
 enum Compare {
@@ -222,19 +185,6 @@ fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
             }
         })
         .collect()
-}
-
-/// Nanoseconds in the unit that reads best.
-pub(crate) fn human_time(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.3} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.1} ns")
-    }
 }
 
 /// A column heading: the parameter is a worker count, or (in `io_bound`) a number of
@@ -544,17 +494,6 @@ fn idle_rows(idle: &[IdleProbe]) -> Option<(&'static str, Vec<[String; 4]>)> {
     ))
 }
 
-/// Bytes in the unit that reads best.
-pub(crate) fn human_bytes(b: f64) -> String {
-    if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MiB", b / (1024.0 * 1024.0))
-    } else if b >= 1024.0 {
-        format!("{:.1} KiB", b / 1024.0)
-    } else {
-        format!("{b:.0} B")
-    }
-}
-
 fn no_results_note(data: &RunData) -> String {
     if data.profile == "smoke" {
         "No timings: a smoke run executes every benchmark once in criterion's test mode, \
@@ -777,6 +716,7 @@ pub(crate) fn rerender() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::Machine;
     use crate::criterion_data;
 
     fn fixture() -> RunData {

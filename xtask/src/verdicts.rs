@@ -3,7 +3,8 @@
 //! from the numbers.
 
 use crate::criterion_data::BenchResult;
-use crate::report::{CRITERION_FROM_REPORT, IdleProbe, RunData, human_bytes, human_time};
+use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
+use crate::units::{human_bytes, human_time};
 
 /// A measured figure and where it comes from (a criterion page, or a section of the report).
 #[derive(Clone, Debug, PartialEq)]
