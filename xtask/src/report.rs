@@ -716,8 +716,8 @@ pub(crate) fn rerender() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::machine::Machine;
     use crate::criterion_data;
+    use crate::machine::Machine;
 
     fn fixture() -> RunData {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/criterion");
