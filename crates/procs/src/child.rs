@@ -38,6 +38,15 @@ pub(crate) mod exit_code {
 /// worker ([`crate::ShmPool`] with a [`concur_shm::Region`]); `None` elsewhere.
 pub type Handler = fn(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String>;
 
+/// What a start error suggests when a worker never got to serve: `program` probably runs its
+/// `main` instead, because it does not call [`crate::init`] first.
+pub(crate) fn init_hint(program: &std::path::Path) -> String {
+    format!(
+        "(does {} call concur_procs::init first thing in main?)",
+        program.display()
+    )
+}
+
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
 /// Records that this program called [`crate::init`] and is not a worker.

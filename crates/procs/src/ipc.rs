@@ -15,7 +15,7 @@ use ipc_channel::ipc::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::child::{PARENT_ENV, WORKER_ENV, die_with_parent, exit_code};
+use crate::child::{PARENT_ENV, WORKER_ENV, die_with_parent, exit_code, init_hint};
 use crate::scheduler::{Config, Event, Slot, Transport, kill_and_reap};
 use crate::{Error, Handler, describe_status};
 
@@ -123,12 +123,6 @@ impl Transport for IpcTransport {
                 return Err(e.into());
             }
         };
-        let hint = || {
-            format!(
-                "(does {} call concur_procs::init first thing in main?)",
-                program.display()
-            )
-        };
         let deadline = Instant::now() + cfg.start_timeout;
         let outcome = loop {
             match rx.recv_timeout(Duration::from_millis(20)) {
@@ -139,14 +133,14 @@ impl Transport for IpcTransport {
                         break Err(format!(
                             "worker {pid} {} before connecting {}",
                             describe_status(status),
-                            hint()
+                            init_hint(program)
                         ));
                     }
                     if Instant::now() >= deadline {
                         break Err(format!(
                             "worker {pid} did not connect within {:?} {}",
                             cfg.start_timeout,
-                            hint()
+                            init_hint(program)
                         ));
                     }
                 }

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use concur_shm::{Doorbell, Region, Segment, Wait, fdpass, pid_gone, ring};
 
-use crate::child::{PARENT_ENV, SHM_WORKER_ENV, die_with_parent, exit_code};
+use crate::child::{PARENT_ENV, SHM_WORKER_ENV, die_with_parent, exit_code, init_hint};
 use crate::scheduler::{Config, Event, Slot, Transport, kill_and_reap, reap};
 use crate::{Error, Handler, describe_status};
 
@@ -114,18 +114,12 @@ impl ShmTransport {
         let mut replies = ring::Receiver::attach(reply_seg, Wait::default())?;
         tasks.expect_peer(pid);
         replies.expect_peer(pid);
-        let hint = || {
-            format!(
-                "(does {} call concur_procs::init first thing in main?)",
-                program.display()
-            )
-        };
         let early_exit = |child: &mut Child, why: String| {
             let status = reap(child, cfg.exit_grace);
             Error::Start(format!(
                 "worker {pid} {} before starting{why} {}",
                 describe_status(status),
-                hint()
+                init_hint(program)
             ))
         };
         if let Err(e) = sent {
@@ -145,7 +139,7 @@ impl ShmTransport {
                     Some(format!(
                         "worker {pid} did not start within {:?} {}",
                         cfg.start_timeout,
-                        hint()
+                        init_hint(program)
                     ))
                 } else {
                     None
