@@ -1,6 +1,7 @@
 //! Claim: "threads for I/O-bound work (network, files)".
 //!
-//! Groups `io_bound/sleep` and `io_bound/http-fetch`: N tasks that each wait (a blocking
+//! One group per I/O-bound workload of the registry (`io_bound/sleep`,
+//! `io_bound/http-fetch`): N tasks that each wait (a blocking
 //! sleep; a GET from the loopback server, which answers after the same latency), for N = 8,
 //! 64 and 512 concurrent requests. Thread models and process models get N workers, so every
 //! request is in flight at once; `tokio` gets as many runtime threads as cores and N tasks.
@@ -11,7 +12,7 @@
 mod common;
 
 use concur::harness::{Family, Profile, available_cores, models};
-use concur::workloads::Params;
+use concur::workloads::{Kind, Params};
 
 /// The most worker processes a process model is given here.
 const PROCESS_CAP: usize = 64;
@@ -21,16 +22,17 @@ fn main() {
     concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
-    for workload in ["sleep", "http-fetch"] {
-        let mut group = c.benchmark_group(format!("io_bound/{workload}"));
+    for w in common::workloads_of(Kind::IoBound) {
+        let info = w.info();
+        let mut group = c.benchmark_group(info.bench_group());
         group.sampling_mode(criterion::SamplingMode::Flat);
         group.sample_size(10);
         for &n in profile.concurrency_axis() {
             let params = Params {
                 tasks: n,
-                size: profile.io_latency_ms(),
+                size: profile.bench_params(info).size,
             };
-            let checked = common::Checked::new(workload, params);
+            let checked = common::Checked::new(w, params);
             for spec in models() {
                 let workers = match spec.family {
                     Family::Sequential if n > 8 => continue,

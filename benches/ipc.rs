@@ -16,8 +16,11 @@ mod common;
 
 use concur::harness::pingpong::{CHANNELS, FLOORS, open};
 use concur::harness::{Profile, model};
-use concur::workloads::Params;
+use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
+
+/// The empty task of the `*-pool-task` benchmarks: a zero-millisecond sleep.
+static SLEEP: Sleep = Sleep;
 
 fn main() {
     // First thing: the echo peers and pool workers re-run this binary.
@@ -36,7 +39,7 @@ fn main() {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
         });
     }
-    let empty = common::Checked::new("sleep", Params { tasks: 1, size: 0 });
+    let empty = common::Checked::new(&SLEEP, Params { tasks: 1, size: 0 });
     for pool in ["process-pool", "shm-pool"] {
         let pool = model(pool).unwrap().build(1).expect("pool starts");
         group.bench_function(format!("{}-task", pool.name()), |b| {

@@ -5,18 +5,24 @@
 mod common;
 
 use concur::harness::{Profile, models};
-use concur::workloads::Params;
+use concur::workloads::Kind;
+
+/// Workers every model gets: the tutorial's example starts two processes.
+const WORKERS: usize = 2;
 
 fn main() {
     // First thing: the process models re-run this binary as their workers.
     concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
-    let seed = common::Checked::new("seed-square-cube", Params { tasks: 2, size: 10 });
-    let mut group = c.benchmark_group("seed/seed-square-cube");
-    for spec in models() {
-        common::bench_model(&mut group, spec, 2, &seed);
+    for w in common::workloads_of(Kind::Seed) {
+        let info = w.info();
+        let seed = common::Checked::new(w, profile.bench_params(info));
+        let mut group = c.benchmark_group(info.bench_group());
+        for spec in models() {
+            common::bench_model(&mut group, spec, WORKERS, &seed);
+        }
+        group.finish();
     }
-    group.finish();
     c.final_summary();
 }

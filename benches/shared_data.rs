@@ -9,16 +9,24 @@
 
 mod common;
 
-use concur::harness::{Profile, model};
+use concur::harness::{Profile, models};
+use concur::workloads::{Arena, Heap, Kind};
 
 fn main() {
     // First thing: the process models re-run this binary as their workers.
     concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
-    let shm = model("shm-pool").expect("registered").arena();
-    let data = common::Checked::new_in("shared-sum", profile.shared_sum(), shm);
-    // Process-model iterations take hundreds of milliseconds: ten samples.
-    common::bench_scaling(&mut c, "shared_data/shared-sum", &data, profile, 10);
+    // The input lives where a model that maps shared inputs wants it (a sealed region).
+    let arena: &dyn Arena = models()
+        .iter()
+        .find(|m| m.maps_shared_input)
+        .map_or(&Heap, |m| m.arena());
+    for w in common::workloads_of(Kind::SharedData) {
+        let info = w.info();
+        let data = common::Checked::new_in(w, profile.bench_params(info), arena);
+        let samples = profile.bench_samples(info);
+        common::bench_scaling(&mut c, &info.bench_group(), &data, profile, samples);
+    }
     c.final_summary();
 }

@@ -1,31 +1,13 @@
 //! The cross-model equivalence matrix: every model × every workload, at small sizes and
-//! several worker counts, produces exactly the `sequential` outputs.
+//! several worker counts, produces exactly the `sequential` outputs. The sizes are each
+//! workload's own `Info::test_params`: a new workload needs nothing here.
 //!
 //! The process models start this binary again as their workers, so it has its own `main`
 //! that calls `init_workers()` first (the bootstrap rule), then runs two trials per model.
 
 use concur::harness::{Family, ModelSpec, init_workers, model, models, reference_checksum};
-use concur::workloads::{self, Arena, Echo, Heap, Params};
+use concur::workloads::{self, Arena, Echo, Heap};
 use libtest_mimic::{Arguments, Failed, Trial};
-
-/// Small but non-trivial parameters per workload: uneven task counts, more tasks than workers.
-fn small(workload: &str) -> Vec<Params> {
-    match workload {
-        "seed-square-cube" => vec![Params { tasks: 2, size: 10 }, Params { tasks: 5, size: 7 }],
-        "primes" => vec![
-            Params {
-                tasks: 7,
-                size: 20_000,
-            },
-            Params { tasks: 1, size: 3 },
-        ],
-        "sleep" => vec![Params { tasks: 6, size: 2 }],
-        "http-fetch" => vec![Params { tasks: 7, size: 1 }],
-        "grayscale" => vec![Params { tasks: 3, size: 24 }],
-        "shared-sum" => vec![Params { tasks: 5, size: 1 }, Params { tasks: 1, size: 2 }],
-        other => panic!("add small parameters for the new workload {other}"),
-    }
-}
 
 /// `spec` at 1–3 workers on every workload equals `sequential`, output for output.
 fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
@@ -38,9 +20,11 @@ fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
         vec![&Heap]
     };
     for w in workloads::all() {
-        for (params, arena) in small(w.info().name)
-            .into_iter()
-            .flat_map(|p| arenas.iter().map(move |&a| (p, a)))
+        for (params, arena) in w
+            .info()
+            .test_params
+            .iter()
+            .flat_map(|&p| arenas.iter().map(move |&a| (p, a)))
         {
             let batch = w.prepare_in(&params, arena)?;
             let expected = sequential.run(&batch, Echo::Off)?;
@@ -74,7 +58,7 @@ fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
 fn reusable_across_workloads(spec: &'static ModelSpec) -> Result<(), Failed> {
     let model = spec.build(2)?;
     for w in workloads::all() {
-        let batch = w.prepare(&small(w.info().name)[0])?;
+        let batch = w.prepare(&w.info().test_params[0])?;
         let out = model.run(&batch, Echo::Off)?;
         assert_eq!(batch.checksum_of(&out), reference_checksum(&batch)?);
     }

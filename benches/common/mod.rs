@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use concur::harness::{Family, Model, ModelSpec, Profile, reference_checksum};
-use concur::workloads::{Arena, Batch, Echo, Heap, Params, by_name};
+use concur::workloads::{AnyWorkload, Arena, Batch, Echo, Heap, Kind, Params};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
@@ -33,16 +33,20 @@ pub(crate) struct Checked {
 
 impl Checked {
     /// Prepares `workload` at `params` and computes its reference checksum.
-    pub(crate) fn new(workload: &str, params: Params) -> Checked {
+    pub(crate) fn new(workload: &'static dyn AnyWorkload, params: Params) -> Checked {
         Self::new_in(workload, params, &Heap)
     }
 
     /// Like [`Checked::new`], the workload's large input (if any) allocated in `arena`.
-    pub(crate) fn new_in(workload: &str, params: Params, arena: &dyn Arena) -> Checked {
-        let w = by_name(workload).unwrap_or_else(|| panic!("no workload {workload}"));
-        let batch = w
+    pub(crate) fn new_in(
+        workload: &'static dyn AnyWorkload,
+        params: Params,
+        arena: &dyn Arena,
+    ) -> Checked {
+        let name = workload.info().name;
+        let batch = workload
             .prepare_in(&params, arena)
-            .unwrap_or_else(|e| panic!("{workload}: {e}"));
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected = reference_checksum(&batch).expect("sequential reference runs");
         Checked { batch, expected }
     }
@@ -77,6 +81,15 @@ impl Checked {
             self.batch.info().name
         );
     }
+}
+
+/// The registered workloads of `kind`: each suite benchmarks these, so a new workload shows
+/// up in its suite with nothing but its registry entry.
+pub(crate) fn workloads_of(kind: Kind) -> impl Iterator<Item = &'static dyn AnyWorkload> {
+    concur::workloads::all()
+        .iter()
+        .copied()
+        .filter(move |w| w.info().kind == kind)
 }
 
 /// Benchmarks `checked` under `spec` as function `spec.name`, parameter `workers` of `group`.

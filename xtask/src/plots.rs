@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 
 use crate::criterion_data::BenchResult;
+use concur_workloads::Kind;
+
 use crate::run_data::RunData;
 
 /// A plot written into the report directory.
@@ -18,14 +20,15 @@ pub(crate) struct Plot {
     pub title: String,
 }
 
-/// The groups drawn as speedup against workers.
-const SCALING: [&str; 3] = [
-    "cpu_bound/primes",
-    "cpu_bound/grayscale",
-    "shared_data/shared-sum",
-];
-/// The groups drawn as time against concurrent requests.
-const IO: [&str; 2] = ["io_bound/sleep", "io_bound/http-fetch"];
+/// The registered workloads' bench groups of these kinds, in registry order.
+fn groups_of(kinds: &[Kind]) -> Vec<String> {
+    concur_workloads::all()
+        .iter()
+        .map(|w| w.info())
+        .filter(|info| kinds.contains(&info.kind))
+        .map(|info| info.bench_group())
+        .collect()
+}
 
 /// Draws every plot the run's data allows into `dir/plots/`; returns them in report order.
 pub(crate) fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
@@ -41,14 +44,17 @@ pub(crate) fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
         }
         Ok(())
     };
-    for group in SCALING {
+    // Scaling groups (by workers) as speedups; I/O groups (by concurrency) as times.
+    for group in groups_of(&[Kind::CpuBound, Kind::SharedData]) {
+        let group = group.as_str();
         emit(
             group.replace('/', "_"),
             format!("{group}: speedup over `sequential` by workers"),
             speedup_svg(group, &data.results),
         )?;
     }
-    for group in IO {
+    for group in groups_of(&[Kind::IoBound]) {
+        let group = group.as_str();
         emit(
             group.replace('/', "_"),
             format!("{group}: time per batch by concurrent requests"),

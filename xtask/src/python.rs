@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use concur_harness::Profile;
-use concur_workloads::{Params, by_name};
+use concur_workloads::{AnyWorkload, HttpFetch, Kind, Params, all};
 use serde::{Deserialize, Serialize};
 
 /// One CPython run.
@@ -40,28 +40,30 @@ struct Printed {
 }
 
 /// A workload, its inputs, and the (mode, workers) pairs to run it under.
-type Case = (&'static str, Params, Vec<(&'static str, usize)>);
+type Case = (&'static dyn AnyWorkload, Params, Vec<(&'static str, usize)>);
 
-/// The cases for a profile: the Rust benches' inputs.
+/// The cases for a profile: every workload whose registry entry says `concur_ref.py` has it,
+/// at the Rust benches' sizes, under the modes its kind calls for.
 fn cases(profile: Profile) -> Vec<Case> {
-    let io = |tasks| Params {
-        tasks,
-        size: profile.io_latency_ms(),
-    };
-    let pools = vec![("threading", 2), ("multiprocessing", 2)];
     // A worker per request, as the Rust thread and process models get in `io_bound`.
-    let concurrent = |n| vec![("threading", n), ("multiprocessing", n), ("asyncio", 1)];
     let n = if profile == Profile::Smoke { 8 } else { 64 };
-    vec![
-        ("seed-square-cube", Params { tasks: 2, size: 10 }, pools),
-        (
-            "primes",
-            profile.primes(),
-            vec![("threading", 1), ("threading", 2), ("multiprocessing", 2)],
-        ),
-        ("sleep", io(n), concurrent(n)),
-        ("http-fetch", io(n), concurrent(n)),
-    ]
+    all()
+        .iter()
+        .filter(|w| w.info().python)
+        .map(|&w| {
+            let info = w.info();
+            let mut params = profile.bench_params(info);
+            let modes = match info.kind {
+                Kind::Seed | Kind::SharedData => vec![("threading", 2), ("multiprocessing", 2)],
+                Kind::CpuBound => vec![("threading", 1), ("threading", 2), ("multiprocessing", 2)],
+                Kind::IoBound => {
+                    params.tasks = n;
+                    vec![("threading", n), ("multiprocessing", n), ("asyncio", 1)]
+                }
+            };
+            (w, params, modes)
+        })
+        .collect()
 }
 
 /// Whether `python3` runs here.
@@ -85,8 +87,8 @@ pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
     let script = crate::workspace_root().join("python").join("concur_ref.py");
     let repeat = if profile == Profile::Smoke { "1" } else { "3" };
     let mut runs = Vec::new();
-    for (workload, params, modes) in cases(profile) {
-        let w = by_name(workload).with_context(|| format!("no workload {workload}"))?;
+    for (w, params, modes) in cases(profile) {
+        let workload = w.info().name;
         let batch = w
             .prepare(&params)
             .map_err(|e| anyhow::anyhow!("{workload}: {e}"))?;
@@ -96,7 +98,7 @@ pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
                 .map_err(|e| anyhow::anyhow!("{workload}: {e}"))?
         );
         // The same loopback server the Rust runs use (latency = the profile's).
-        let server = (workload == "http-fetch")
+        let server = (workload == AnyWorkload::info(&HttpFetch).name)
             .then(|| concur_http::Server::start(Duration::from_millis(params.size)))
             .transpose()?;
         for (mode, workers) in modes {

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use concur_workloads::{Info, Kind};
+
 use crate::criterion_data::BenchResult;
 use crate::plots::Plot;
 use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
@@ -31,11 +33,6 @@ fn describe(group: &str) -> (&'static str, Compare) {
              (`sequential`: a plain function call).",
             Compare::CostOf("thread-per-task"),
         ),
-        "seed/seed-square-cube" => (
-            "The tutorial's own example (square and cube of 10) with two workers: the cost of \
-             getting two tiny tasks onto workers and back.",
-            Compare::SpeedupOver("sequential"),
-        ),
         "ipc/pingpong" => (
             "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads, \
              tokio-mpsc between a thread and a tokio task; \
@@ -52,40 +49,27 @@ fn describe(group: &str) -> (&'static str, Compare) {
              copied: sharing an address space is the point.",
             Compare::CostOf("ipc-channel"),
         ),
-        "shared_data/shared-sum" => (
-            "Summing one large array of u64 (threads borrow it; `process-pool` and \
-             `process-per-task` receive their chunks as copies over ipc-channel; `shm-pool` \
-             workers map it once from shared memory and receive only chunk bounds), by \
-             number of workers. `concur run --workload shared-sum --json` gives each \
-             model's peak PSS.",
-            Compare::SpeedupOver("sequential"),
-        ),
-        "cpu_bound/primes" => (
-            "Counting primes by trial division (CPU-bound), by number of workers.",
-            Compare::SpeedupOver("sequential"),
-        ),
-        "cpu_bound/grayscale" => (
-            "The tutorial's Pillow example: decode a JPEG, convert it to grayscale, encode \
-             `processed_<name>`, one image per task, by number of workers. Under `gil-threads` \
-             the decode, convert and encode release the emulated GIL, as Pillow's C code does.",
-            Compare::SpeedupOver("sequential"),
-        ),
-        "io_bound/sleep" => (
-            "N tasks that each block for the same latency, N concurrent: thread and process \
-             models get N workers (one blocked thread or process per request); `tokio` gets \
-             one runtime thread per core and N tasks awaiting timers. Process models stop at \
-             64 workers and `sequential` runs only at 8 (at 512 it would wait 512 latencies).",
-            Compare::CostOf("tokio"),
-        ),
-        "io_bound/http-fetch" => (
-            "N GETs from the loopback server, which answers each after the same latency, N \
-             concurrent, a new connection each: threads and processes use a blocking client \
-             (ureq), `tokio` an async one (hyper). Process models stop at 64 workers and \
-             `sequential` runs only at 8.",
-            Compare::CostOf("tokio"),
-        ),
-        _ => ("", Compare::SpeedupOver("sequential")),
+        // A workload's group: its registry entry describes it; I/O is read against the
+        // model that never blocks a thread, the rest as speedups over `sequential`.
+        _ => match workload_of(group) {
+            Some(info) => (
+                info.bench_description,
+                match info.kind {
+                    Kind::IoBound => Compare::CostOf("tokio"),
+                    _ => Compare::SpeedupOver("sequential"),
+                },
+            ),
+            None => ("", Compare::SpeedupOver("sequential")),
+        },
     }
+}
+
+/// The workload whose bench group `group` is.
+fn workload_of(group: &str) -> Option<&'static Info> {
+    concur_workloads::all()
+        .iter()
+        .map(|w| w.info())
+        .find(|info| info.bench_group() == group)
 }
 
 /// One cell of a group's table.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use concur_workloads::Params;
+use concur_workloads::{Info, Params};
 
 /// How big the benches are. `cargo xtask bench` sets `CONCUR_BENCH_PROFILE`; a bare
 /// `cargo bench` gets [`Profile::Full`].
@@ -38,46 +38,20 @@ impl Profile {
         }
     }
 
-    /// `primes` parameters for the `cpu_bound` bench.
-    pub fn primes(self) -> Params {
-        let size = match self {
-            Profile::Smoke => 20_000,
-            Profile::Quick => 200_000,
-            Profile::Full => 2_000_000,
-        };
-        Params { tasks: 16, size }
-    }
-
-    /// `grayscale` parameters for the `cpu_bound` bench (images, side in pixels).
-    pub fn grayscale(self) -> Params {
+    /// A workload's bench parameters in this profile (its registry entry's
+    /// [`BenchSizes`](concur_workloads::BenchSizes)).
+    pub fn bench_params(self, info: &Info) -> Params {
         match self {
-            Profile::Smoke => Params { tasks: 2, size: 32 },
-            Profile::Quick => Params { tasks: 4, size: 96 },
-            Profile::Full => Params {
-                tasks: 16,
-                size: 384,
-            },
+            Profile::Smoke => info.bench.smoke,
+            Profile::Quick => info.bench.quick,
+            Profile::Full => info.bench.full,
         }
     }
 
-    /// `shared-sum` parameters for the `shared_data` bench (size in MiB).
-    pub fn shared_sum(self) -> Params {
-        let size = match self {
-            Profile::Smoke => 1,
-            Profile::Quick => 16,
-            Profile::Full => 64,
-        };
-        Params { tasks: 16, size }
-    }
-
-    /// Milliseconds each `sleep` task blocks and the loopback server waits before each
-    /// `http-fetch` answer, in the `io_bound` bench.
-    pub fn io_latency_ms(self) -> u64 {
-        match self {
-            Profile::Smoke => 1,
-            Profile::Quick => 5,
-            Profile::Full => 50,
-        }
+    /// Criterion samples per benchmark of a workload: its own count if it names one, else
+    /// the profile's.
+    pub fn bench_samples(self, info: &Info) -> usize {
+        info.bench.samples.unwrap_or_else(|| self.sample_size())
     }
 
     /// Concurrent requests (tasks, and workers for the thread and process models) on the x

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use image::{ImageFormat, ImageReader, Limits, RgbImage};
 use serde::{Deserialize, Serialize};
 
-use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix};
+use crate::{
+    BenchSizes, Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix,
+};
 
 /// Each task decodes one `SIZE`×`SIZE` RGB JPEG, converts it to luma and writes it back as
 /// `processed_image_<i>.jpg`; the digest covers the luma pixels. Preparing a batch writes the
@@ -34,6 +36,21 @@ static INFO: Info = Info {
     default_size: 1024,
     size_meaning: "the images' side in pixels",
     epilogue: None,
+    test_params: &[Params { tasks: 3, size: 24 }],
+    bench: BenchSizes {
+        smoke: Params { tasks: 2, size: 32 },
+        quick: Params { tasks: 4, size: 96 },
+        full: Params {
+            tasks: 16,
+            size: 384,
+        },
+        samples: Some(10),
+    },
+    bench_description: "The tutorial's Pillow example: decode a JPEG, convert it to grayscale, encode \
+                        `processed_<name>`, one image per task, by number of workers. Under \
+                        `gil-threads` the decode, convert and encode release the emulated GIL, as \
+                        Pillow's C code does.",
+    python: false,
 };
 
 /// Temporary directories alive in this process, for [`remove_temp_dirs`].

@@ -7,7 +7,8 @@ use concur_http::Server;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix,
+    BenchSizes, Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
+    mix,
 };
 
 /// Each task GETs `/page/<i>` from a loopback HTTP server that answers after `size`
@@ -30,6 +31,18 @@ static INFO: Info = Info {
     default_size: 50,
     size_meaning: "milliseconds the server waits before answering each GET",
     epilogue: None,
+    test_params: &[Params { tasks: 7, size: 1 }],
+    bench: BenchSizes {
+        smoke: Params { tasks: 0, size: 1 },
+        quick: Params { tasks: 0, size: 5 },
+        full: Params { tasks: 0, size: 50 },
+        samples: None,
+    },
+    bench_description: "N GETs from the loopback server, which answers each after the same latency, N \
+                        concurrent, a new connection each: threads and processes use a blocking \
+                        client (ureq), `tokio` an async one (hyper). Process models stop at 64 \
+                        workers and `sequential` runs only at 8.",
+    python: true,
 };
 
 /// One task: a page to fetch. Sent to another process it is its index and URL; in this

@@ -73,6 +73,35 @@ pub enum Kind {
     SharedData,
 }
 
+impl Kind {
+    /// The bench suite (criterion binary and group prefix) that measures workloads of this
+    /// kind: a workload's group is `SUITE/NAME` ([`Info::bench_group`]).
+    pub fn suite(self) -> &'static str {
+        match self {
+            Kind::Seed => "seed",
+            Kind::CpuBound => "cpu_bound",
+            Kind::IoBound => "io_bound",
+            Kind::SharedData => "shared_data",
+        }
+    }
+}
+
+/// The parameters a workload is benchmarked at in each profile (smoke, quick, full). For an
+/// [`Kind::IoBound`] workload `size` is the latency and `tasks` is ignored: the I/O suite
+/// runs it at each concurrency of its axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchSizes {
+    /// Every benchmark once, at tiny sizes (CI).
+    pub smoke: Params,
+    /// A couple of minutes for the whole run.
+    pub quick: Params,
+    /// The sizes the report is meant to be read at.
+    pub full: Params,
+    /// Criterion samples per benchmark, when the profile's default is too many for one
+    /// iteration's length (slow units).
+    pub samples: Option<usize>,
+}
+
 /// A workload's static description.
 #[derive(Clone, Copy, Debug)]
 pub struct Info {
@@ -90,9 +119,24 @@ pub struct Info {
     pub size_meaning: &'static str,
     /// A line the program prints after all tasks are joined (the tutorial's `Done!`).
     pub epilogue: Option<&'static str>,
+    /// Small valid parameters the equivalence tests run under every model: uneven task
+    /// counts, more tasks than workers, and fast (the first one also serves every quick
+    /// per-workload test).
+    pub test_params: &'static [Params],
+    /// Its benchmark sizes per profile.
+    pub bench: BenchSizes,
+    /// What its bench group measures, for the report (Markdown).
+    pub bench_description: &'static str,
+    /// Whether `python/concur_ref.py` implements it, so the CPython reference runs it.
+    pub python: bool,
 }
 
 impl Info {
+    /// The criterion group that benchmarks it: `SUITE/NAME`.
+    pub fn bench_group(&self) -> String {
+        format!("{}/{}", self.kind.suite(), self.name)
+    }
+
     /// The default parameters.
     pub fn default_params(&self) -> Params {
         Params {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload};
+use crate::{BenchSizes, Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload};
 
 /// Counts the primes below `size`, split into `tasks` equal ranges; a task counts its range
 /// by trial division (deliberately not a sieve: the point is to burn CPU evenly).
@@ -32,6 +32,30 @@ static INFO: Info = Info {
     default_size: 12_000_000,
     size_meaning: "the exclusive upper bound of the numbers tested",
     epilogue: None,
+    test_params: &[
+        Params {
+            tasks: 7,
+            size: 20_000,
+        },
+        Params { tasks: 1, size: 3 },
+    ],
+    bench: BenchSizes {
+        smoke: Params {
+            tasks: 16,
+            size: 20_000,
+        },
+        quick: Params {
+            tasks: 16,
+            size: 200_000,
+        },
+        full: Params {
+            tasks: 16,
+            size: 2_000_000,
+        },
+        samples: None,
+    },
+    bench_description: "Counting primes by trial division (CPU-bound), by number of workers.",
+    python: true,
 };
 
 impl Workload for Primes {

@@ -47,8 +47,7 @@ mod tests {
     #[test]
     fn encoded_inputs_run_the_same() {
         for w in all() {
-            // Small and valid for every workload (8 ms, 8 MiB, numbers below 8, 8×8 images).
-            let p = Params { tasks: 3, size: 8 };
+            let p = w.info().test_params[0];
             let batch = w.prepare(&p).unwrap();
             for i in 0..batch.len() {
                 let direct = batch.run(i, &Cx::reference()).unwrap();
@@ -60,6 +59,36 @@ mod tests {
             stray.push(0);
             assert!(w.run_encoded(&stray, &Cx::reference()).is_err());
         }
+    }
+
+    /// What the registry entry promises holds: test and bench parameters are valid, and
+    /// names and bench groups are unique.
+    #[test]
+    fn test_and_bench_params_are_valid() {
+        let mut groups = Vec::new();
+        for w in all() {
+            let info = w.info();
+            assert!(
+                !info.test_params.is_empty(),
+                "{}: no test parameters",
+                info.name
+            );
+            for p in info.test_params {
+                assert!(w.validate(p).is_ok(), "{} {p:?}", info.name);
+            }
+            let b = info.bench;
+            for mut p in [b.smoke, b.quick, b.full] {
+                if info.kind == crate::Kind::IoBound {
+                    p.tasks = 8; // The I/O suite sets the concurrency.
+                }
+                assert!(w.validate(&p).is_ok(), "{} bench {p:?}", info.name);
+            }
+            assert!(!info.bench_description.is_empty(), "{}", info.name);
+            groups.push(info.bench_group());
+        }
+        groups.sort();
+        groups.dedup();
+        assert_eq!(groups.len(), all().len());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload};
+use crate::{BenchSizes, Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload};
 
 /// The tutorial's example: one worker prints `Square: 100`, the other `Cube: 1000`, then the
 /// program prints `Done!`. With more than two tasks, even tasks square and odd tasks cube.
@@ -38,6 +38,16 @@ static INFO: Info = Info {
     default_size: 10,
     size_meaning: "the number squared and cubed",
     epilogue: Some("Done!"),
+    test_params: &[Params { tasks: 2, size: 10 }, Params { tasks: 5, size: 7 }],
+    bench: BenchSizes {
+        smoke: Params { tasks: 2, size: 10 },
+        quick: Params { tasks: 2, size: 10 },
+        full: Params { tasks: 2, size: 10 },
+        samples: None,
+    },
+    bench_description: "The tutorial's own example (square and cube of 10) with two workers: the cost of \
+                        getting two tiny tasks onto workers and back.",
+    python: true,
 };
 
 impl Workload for SeedSquareCube {

@@ -7,8 +7,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::{
-    Arena, Cx, Heap, Info, Kind, Params, ParamsError, SharedBytes, TaskError, TaskOutput, Workload,
-    mix,
+    Arena, BenchSizes, Cx, Heap, Info, Kind, Params, ParamsError, SharedBytes, TaskError,
+    TaskOutput, Workload, mix,
 };
 
 /// Sums a `size`-MiB array of `u64` (wrapping), split into `tasks` equal chunks. In one
@@ -31,6 +31,25 @@ static INFO: Info = Info {
     default_size: 256,
     size_meaning: "MiB of the shared array",
     epilogue: None,
+    test_params: &[Params { tasks: 5, size: 1 }, Params { tasks: 1, size: 2 }],
+    bench: BenchSizes {
+        smoke: Params { tasks: 16, size: 1 },
+        quick: Params {
+            tasks: 16,
+            size: 16,
+        },
+        full: Params {
+            tasks: 16,
+            size: 64,
+        },
+        samples: Some(10),
+    },
+    bench_description: "Summing one large array of u64 (threads borrow it; `process-pool` and \
+                        `process-per-task` receive their chunks as copies over ipc-channel; \
+                        `shm-pool` workers map it once from shared memory and receive only chunk \
+                        bounds), by number of workers. `concur run --workload shared-sum --json` \
+                        gives each model's peak PSS.",
+    python: false,
 };
 
 /// One task: a chunk of the array.

@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, mix,
+    BenchSizes, Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
+    mix,
 };
 
 /// Each task blocks for `size` milliseconds, then returns a digest of its index.
@@ -32,6 +33,19 @@ static INFO: Info = Info {
     default_size: 50,
     size_meaning: "milliseconds each task blocks",
     epilogue: None,
+    test_params: &[Params { tasks: 6, size: 2 }],
+    bench: BenchSizes {
+        smoke: Params { tasks: 0, size: 1 },
+        quick: Params { tasks: 0, size: 5 },
+        full: Params { tasks: 0, size: 50 },
+        samples: None,
+    },
+    bench_description: "N tasks that each block for the same latency, N concurrent: thread and process \
+                        models get N workers (one blocked thread or process per request); `tokio` \
+                        gets one runtime thread per core and N tasks awaiting timers. Process models \
+                        stop at 64 workers and `sequential` runs only at 8 (at 512 it would wait 512 \
+                        latencies).",
+    python: true,
 };
 
 impl Workload for Sleep {
