@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
-use concur::harness::idle::IDLE_MODELS;
+use concur::harness::idle::idle_models;
 use concur::harness::pingpong::{CHANNELS, FLOORS};
 use concur::harness::{ModelSpec, model, model_names};
 use concur::workloads::{AnyWorkload, by_name, names};
@@ -118,10 +118,10 @@ fn parse_channel(s: &str) -> Result<&'static str, String> {
 
 fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {
     match model(s) {
-        Some(m) if IDLE_MODELS.contains(&m.name) => Ok(m),
+        Some(m) if m.idle.is_some() => Ok(m),
         _ => Err(format!(
             "'{s}' has no idle-worker probe (valid: {})",
-            IDLE_MODELS.join(", ")
+            idle_models().map(|m| m.name).collect::<Vec<_>>().join(", ")
         )),
     }
 }

@@ -165,7 +165,8 @@ fn pingpong_answers_for_every_channel() {
 
 #[test]
 fn idle_reports_memory_per_worker() {
-    for model in concur::harness::idle::IDLE_MODELS {
+    for spec in concur::harness::idle::idle_models() {
+        let model = spec.name;
         let v = json(&["idle", "--model", model, "--workers", "8", "--json"]);
         assert_eq!(v["model"], model);
         assert_eq!(v["workers"], 8);

@@ -47,15 +47,6 @@ const SUITES: [(&str, [f64; 3]); 6] = [
     ("io_bound", [2.0, 20.0, 180.0]),
 ];
 
-/// The `concur idle` probes run after the suites: (model, idle workers) per profile
-/// (smoke, quick, full).
-const IDLE_PROBES: [(&str, [usize; 3]); 4] = [
-    ("thread-per-task", [10, 1_000, 1_000]),
-    ("process-pool", [2, 16, 32]),
-    ("shm-pool", [2, 16, 32]),
-    ("tokio", [1_000, 100_000, 100_000]),
-];
-
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -214,7 +205,10 @@ fn run_idle_probes(column: usize) -> Result<Vec<IdleProbe>> {
     }
     let concur = crate::target_dir().join("release").join("concur");
     let mut probes = Vec::new();
-    for (model, counts) in IDLE_PROBES {
+    // The models whose registry entry asks the bench for an idle probe, at its sizes.
+    let asked =
+        concur_harness::idle::idle_models().filter_map(|m| Some((m.name, m.idle?.bench_workers?)));
+    for (model, counts) in asked {
         let workers = counts[column];
         let out = Command::new(&concur)
             .args([

@@ -12,6 +12,7 @@ use concur_workloads::{
     fetch_error,
 };
 
+use crate::idle::{self, IdleProbe};
 use crate::worker::{Input, decode_output, encode_task};
 
 /// A concurrency model ready to run batches: its workers (if any) are started.
@@ -102,6 +103,8 @@ pub struct ModelSpec {
     /// Whether its workers map a workload's large input from shared memory, so the input
     /// should be allocated there ([`ModelSpec::arena`]).
     pub maps_shared_input: bool,
+    /// How `concur idle` measures its idle workers, if it can.
+    pub idle: Option<IdleProbe>,
     build: fn(usize) -> Result<Box<dyn Model>, ModelError>,
     spawn_join_one: fn() -> Result<(), ModelError>,
 }
@@ -144,6 +147,7 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Sequential,
         per_task: false,
         maps_shared_input: false,
+        idle: None,
         build: |_| Ok(Box::new(Sequential)),
         spawn_join_one: || {
             std::hint::black_box(|| ())();
@@ -156,6 +160,10 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Threads,
         per_task: true,
         maps_shared_input: false,
+        idle: Some(IdleProbe {
+            measure: idle::parked_threads,
+            bench_workers: Some([10, 1_000, 1_000]),
+        }),
         build: |k| {
             Ok(Box::new(PerTask {
                 inner: ThreadPerTask::with_max_alive(k)?,
@@ -170,6 +178,10 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Threads,
         per_task: false,
         maps_shared_input: false,
+        idle: Some(IdleProbe {
+            measure: idle::idle_thread_pool,
+            bench_workers: None,
+        }),
         build: |k| Ok(Box::new(Pool(ThreadPool::new(k)?))),
         spawn_join_one: || Ok(ThreadPool::spawn_join_one()?),
     },
@@ -179,6 +191,7 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Threads,
         per_task: false,
         maps_shared_input: false,
+        idle: None,
         build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
     },
@@ -188,6 +201,7 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Threads,
         per_task: true,
         maps_shared_input: false,
+        idle: None,
         build: |k| {
             Ok(Box::new(GilModel(GilThreads::with_interval(
                 k,
@@ -202,6 +216,7 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Processes,
         per_task: true,
         maps_shared_input: false,
+        idle: None,
         build: |k| {
             Ok(Box::new(ProcPerTask(ProcessPerTask::new(
                 k,
@@ -216,6 +231,10 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Processes,
         per_task: false,
         maps_shared_input: false,
+        idle: Some(IdleProbe {
+            measure: idle::idle_process_pool,
+            bench_workers: Some([2, 16, 32]),
+        }),
         build: |k| {
             let pool = ProcessPool::new(k)?;
             Ok(Box::new(ProcPool {
@@ -231,6 +250,10 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Processes,
         per_task: false,
         maps_shared_input: true,
+        idle: Some(IdleProbe {
+            measure: idle::idle_shm_pool,
+            bench_workers: Some([2, 16, 32]),
+        }),
         build: |k| {
             let pool = ShmPool::new(k)?;
             Ok(Box::new(ShmPoolModel {
@@ -246,6 +269,10 @@ static MODELS: [ModelSpec; 9] = [
         family: Family::Tasks,
         per_task: false,
         maps_shared_input: false,
+        idle: Some(IdleProbe {
+            measure: idle::pending_tasks,
+            bench_workers: Some([1_000, 100_000, 100_000]),
+        }),
         build: |k| Ok(Box::new(Tokio(TokioPool::new(k)?))),
         spawn_join_one: || Ok(TokioPool::spawn_join_one()?),
     },
