@@ -15,7 +15,7 @@
 mod common;
 
 use concur::harness::pingpong::{CHANNELS, FLOORS, open};
-use concur::harness::{Profile, model};
+use concur::harness::{Profile, model, names};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
 
@@ -40,7 +40,7 @@ fn main() {
         });
     }
     let empty = common::Checked::new(&SLEEP, Params { tasks: 1, size: 0 });
-    for pool in ["process-pool", "shm-pool"] {
+    for pool in [names::PROCESS_POOL, names::SHM_POOL] {
         let pool = model(pool).unwrap().build(1).expect("pool starts");
         group.bench_function(format!("{}-task", pool.name()), |b| {
             b.iter(|| empty.run_checked(pool.as_ref()));

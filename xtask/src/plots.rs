@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use concur_harness::names;
+use concur_workloads::Kind;
 use plotters::prelude::*;
 
 use crate::criterion_data::BenchResult;
-use concur_workloads::Kind;
-
 use crate::run_data::RunData;
 
 /// A plot written into the report directory.
@@ -163,7 +163,7 @@ fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
     let base = |p: f64| {
         members
             .iter()
-            .find(|r| r.function == "sequential" && param(r) == Some(p))
+            .find(|r| r.function == names::SEQUENTIAL && param(r) == Some(p))
             .map(|r| r.median_ns)
     };
     let series = series(&members, |r| Some(base(param(r)?)? / r.median_ns));

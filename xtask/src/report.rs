@@ -9,11 +9,12 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-
-use concur_workloads::{Info, Kind};
+use concur_harness::names;
+use concur_workloads::{Info, Kind, Primes, SeedSquareCube};
 
 use crate::criterion_data::BenchResult;
 use crate::plots::Plot;
+use crate::run_data::group;
 use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
 use crate::units::{human_bytes, human_time};
 
@@ -31,7 +32,7 @@ fn describe(group: &str) -> (&'static str, Compare) {
         "spawn" => (
             "Spawn+join of one no-op worker, the way each model starts its workers \
              (`sequential`: a plain function call).",
-            Compare::CostOf("thread-per-task"),
+            Compare::CostOf(names::THREAD_PER_TASK),
         ),
         "ipc/pingpong" => (
             "One 8-byte round trip per channel: crossbeam and std-mpsc between two threads, \
@@ -55,11 +56,11 @@ fn describe(group: &str) -> (&'static str, Compare) {
             Some(info) => (
                 info.bench_description,
                 match info.kind {
-                    Kind::IoBound => Compare::CostOf("tokio"),
-                    _ => Compare::SpeedupOver("sequential"),
+                    Kind::IoBound => Compare::CostOf(names::TOKIO),
+                    _ => Compare::SpeedupOver(names::SEQUENTIAL),
                 },
             ),
-            None => ("", Compare::SpeedupOver("sequential")),
+            None => ("", Compare::SpeedupOver(names::SEQUENTIAL)),
         },
     }
 }
@@ -176,7 +177,7 @@ fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
 fn param_heading(group: &str, p: &Option<String>) -> String {
     match p.as_deref() {
         None => "median".to_owned(),
-        Some(p) if group.starts_with("io_bound") => format!("{p} concurrent"),
+        Some(p) if group.starts_with(Kind::IoBound.suite()) => format!("{p} concurrent"),
         Some("1") => "1 worker".to_owned(),
         Some(p) => format!("{p} workers"),
     }
@@ -407,13 +408,23 @@ fn python_rows(data: &RunData) -> Option<(String, Vec<[String; 7]>)> {
         };
         let n = r.tasks.to_string();
         let found = match (r.workload.as_str(), r.mode.as_str()) {
-            ("seed-square-cube", "threading") => pick("seed/seed-square-cube", "thread-pool", "2"),
-            ("seed-square-cube", _) => pick("seed/seed-square-cube", "process-pool", "2"),
-            ("primes", "multiprocessing") => pick("cpu_bound/primes", "process-pool", "2"),
-            ("primes", _) => pick("cpu_bound/primes", "thread-pool", &r.workers.to_string()),
-            (w, "asyncio") => pick(&format!("io_bound/{w}"), "tokio", &n),
-            (w, "threading") => pick(&format!("io_bound/{w}"), "thread-pool", &n),
-            (w, _) => pick(&format!("io_bound/{w}"), "process-pool", &n),
+            (SeedSquareCube::NAME, "threading") => {
+                pick(&group(SeedSquareCube::NAME), names::THREAD_POOL, "2")
+            }
+            (SeedSquareCube::NAME, _) => {
+                pick(&group(SeedSquareCube::NAME), names::PROCESS_POOL, "2")
+            }
+            (Primes::NAME, "multiprocessing") => {
+                pick(&group(Primes::NAME), names::PROCESS_POOL, "2")
+            }
+            (Primes::NAME, _) => pick(
+                &group(Primes::NAME),
+                names::THREAD_POOL,
+                &r.workers.to_string(),
+            ),
+            (w, "asyncio") => pick(&format!("io_bound/{w}"), names::TOKIO, &n),
+            (w, "threading") => pick(&format!("io_bound/{w}"), names::THREAD_POOL, &n),
+            (w, _) => pick(&format!("io_bound/{w}"), names::PROCESS_POOL, &n),
         };
         found.unwrap_or_else(|| "–".into())
     };
@@ -455,7 +466,7 @@ fn idle_rows(idle: &[IdleProbe]) -> Option<(&'static str, Vec<[String; 4]>)> {
     }
     let task = idle
         .iter()
-        .find(|p| p.model == "tokio")
+        .find(|p| p.model == names::TOKIO)
         .map(|p| p.pss_bytes_per_worker)
         .filter(|b| *b > 0.0);
     let rows = idle

@@ -42,3 +42,11 @@ pub(crate) struct IdleProbe {
 
 /// Where criterion's pages are, relative to the report directory.
 pub(crate) const CRITERION_FROM_REPORT: &str = "../../criterion";
+
+/// The bench group of a registered workload (`SUITE/NAME`).
+pub(crate) fn group(workload: &str) -> String {
+    concur_workloads::by_name(workload)
+        .unwrap_or_else(|| panic!("{workload} is not a registered workload"))
+        .info()
+        .bench_group()
+}

@@ -2,7 +2,11 @@
 //! them. Every threshold is here, in one place, so a reader can check how a verdict follows
 //! from the numbers.
 
+use concur_harness::names;
+use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
+
 use crate::criterion_data::BenchResult;
+use crate::run_data::group;
 use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
 use crate::units::{human_bytes, human_time};
 
@@ -68,7 +72,7 @@ impl Run<'_> {
     /// `sequential`'s median over `function`'s, at `param`.
     fn speedup(&self, group: &str, function: &str, param: &str) -> Option<f64> {
         Some(
-            self.time(group, "sequential", Some(param))?
+            self.time(group, names::SEQUENTIAL, Some(param))?
                 / self.time(group, function, Some(param))?,
         )
     }
@@ -77,9 +81,9 @@ impl Run<'_> {
     /// both ran and were correct.
     fn python_speedup(&self, mode: &str) -> Option<(f64, Figure)> {
         let find = |m: &str, w: usize| {
-            self.python
-                .iter()
-                .find(|r| r.workload == "primes" && r.mode == m && r.workers == w && r.checksum_ok)
+            self.python.iter().find(|r| {
+                r.workload == Primes::NAME && r.mode == m && r.workers == w && r.checksum_ok
+            })
         };
         let one = find("threading", 1)?;
         let two = find(mode, 2)?;
@@ -120,7 +124,7 @@ impl Run<'_> {
     ) -> Option<(f64, Figure)> {
         let t = self.time(group, function, param)?;
         let at = match param {
-            Some(p) if group.starts_with("io_bound") => format!(" at {p} concurrent"),
+            Some(p) if group.starts_with(Kind::IoBound.suite()) => format!(" at {p} concurrent"),
             Some(p) => format!(" at {p} workers"),
             None => String::new(),
         };
@@ -196,10 +200,10 @@ fn execution_mode(run: &Run<'_>) -> Row {
         "multiple threads within a single process",
         "multiple processes, each with its own memory",
     );
-    let g = "shared_data/shared-sum";
-    let threads = run.time_figure(g, "thread-pool", Some("2"));
-    let procs = run.time_figure(g, "process-pool", Some("2"));
-    let shm = run.time_figure(g, "shm-pool", Some("2"));
+    let g = &group(SharedSum::NAME);
+    let threads = run.time_figure(g, names::THREAD_POOL, Some("2"));
+    let procs = run.time_figure(g, names::PROCESS_POOL, Some("2"));
+    let shm = run.time_figure(g, names::SHM_POOL, Some("2"));
     let figures = present(&[&threads, &procs, &shm]);
     let (Some((tt, _)), Some((pt, _))) = (threads, procs) else {
         return not_measured((f, t, m), figures);
@@ -232,10 +236,10 @@ fn concurrency(run: &Run<'_>) -> Row {
         "concurrency: tasks take turns",
         "parallelism: tasks run truly in parallel",
     );
-    let g = "cpu_bound/primes";
-    let threads = run.speedup_figure(g, "thread-pool");
-    let procs = run.speedup_figure(g, "process-pool");
-    let gil = run.speedup_figure(g, "gil-threads");
+    let g = &group(Primes::NAME);
+    let threads = run.speedup_figure(g, names::THREAD_POOL);
+    let procs = run.speedup_figure(g, names::PROCESS_POOL);
+    let gil = run.speedup_figure(g, names::GIL_THREADS);
     let figures = present(&[&threads, &procs, &gil]);
     let (Some((ts, _)), Some((ps, _))) = (threads, procs) else {
         return not_measured((f, t, m), figures);
@@ -265,9 +269,9 @@ fn memory(run: &Run<'_>) -> Row {
         "threads share the same memory space",
         "each process has its own memory (higher usage)",
     );
-    let thread = run.idle_figure("thread-per-task");
-    let process = run.idle_figure("process-pool");
-    let task = run.idle_figure("tokio");
+    let thread = run.idle_figure(names::THREAD_PER_TASK);
+    let process = run.idle_figure(names::PROCESS_POOL);
+    let task = run.idle_figure(names::TOKIO);
     let figures = present(&[&thread, &process, &task]);
     let (Some((tb, _)), Some((pb, _))) = (thread, process) else {
         return not_measured((f, t, m), figures);
@@ -303,14 +307,14 @@ fn best_for(run: &Run<'_>) -> Row {
         "I/O-bound tasks (network calls, file I/O)",
         "CPU-bound tasks (heavy computations)",
     );
-    let io = "io_bound/http-fetch";
-    let io_threads = run.time_figure(io, "thread-per-task", Some("64"));
-    let io_procs = run.time_figure(io, "process-pool", Some("64"));
-    let io_tokio = run.time_figure(io, "tokio", Some("64"));
-    let big_threads = run.time_figure(io, "thread-per-task", Some("512"));
-    let big_tokio = run.time_figure(io, "tokio", Some("512"));
-    let cpu_threads = run.speedup_figure("cpu_bound/primes", "thread-pool");
-    let cpu_procs = run.speedup_figure("cpu_bound/primes", "process-pool");
+    let io = &group(HttpFetch::NAME);
+    let io_threads = run.time_figure(io, names::THREAD_PER_TASK, Some("64"));
+    let io_procs = run.time_figure(io, names::PROCESS_POOL, Some("64"));
+    let io_tokio = run.time_figure(io, names::TOKIO, Some("64"));
+    let big_threads = run.time_figure(io, names::THREAD_PER_TASK, Some("512"));
+    let big_tokio = run.time_figure(io, names::TOKIO, Some("512"));
+    let cpu_threads = run.speedup_figure(&group(Primes::NAME), names::THREAD_POOL);
+    let cpu_procs = run.speedup_figure(&group(Primes::NAME), names::PROCESS_POOL);
     let figures = present(&[
         &io_threads,
         &io_procs,
@@ -368,10 +372,10 @@ fn gil(run: &Run<'_>) -> Row {
         "limited by the GIL (not truly parallel)",
         "bypasses the GIL: true parallel execution",
     );
-    let gil_primes = run.speedup_figure("cpu_bound/primes", "gil-threads");
-    let free_primes = run.speedup_figure("cpu_bound/primes", "thread-pool");
-    let procs = run.speedup_figure("cpu_bound/primes", "process-pool");
-    let gil_images = run.speedup_figure("cpu_bound/grayscale", "gil-threads");
+    let gil_primes = run.speedup_figure(&group(Primes::NAME), names::GIL_THREADS);
+    let free_primes = run.speedup_figure(&group(Primes::NAME), names::THREAD_POOL);
+    let procs = run.speedup_figure(&group(Primes::NAME), names::PROCESS_POOL);
+    let gil_images = run.speedup_figure(&group(Grayscale::NAME), names::GIL_THREADS);
     let py_threads = run.python_speedup("threading");
     let py_procs = run.python_speedup("multiprocessing");
     let figures = present(&[
@@ -418,11 +422,12 @@ fn overhead(run: &Run<'_>) -> Row {
         "lower overhead (lightweight)",
         "higher overhead (process creation is costly)",
     );
-    let thread = run.time_figure("spawn", "thread-per-task", None);
-    let process = run.time_figure("spawn", "process-per-task", None);
-    let task = run.time_figure("spawn", "tokio", None);
-    let pool_thread = run.time_figure("seed/seed-square-cube", "thread-pool", Some("2"));
-    let pool_process = run.time_figure("seed/seed-square-cube", "process-pool", Some("2"));
+    let thread = run.time_figure("spawn", names::THREAD_PER_TASK, None);
+    let process = run.time_figure("spawn", names::PROCESS_PER_TASK, None);
+    let task = run.time_figure("spawn", names::TOKIO, None);
+    let pool_thread = run.time_figure(&group(SeedSquareCube::NAME), names::THREAD_POOL, Some("2"));
+    let pool_process =
+        run.time_figure(&group(SeedSquareCube::NAME), names::PROCESS_POOL, Some("2"));
     let figures = present(&[&thread, &process, &task, &pool_thread, &pool_process]);
     let (Some((ts, _)), Some((ps, _))) = (thread, process) else {
         return not_measured((f, t, m), figures);
@@ -463,7 +468,7 @@ pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
             .filter(|r| {
                 r.group == group
                     && r.parameter.as_deref() == param
-                    && r.function != "sequential"
+                    && r.function != names::SEQUENTIAL
                     && !exclude.contains(&r.function.as_str())
             })
             .collect();
@@ -491,43 +496,43 @@ pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
     let mut out: Vec<String> = [
         line(
             "CPU-bound work on 2 cores",
-            "cpu_bound/primes",
+            &group(Primes::NAME),
             Some("2"),
             &[],
         ),
         line(
             "Image processing on 2 cores",
-            "cpu_bound/grayscale",
+            &group(Grayscale::NAME),
             Some("2"),
             &[],
         ),
         line(
             "A large input read by every worker",
-            "shared_data/shared-sum",
+            &group(SharedSum::NAME),
             Some("2"),
             &[],
         ),
         line(
             "A few concurrent requests (8)",
-            "io_bound/http-fetch",
+            &group(HttpFetch::NAME),
             Some("8"),
             &[],
         ),
         line(
             "Dozens of concurrent requests (64)",
-            "io_bound/http-fetch",
+            &group(HttpFetch::NAME),
             Some("64"),
             &[],
         ),
         line(
             "Hundreds of concurrent requests (512)",
-            "io_bound/http-fetch",
+            &group(HttpFetch::NAME),
             Some("512"),
             &[],
         ),
         line(
             "Tiny tasks, where start-up and hand-off dominate",
-            "seed/seed-square-cube",
+            &group(SeedSquareCube::NAME),
             Some("2"),
             &[],
         ),
@@ -535,7 +540,10 @@ pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
     .into_iter()
     .flatten()
     .collect();
-    if let (Some(t), Some(p)) = (run.idle("thread-per-task"), run.idle("process-pool")) {
+    if let (Some(t), Some(p)) = (
+        run.idle(names::THREAD_PER_TASK),
+        run.idle(names::PROCESS_POOL),
+    ) {
         let mut line = format!(
             "**Isolation (a crash must not take the program down)**: a process pool — at \
              {} per idle worker against a thread's {}, and a pool, not a process per task",

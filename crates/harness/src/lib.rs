@@ -35,7 +35,9 @@ mod spawn;
 pub mod stats;
 mod worker;
 
-pub use models::{Family, Model, ModelError, ModelSpec, ShmArena, model, model_names, models};
+pub use models::{
+    Family, Model, ModelError, ModelSpec, ShmArena, model, model_names, models, names,
+};
 pub use profile::Profile;
 pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run};
 pub use spawn::{SpawnReport, spawn_cost};

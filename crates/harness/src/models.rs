@@ -45,6 +45,30 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// Every model's name as a constant: code that reasons about particular models (the
+/// report's verdicts, a bench that picks a pool) names them through these, so a typo is a
+/// compile error and a rename happens here only.
+pub mod names {
+    /// `sequential`.
+    pub const SEQUENTIAL: &str = "sequential";
+    /// `thread-per-task`.
+    pub const THREAD_PER_TASK: &str = "thread-per-task";
+    /// `thread-pool`.
+    pub const THREAD_POOL: &str = "thread-pool";
+    /// `rayon`.
+    pub const RAYON: &str = "rayon";
+    /// `gil-threads`.
+    pub const GIL_THREADS: &str = "gil-threads";
+    /// `process-per-task`.
+    pub const PROCESS_PER_TASK: &str = "process-per-task";
+    /// `process-pool`.
+    pub const PROCESS_POOL: &str = "process-pool";
+    /// `shm-pool`.
+    pub const SHM_POOL: &str = "shm-pool";
+    /// `tokio`.
+    pub const TOKIO: &str = "tokio";
+}
+
 /// Why a model could not complete a batch.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -142,7 +166,7 @@ impl ModelSpec {
 
 static MODELS: [ModelSpec; 9] = [
     ModelSpec {
-        name: "sequential",
+        name: names::SEQUENTIAL,
         summary: "one task after another on the calling thread (the reference)",
         family: Family::Sequential,
         per_task: false,
@@ -155,7 +179,7 @@ static MODELS: [ModelSpec; 9] = [
         },
     },
     ModelSpec {
-        name: "thread-per-task",
+        name: names::THREAD_PER_TASK,
         summary: "a new std::thread per task, at most WORKERS alive (threading.Thread)",
         family: Family::Threads,
         per_task: true,
@@ -173,7 +197,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(ThreadPerTask::spawn_join_one()?),
     },
     ModelSpec {
-        name: "thread-pool",
+        name: names::THREAD_POOL,
         summary: "WORKERS long-lived threads fed through a crossbeam channel (ThreadPoolExecutor)",
         family: Family::Threads,
         per_task: false,
@@ -186,7 +210,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(ThreadPool::spawn_join_one()?),
     },
     ModelSpec {
-        name: "rayon",
+        name: names::RAYON,
         summary: "a rayon thread pool of WORKERS threads, work-stealing one task per job",
         family: Family::Threads,
         per_task: false,
@@ -196,7 +220,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
     },
     ModelSpec {
-        name: "gil-threads",
+        name: names::GIL_THREADS,
         summary: "WORKERS threads that must hold one emulated CPython GIL (5 ms switch interval) to run task code (threading under CPython)",
         family: Family::Threads,
         per_task: true,
@@ -211,7 +235,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(GilThreads::spawn_join_one()?),
     },
     ModelSpec {
-        name: "process-per-task",
+        name: names::PROCESS_PER_TASK,
         summary: "a new worker process per task, at most WORKERS alive (multiprocessing.Process)",
         family: Family::Processes,
         per_task: true,
@@ -226,7 +250,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(ProcessPool::spawn_join_one(&Config::default())?),
     },
     ModelSpec {
-        name: "process-pool",
+        name: names::PROCESS_POOL,
         summary: "WORKERS pre-spawned worker processes fed over ipc-channel (multiprocessing.Pool)",
         family: Family::Processes,
         per_task: false,
@@ -245,7 +269,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(ProcessPool::spawn_join_one(&Config::default())?),
     },
     ModelSpec {
-        name: "shm-pool",
+        name: names::SHM_POOL,
         summary: "WORKERS pre-spawned worker processes fed through shared-memory rings; large inputs mapped once, zero-copy",
         family: Family::Processes,
         per_task: false,
@@ -264,7 +288,7 @@ static MODELS: [ModelSpec; 9] = [
         spawn_join_one: || Ok(ShmPool::spawn_join_one(&Config::default())?),
     },
     ModelSpec {
-        name: "tokio",
+        name: names::TOKIO,
         summary: "a tokio runtime of WORKERS threads: a task per unit, waits awaited (no thread blocks), CPU-bound units on the blocking pool at most WORKERS at once",
         family: Family::Tasks,
         per_task: false,
@@ -322,7 +346,7 @@ impl Sequential {
 
 impl Model for Sequential {
     fn name(&self) -> &'static str {
-        "sequential"
+        names::SEQUENTIAL
     }
     fn workers(&self) -> usize {
         1
@@ -339,7 +363,7 @@ struct PerTask {
 
 impl Model for PerTask {
     fn name(&self) -> &'static str {
-        "thread-per-task"
+        names::THREAD_PER_TASK
     }
     fn workers(&self) -> usize {
         self.workers
@@ -357,7 +381,7 @@ struct Pool(ThreadPool);
 
 impl Model for Pool {
     fn name(&self) -> &'static str {
-        "thread-pool"
+        names::THREAD_POOL
     }
     fn workers(&self) -> usize {
         self.0.workers()
@@ -375,7 +399,7 @@ struct Rayon(RayonPool);
 
 impl Model for Rayon {
     fn name(&self) -> &'static str {
-        "rayon"
+        names::RAYON
     }
     fn workers(&self) -> usize {
         self.0.threads()
@@ -421,7 +445,7 @@ struct ProcPerTask(ProcessPerTask);
 
 impl Model for ProcPerTask {
     fn name(&self) -> &'static str {
-        "process-per-task"
+        names::PROCESS_PER_TASK
     }
     fn workers(&self) -> usize {
         self.0.max_alive()
@@ -438,7 +462,7 @@ struct ProcPool {
 
 impl Model for ProcPool {
     fn name(&self) -> &'static str {
-        "process-pool"
+        names::PROCESS_POOL
     }
     fn workers(&self) -> usize {
         self.workers
@@ -494,7 +518,7 @@ struct ShmPoolModel {
 
 impl Model for ShmPoolModel {
     fn name(&self) -> &'static str {
-        "shm-pool"
+        names::SHM_POOL
     }
     fn workers(&self) -> usize {
         self.workers
@@ -577,7 +601,7 @@ impl Tokio {
 
 impl Model for Tokio {
     fn name(&self) -> &'static str {
-        "tokio"
+        names::TOKIO
     }
     fn workers(&self) -> usize {
         self.0.workers()
@@ -641,7 +665,7 @@ struct GilModel(GilThreads);
 
 impl Model for GilModel {
     fn name(&self) -> &'static str {
-        "gil-threads"
+        names::GIL_THREADS
     }
     fn workers(&self) -> usize {
         self.0.workers()

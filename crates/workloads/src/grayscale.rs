@@ -28,8 +28,13 @@ pub(crate) const MAX_IMAGES: usize = 4096;
 /// The prefix of every temporary directory this workload creates.
 const DIR_PREFIX: &str = "concur-grayscale-";
 
+impl Grayscale {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "grayscale";
+}
+
 static INFO: Info = Info {
-    name: "grayscale",
+    name: Grayscale::NAME,
     summary: "decode a SIZE×SIZE JPEG, convert it to grayscale, save processed_<name> (the tutorial's Pillow example)",
     kind: Kind::CpuBound,
     default_tasks: 16,

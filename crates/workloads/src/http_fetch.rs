@@ -23,8 +23,13 @@ pub(crate) const MAX_MS: u64 = 60_000;
 /// The most tasks: every one may hold a socket open at once, two descriptors in this process.
 pub(crate) const MAX_TASKS: usize = 100_000;
 
+impl HttpFetch {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "http-fetch";
+}
+
 static INFO: Info = Info {
-    name: "http-fetch",
+    name: HttpFetch::NAME,
     summary: "GET a page from a loopback HTTP server that answers after SIZE ms (the tutorial's web scraping)",
     kind: Kind::IoBound,
     default_tasks: 16,

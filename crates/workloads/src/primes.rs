@@ -24,8 +24,13 @@ pub(crate) const MAX_SIZE: u64 = 1 << 32;
 /// How many candidates a unit tests between two [`Cx::checkpoint`] calls.
 const CHECK_EVERY: u64 = 256;
 
+impl Primes {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "primes";
+}
+
 static INFO: Info = Info {
-    name: "primes",
+    name: Primes::NAME,
     summary: "count primes below SIZE by trial division, in TASKS equal ranges",
     kind: Kind::CpuBound,
     default_tasks: 16,

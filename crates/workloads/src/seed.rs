@@ -30,8 +30,13 @@ pub struct SeedInput {
 /// The largest `num` whose cube fits in a `u64`.
 const MAX_NUM: u64 = 2_642_245;
 
+impl SeedSquareCube {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "seed-square-cube";
+}
+
 static INFO: Info = Info {
-    name: "seed-square-cube",
+    name: SeedSquareCube::NAME,
     summary: "the tutorial's example: print_square(10) and print_cube(10), then Done!",
     kind: Kind::Seed,
     default_tasks: 2,

@@ -23,8 +23,13 @@ pub(crate) const MAX_MIB: u64 = 4096;
 /// How many elements a unit adds between two [`Cx::checkpoint`] calls.
 const CHECK_EVERY: usize = 1 << 16;
 
+impl SharedSum {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "shared-sum";
+}
+
 static INFO: Info = Info {
-    name: "shared-sum",
+    name: SharedSum::NAME,
     summary: "sum one SIZE-MiB array of u64 in TASKS chunks (shared by threads, copied to processes)",
     kind: Kind::SharedData,
     default_tasks: 16,

@@ -25,8 +25,13 @@ pub struct Nap {
 /// The longest wait a task may ask for: one minute.
 pub(crate) const MAX_MS: u64 = 60_000;
 
+impl Sleep {
+    /// Its CLI name, for code that names this workload.
+    pub const NAME: &'static str = "sleep";
+}
+
 static INFO: Info = Info {
-    name: "sleep",
+    name: Sleep::NAME,
     summary: "each task blocks for SIZE milliseconds (the simplest I/O-bound unit)",
     kind: Kind::IoBound,
     default_tasks: 16,
