@@ -14,7 +14,7 @@
 
 mod common;
 
-use concur::harness::pingpong::{CHANNELS, FLOORS, open};
+use concur::harness::pingpong::{channels, open};
 use concur::harness::{Profile, model, names};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
@@ -33,7 +33,7 @@ fn main() {
     let mut group = c.benchmark_group("ipc/pingpong");
     group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
-    for channel in CHANNELS.into_iter().chain(FLOORS) {
+    for channel in channels().iter().map(|c| c.name) {
         let mut peer = open(channel).expect("channel opens");
         group.bench_function(channel, |b| {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
@@ -52,7 +52,7 @@ fn main() {
     group.measurement_time(half);
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
-    for channel in CHANNELS {
+    for channel in channels().iter().filter(|c| !c.is_floor).map(|c| c.name) {
         let mut peer = open(channel).expect("channel opens");
         group.bench_function(channel, |b| {
             b.iter(|| peer.round_trip(&mib).expect("transfer"));

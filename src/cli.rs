@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use concur::harness::idle::idle_models;
-use concur::harness::pingpong::{CHANNELS, FLOORS};
+use concur::harness::pingpong::{channel, unknown_channel};
 use concur::harness::{ModelSpec, model, model_names};
 use concur::workloads::{AnyWorkload, by_name, names};
 
@@ -102,18 +102,7 @@ pub(crate) struct IdleArgs {
 }
 
 fn parse_channel(s: &str) -> Result<&'static str, String> {
-    CHANNELS
-        .iter()
-        .chain(&FLOORS)
-        .copied()
-        .find(|c| *c == s)
-        .ok_or_else(|| {
-            format!(
-                "unknown channel '{s}' (valid: {}; floors: {})",
-                CHANNELS.join(", "),
-                FLOORS.join(", ")
-            )
-        })
+    channel(s).map(|c| c.name).ok_or_else(|| unknown_channel(s))
 }
 
 fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {

@@ -139,11 +139,7 @@ fn spawn_json_reports_median_us() {
 
 #[test]
 fn pingpong_answers_for_every_channel() {
-    let floors = concur::harness::pingpong::FLOORS;
-    for channel in concur::harness::pingpong::CHANNELS
-        .into_iter()
-        .chain(floors)
-    {
+    for channel in concur::harness::pingpong::channels().iter().map(|c| c.name) {
         let v = json(&[
             "pingpong",
             "--channel",

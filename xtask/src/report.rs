@@ -96,8 +96,7 @@ struct GroupTable {
 fn tables(results: &[BenchResult]) -> Vec<GroupTable> {
     // Models in registry order, then channels in probe order.
     let mut order = concur_harness::model_names();
-    order.extend(concur_harness::pingpong::CHANNELS);
-    order.extend(concur_harness::pingpong::FLOORS);
+    order.extend(concur_harness::pingpong::channels().iter().map(|c| c.name));
     order.extend(["process-pool-task", "shm-pool-task", "memcpy"]);
     let rank = |f: &str| order.iter().position(|m| *m == f).unwrap_or(order.len());
     let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();

@@ -1,9 +1,9 @@
 //! Round trips of a small message, and 1 MiB transfers, over every channel concur compares:
 //! the floors the models are measured against.
 //!
-//! Thread channels (`crossbeam`, `std-mpsc`) run between two threads. Process channels
-//! (`pipe`, `unix-socket`, `ipc-channel`, `shm-spin`, `shm-futex`, and the [`FLOORS`]) run
-//! between this process and an echo child: this
+//! Every channel is one entry of [`channels`]. Thread channels run between two threads (or a
+//! thread and a tokio task); process channels and the floors run between this process and an
+//! echo child: this
 //! same executable started again with [`ECHO_ENV`] set, which [`crate::init_workers`] turns
 //! into [`serve_echo`].
 //!
@@ -29,22 +29,144 @@ use concur_shm::{Segment, Wait, pid_gone};
 
 use crate::stats::Summary;
 
-/// Every channel `concur pingpong` knows, in report order.
-pub const CHANNELS: [&str; 8] = [
-    "crossbeam",
-    "std-mpsc",
-    "tokio-mpsc",
-    "pipe",
-    "unix-socket",
-    "ipc-channel",
-    "shm-spin",
-    "shm-futex",
+/// Which two ends a channel connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Peers {
+    /// Two threads of this process.
+    Threads,
+    /// A thread and a tokio task.
+    ThreadAndTask,
+    /// This process and an echo child process.
+    Processes,
+}
+
+/// A channel `concur pingpong` and the `ipc` bench measure: one registry entry each.
+#[derive(Debug)]
+pub struct ChannelSpec {
+    /// CLI name.
+    pub name: &'static str,
+    /// What it connects.
+    pub peers: Peers,
+    /// One line saying what it is.
+    pub summary: &'static str,
+    /// A floor (one word bounced between two processes) rather than a channel: it carries
+    /// no payload, so it is not in the bulk-transfer group.
+    pub is_floor: bool,
+    /// The floor this channel is read against, if any.
+    pub floor: Option<&'static str>,
+    open: fn() -> io::Result<Box<dyn RoundTrip>>,
+}
+
+static CHANNEL_SPECS: [ChannelSpec; 10] = [
+    ChannelSpec {
+        name: "crossbeam",
+        peers: Peers::Threads,
+        summary: "a crossbeam bounded channel each way",
+        is_floor: false,
+        floor: None,
+        open: || Ok(Box::new(ThreadPeer::crossbeam())),
+    },
+    ChannelSpec {
+        name: "std-mpsc",
+        peers: Peers::Threads,
+        summary: "a std::sync::mpsc channel each way",
+        is_floor: false,
+        floor: None,
+        open: || Ok(Box::new(ThreadPeer::std_mpsc())),
+    },
+    ChannelSpec {
+        name: "tokio-mpsc",
+        peers: Peers::ThreadAndTask,
+        summary: "tokio mpsc channels between a thread and a task on a runtime",
+        is_floor: false,
+        floor: None,
+        open: || Ok(Box::new(ThreadPeer::tokio_mpsc()?)),
+    },
+    ChannelSpec {
+        name: "pipe",
+        peers: Peers::Processes,
+        summary: "the child's stdin and stdout pipes, length-prefixed",
+        is_floor: false,
+        floor: Some("futex"),
+        open: || Ok(Box::new(StreamPeer::pipe()?)),
+    },
+    ChannelSpec {
+        name: "unix-socket",
+        peers: Peers::Processes,
+        summary: "a Unix stream socket pair, length-prefixed",
+        is_floor: false,
+        floor: Some("futex"),
+        open: || Ok(Box::new(StreamPeer::unix_socket()?)),
+    },
+    ChannelSpec {
+        name: "ipc-channel",
+        peers: Peers::Processes,
+        summary: "ipc-channel byte channels (what process-pool uses)",
+        is_floor: false,
+        floor: Some("futex"),
+        open: || Ok(Box::new(IpcPeer::start()?)),
+    },
+    ChannelSpec {
+        name: "shm-spin",
+        peers: Peers::Processes,
+        summary: "concur-shm rings in one shared segment, both ends spinning",
+        is_floor: false,
+        floor: Some("atomic-spin"),
+        open: || Ok(Box::new(ShmPeer::start("shm-spin")?)),
+    },
+    ChannelSpec {
+        name: "shm-futex",
+        peers: Peers::Processes,
+        summary: "concur-shm rings, spin briefly then sleep on a futex (what shm-pool uses)",
+        is_floor: false,
+        floor: Some("futex"),
+        open: || Ok(Box::new(ShmPeer::start("shm-futex")?)),
+    },
+    ChannelSpec {
+        name: "atomic-spin",
+        peers: Peers::Processes,
+        summary: "floor: one 32-bit word in shared memory handed back and forth by spinning (a cache-line round trip)",
+        is_floor: true,
+        floor: None,
+        open: || Ok(Box::new(FloorPeer::start("atomic-spin")?)),
+    },
+    ChannelSpec {
+        name: "futex",
+        peers: Peers::Processes,
+        summary: "floor: one word handed back and forth by futex wait and wake (a blocking wake-up)",
+        is_floor: true,
+        floor: None,
+        open: || Ok(Box::new(FloorPeer::start("futex")?)),
+    },
 ];
 
-/// The floors under the shared-memory channels, measured between the same two processes:
-/// one 32-bit word handed back and forth by spinning (`atomic-spin`, a cache-line round
-/// trip) or by futex wait/wake (`futex`). Accepted by `concur pingpong` beside [`CHANNELS`].
-pub const FLOORS: [&str; 2] = ["atomic-spin", "futex"];
+/// Every channel and floor, in report order (channels first, then the floors).
+pub fn channels() -> &'static [ChannelSpec] {
+    &CHANNEL_SPECS
+}
+
+/// The channel or floor called `name`, if there is one.
+pub fn channel(name: &str) -> Option<&'static ChannelSpec> {
+    CHANNEL_SPECS.iter().find(|c| c.name == name)
+}
+
+/// `unknown channel 'x' (valid: …; floors: …)`: every name, for an error message.
+pub fn unknown_channel(name: &str) -> String {
+    let names = |floor: bool| {
+        CHANNEL_SPECS
+            .iter()
+            .filter(|c| c.is_floor == floor)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "unknown channel '{name}' (valid: {}; floors: {})",
+        names(false),
+        names(true)
+    )
+}
 
 /// Ring capacity for the shm channels: room for the 1 MiB bulk message.
 const SHM_RING: usize = 4 << 20;
@@ -87,24 +209,11 @@ pub trait RoundTrip {
 
 /// Opens `channel` (starting its peer thread or process).
 pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
-    match channel {
-        "crossbeam" => Ok(Box::new(ThreadPeer::crossbeam())),
-        "std-mpsc" => Ok(Box::new(ThreadPeer::std_mpsc())),
-        "tokio-mpsc" => Ok(Box::new(ThreadPeer::tokio_mpsc()?)),
-        "pipe" => Ok(Box::new(StreamPeer::pipe()?)),
-        "unix-socket" => Ok(Box::new(StreamPeer::unix_socket()?)),
-        "ipc-channel" => Ok(Box::new(IpcPeer::start()?)),
-        "shm-spin" => Ok(Box::new(ShmPeer::start("shm-spin")?)),
-        "shm-futex" => Ok(Box::new(ShmPeer::start("shm-futex")?)),
-        "atomic-spin" => Ok(Box::new(FloorPeer::start("atomic-spin")?)),
-        "futex" => Ok(Box::new(FloorPeer::start("futex")?)),
-        other => Err(io::Error::new(
+    match self::channel(channel) {
+        Some(spec) => (spec.open)(),
+        None => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "unknown channel '{other}' (valid: {}, {})",
-                CHANNELS.join(", "),
-                FLOORS.join(", ")
-            ),
+            unknown_channel(channel),
         )),
     }
 }
