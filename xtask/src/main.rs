@@ -5,11 +5,13 @@
 //!   run every bench suite, the probes and the CPython reference, then write the report.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
 //! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
+//! - `cargo xtask codegen [--check]`: the docs' registry tables, written (or checked).
 //! - `cargo xtask readme-examples`: build and run every crate README's examples in a scratch
 //!   package outside the workspace.
 
 mod bench;
 mod check;
+mod codegen;
 mod criterion_data;
 mod machine;
 mod plots;
@@ -57,6 +59,13 @@ enum Task {
     /// Load the report in headless Chromium and check every link and plot (skipped when no
     /// Chromium is installed).
     CheckReport,
+    /// Write the docs' tables of models, workloads and channels from the registries; with
+    /// `--check`, fail when they are stale instead.
+    Codegen {
+        /// Only check that the tables are up to date (CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Build and run every crate README's examples in a scratch package outside the
     /// workspace, depending only on what the README tells a user to add.
     ReadmeExamples,
@@ -94,6 +103,7 @@ fn main() -> ExitCode {
         Task::Report => report::rerender(),
         Task::CheckReport => check::run(),
         Task::ReadmeExamples => readme_examples::run(),
+        Task::Codegen { check } => codegen::run(check),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -70,7 +70,7 @@ static CHANNEL_SPECS: [ChannelSpec; 10] = [
     ChannelSpec {
         name: "std-mpsc",
         peers: Peers::Threads,
-        summary: "a std::sync::mpsc channel each way",
+        summary: "a std::sync::mpsc sync_channel (bounded) each way",
         is_floor: false,
         floor: None,
         open: || Ok(Box::new(ThreadPeer::std_mpsc())),
