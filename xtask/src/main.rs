@@ -6,6 +6,7 @@
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
 //! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
 //! - `cargo xtask codegen [--check]`: the docs' registry tables, written (or checked).
+//! - `cargo xtask recipe-check`: follow the "add a workload" recipe in a scratch clone.
 //! - `cargo xtask readme-examples`: build and run every crate README's examples in a scratch
 //!   package outside the workspace.
 
@@ -17,6 +18,7 @@ mod machine;
 mod plots;
 mod python;
 mod readme_examples;
+mod recipe_check;
 mod report;
 mod run_data;
 mod units;
@@ -66,6 +68,9 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Follow docs/CONTRIBUTING.md's "add a workload" recipe in a scratch clone and check the
+    /// workload shows up everywhere the doc promises.
+    RecipeCheck,
     /// Build and run every crate README's examples in a scratch package outside the
     /// workspace, depending only on what the README tells a user to add.
     ReadmeExamples,
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Task::CheckReport => check::run(),
         Task::ReadmeExamples => readme_examples::run(),
         Task::Codegen { check } => codegen::run(check),
+        Task::RecipeCheck => recipe_check::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -164,7 +164,7 @@ impl ModelSpec {
     }
 }
 
-static MODELS: [ModelSpec; 9] = [
+static MODELS: &[ModelSpec] = &[
     ModelSpec {
         name: names::SEQUENTIAL,
         summary: "one task after another on the calling thread (the reference)",
@@ -304,7 +304,7 @@ static MODELS: [ModelSpec; 9] = [
 
 /// Every model, in the order `concur list` shows them.
 pub fn models() -> &'static [ModelSpec] {
-    &MODELS
+    MODELS
 }
 
 /// The model called `name`, if there is one.

@@ -58,7 +58,7 @@ pub struct ChannelSpec {
     open: fn() -> io::Result<Box<dyn RoundTrip>>,
 }
 
-static CHANNEL_SPECS: [ChannelSpec; 10] = [
+static CHANNEL_SPECS: &[ChannelSpec] = &[
     ChannelSpec {
         name: "crossbeam",
         peers: Peers::Threads,
@@ -143,7 +143,7 @@ static CHANNEL_SPECS: [ChannelSpec; 10] = [
 
 /// Every channel and floor, in report order (channels first, then the floors).
 pub fn channels() -> &'static [ChannelSpec] {
-    &CHANNEL_SPECS
+    CHANNEL_SPECS
 }
 
 /// The channel or floor called `name`, if there is one.

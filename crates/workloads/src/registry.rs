@@ -1,21 +1,11 @@
 //! Every workload, by CLI name.
 
+use crate::WORKLOADS as ALL;
 use crate::batch::AnyWorkload;
-use crate::{Grayscale, HttpFetch, Primes, SeedSquareCube, SharedSum, Sleep};
-
-static SEED: SeedSquareCube = SeedSquareCube;
-static PRIMES: Primes = Primes;
-static SLEEP: Sleep = Sleep;
-static SHARED_SUM: SharedSum = SharedSum;
-static HTTP_FETCH: HttpFetch = HttpFetch;
-static GRAYSCALE: Grayscale = Grayscale;
-
-static ALL: [&'static dyn AnyWorkload; 6] =
-    [&SEED, &PRIMES, &GRAYSCALE, &SLEEP, &HTTP_FETCH, &SHARED_SUM];
 
 /// Every workload, in the order `concur list` shows them.
 pub fn all() -> &'static [&'static dyn AnyWorkload] {
-    &ALL
+    ALL
 }
 
 /// The workload called `name`, if there is one.
