@@ -26,6 +26,7 @@
 //! ```
 
 pub mod idle;
+mod idle_probes;
 mod models;
 pub mod pingpong;
 pub mod probe;

@@ -12,7 +12,7 @@ use concur_workloads::{
     fetch_error,
 };
 
-use crate::idle::{self, IdleProbe};
+use crate::idle_probes::{self as idle, IdleProbe};
 use crate::worker::{Input, decode_output, encode_task};
 
 /// A concurrency model ready to run batches: its workers (if any) are started.

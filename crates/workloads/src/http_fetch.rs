@@ -7,7 +7,7 @@ use concur_http::Server;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BenchSizes, Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
+    Cx, IO_BENCH, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
     mix,
 };
 
@@ -37,12 +37,7 @@ static INFO: Info = Info {
     size_meaning: "milliseconds the server waits before answering each GET",
     epilogue: None,
     test_params: &[Params { tasks: 7, size: 1 }],
-    bench: BenchSizes {
-        smoke: Params { tasks: 0, size: 1 },
-        quick: Params { tasks: 0, size: 5 },
-        full: Params { tasks: 0, size: 50 },
-        samples: None,
-    },
+    bench: IO_BENCH,
     bench_description: "N GETs from the loopback server, which answers each after the same latency, N \
                         concurrent, a new connection each: threads and processes use a blocking \
                         client (ureq), `tokio` an async one (hyper). Process models stop at 64 \

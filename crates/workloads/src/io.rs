@@ -4,7 +4,17 @@
 
 use std::time::Duration;
 
-use crate::{Cx, TaskError, Waits};
+use crate::{BenchSizes, Cx, Params, TaskError, Waits};
+
+/// The bench sizes every I/O-bound workload shares: the same latency per profile (1, 5 and
+/// 50 ms), so the `io_bound` groups compare waits of one length. The suite sets the
+/// concurrency, so `tasks` is unused.
+pub(crate) const IO_BENCH: BenchSizes = BenchSizes {
+    smoke: Params { tasks: 0, size: 1 },
+    quick: Params { tasks: 0, size: 5 },
+    full: Params { tasks: 0, size: 50 },
+    samples: None,
+};
 
 /// What an I/O-bound unit waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]

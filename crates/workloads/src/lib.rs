@@ -56,6 +56,7 @@ mod shared;
 
 pub use batch::{AnyWorkload, Batch, TaskError};
 pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
+use io::IO_BENCH;
 pub use io::{IoDone, IoOp, fetch_error};
 pub use registry::{all, by_name, names};
 pub use shared::{Arena, Heap, SharedBytes};

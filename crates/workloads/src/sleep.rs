@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BenchSizes, Cx, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
+    Cx, IO_BENCH, Info, IoDone, IoOp, Kind, Params, ParamsError, TaskError, TaskOutput, Workload,
     mix,
 };
 
@@ -39,12 +39,7 @@ static INFO: Info = Info {
     size_meaning: "milliseconds each task blocks",
     epilogue: None,
     test_params: &[Params { tasks: 6, size: 2 }],
-    bench: BenchSizes {
-        smoke: Params { tasks: 0, size: 1 },
-        quick: Params { tasks: 0, size: 5 },
-        full: Params { tasks: 0, size: 50 },
-        samples: None,
-    },
+    bench: IO_BENCH,
     bench_description: "N tasks that each block for the same latency, N concurrent: thread and process \
                         models get N workers (one blocked thread or process per request); `tokio` \
                         gets one runtime thread per core and N tasks awaiting timers. Process models \
