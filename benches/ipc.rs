@@ -14,8 +14,9 @@
 
 mod common;
 
+use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
 use concur::harness::pingpong::{channels, open};
-use concur::harness::{Profile, model, names};
+use concur::harness::{Profile, model};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
 
@@ -30,7 +31,7 @@ fn main() {
 
     // Round trips converge fast: half the usual measurement time keeps the suite short.
     let half = profile.measurement_time() / 2;
-    let mut group = c.benchmark_group("ipc/pingpong");
+    let mut group = c.benchmark_group(PINGPONG_GROUP);
     group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
     for channel in channels().iter().map(|c| c.name) {
@@ -40,15 +41,16 @@ fn main() {
         });
     }
     let empty = common::Checked::new(&SLEEP, Params { tasks: 1, size: 0 });
-    for pool in [names::PROCESS_POOL, names::SHM_POOL] {
+    // Each model whose transport is a channel above: one empty task through it.
+    for pool in channels().iter().filter_map(|c| c.transport_of) {
         let pool = model(pool).unwrap().build(1).expect("pool starts");
-        group.bench_function(format!("{}-task", pool.name()), |b| {
+        group.bench_function(pool_task(pool.name()), |b| {
             b.iter(|| empty.run_checked(pool.as_ref()));
         });
     }
     group.finish();
 
-    let mut group = c.benchmark_group("ipc/bulk-1MiB");
+    let mut group = c.benchmark_group(BULK_GROUP);
     group.measurement_time(half);
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
@@ -59,7 +61,7 @@ fn main() {
         });
     }
     let mut copy = vec![0u8; mib.len()];
-    group.bench_function("memcpy", |b| {
+    group.bench_function(MEMCPY, |b| {
         b.iter(|| copy.copy_from_slice(std::hint::black_box(&mib)));
     });
     group.finish();

@@ -12,7 +12,7 @@ fn main() {
     concur::harness::init_workers();
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
-    let mut group = c.benchmark_group("spawn");
+    let mut group = c.benchmark_group(concur::harness::catalog::SPAWN_GROUP);
     for spec in models() {
         group.bench_function(spec.name, |b| {
             b.iter(|| spec.spawn_join_one().expect("worker starts"));

@@ -6,7 +6,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use concur::harness::idle::idle_models;
 use concur::harness::pingpong::{channel, unknown_channel};
-use concur::harness::{ModelSpec, model, model_names};
+use concur::harness::{ModelSpec, Profile, model, model_names};
 use concur::workloads::{AnyWorkload, by_name, names};
 
 /// Threads or processes? The same workloads under every Rust concurrency model, measured.
@@ -33,6 +33,9 @@ pub(crate) enum Command {
     Pingpong(PingpongArgs),
     /// Measure the memory (PSS of the process tree) of idle workers of a model.
     Idle(IdleArgs),
+    /// Run the CPython reference (`python/concur_ref.py`) at a bench profile's sizes and
+    /// print its runs as one JSON list (an empty one, after a notice, without `python3`).
+    Cpython(CpythonArgs),
 }
 
 #[derive(Args)]
@@ -99,6 +102,23 @@ pub(crate) struct IdleArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CpythonArgs {
+    /// The reference script.
+    #[arg(long, default_value = "python/concur_ref.py")]
+    pub script: std::path::PathBuf,
+    /// Whose sizes to use: smoke, quick or full.
+    #[arg(long, default_value = "quick", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| format!("unknown profile '{s}' (valid: smoke, quick, full)"))
 }
 
 fn parse_channel(s: &str) -> Result<&'static str, String> {

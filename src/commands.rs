@@ -4,9 +4,8 @@ use std::process::ExitCode;
 
 use concur::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
 use concur::workloads::{self, Echo, Params};
-use serde_json::json;
 
-use crate::cli::{Cli, Command, IdleArgs, PingpongArgs, RunArgs, SpawnArgs};
+use crate::cli::{Cli, Command, CpythonArgs, IdleArgs, PingpongArgs, RunArgs, SpawnArgs};
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
 pub(crate) struct Failure {
@@ -36,6 +35,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Spawn(args) => spawn(&args),
         Command::Pingpong(args) => pingpong(&args),
         Command::Idle(args) => idle(&args),
+        Command::Cpython(args) => cpython(&args),
     }
 }
 
@@ -48,32 +48,7 @@ fn print_json(value: &impl serde::Serialize) {
 
 fn list(as_json: bool) -> Result<ExitCode, Failure> {
     if as_json {
-        let models: Vec<_> = models()
-            .iter()
-            .map(|m| {
-                json!({
-                    "name": m.name,
-                    "family": m.family,
-                    "summary": m.summary,
-                    "default_workers": if m.per_task { "tasks" } else { "cores" },
-                })
-            })
-            .collect();
-        let workloads: Vec<_> = workloads::all()
-            .iter()
-            .map(|w| {
-                let i = w.info();
-                json!({
-                    "name": i.name,
-                    "kind": i.kind,
-                    "summary": i.summary,
-                    "default_tasks": i.default_tasks,
-                    "default_size": i.default_size,
-                    "size": i.size_meaning,
-                })
-            })
-            .collect();
-        print_json(&json!({ "models": models, "workloads": workloads }));
+        print_json(&harness::catalog());
         return Ok(ExitCode::SUCCESS);
     }
     println!("models:");
@@ -201,5 +176,12 @@ fn idle(args: &IdleArgs) -> Result<ExitCode, Failure> {
             r.pss_bytes_per_worker / 1024.0
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cpython(args: &CpythonArgs) -> Result<ExitCode, Failure> {
+    let runs =
+        harness::cpython::run_reference(&args.script, args.profile).map_err(Failure::runtime)?;
+    print_json(&runs);
     Ok(ExitCode::SUCCESS)
 }

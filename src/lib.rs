@@ -10,6 +10,8 @@
 //! - [`tasks`] (`concur-tasks`): tokio tasks as a model.
 //! - [`http`] (`concur-http`): the loopback HTTP server and clients behind `http-fetch`.
 //! - [`harness`] (`concur-harness`): the model registry, checks against `sequential`, probes.
+//! - [`report`] (`concur-report`): the report as a library: run data, verdicts, plots,
+//!   Markdown and HTML.
 //!
 //! ```
 //! use concur::harness::{model, run, RunRequest};
@@ -30,6 +32,7 @@
 pub use concur_harness as harness;
 pub use concur_http as http;
 pub use concur_procs as procs;
+pub use concur_report as report;
 pub use concur_shm as shm;
 pub use concur_tasks as tasks;
 pub use concur_threads as threads;

@@ -41,6 +41,17 @@ fn list() {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, model_names());
+    // The catalog the report reads: a group per workload (plus spawn and the ipc groups),
+    // and the roles the verdicts test.
+    let workloads = v["workloads"].as_array().unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    for w in workloads {
+        assert!(
+            groups.iter().any(|g| g["id"] == w["bench_group"]),
+            "{w}: no group"
+        );
+    }
+    assert_eq!(v["roles"]["sequential"], "sequential");
 }
 
 /// The tutorial's example under every model: the two worker lines in whatever order the
@@ -289,6 +300,7 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["idle", "--model", "rayon", "--workers", "4"],
         &["idle", "--model", "process-pool", "--workers", "0"],
         &["idle", "--model", "thread-pool"],
+        &["cpython", "--profile", "huge"],
         &["frobnicate"],
     ];
     let mut transcript = String::new();

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::criterion_data;
-use crate::machine::{self, Machine};
-use crate::report;
-use crate::run_data::{IdleProbe, RunData};
+use concur_report::{Catalog, IdleProbe, Machine, PythonRun, RunData, criterion};
 
-/// How big the run is (the benches read it from `CONCUR_BENCH_PROFILE`).
+/// The environment variable the benches read their profile from (the harness's
+/// `Profile::ENV_NAME`; a test checks they agree).
+pub(crate) const PROFILE_ENV: &str = "CONCUR_BENCH_PROFILE";
+
+/// How big the run is (the benches read it from [`PROFILE_ENV`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Profile {
     /// Every benchmark once, criterion's `--test` mode, tiny sizes.
@@ -26,7 +27,7 @@ pub(crate) enum Profile {
 }
 
 impl Profile {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Profile::Smoke => "smoke",
             Profile::Quick => "quick",
@@ -55,7 +56,7 @@ fn cargo() -> String {
 /// (a filter, `--save-baseline NAME`, `--baseline NAME`).
 pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let started = SystemTime::now();
-    let started_at = machine::now_rfc3339();
+    let started_at = concur_report::now_rfc3339();
     let column = match profile {
         Profile::Smoke => 0,
         Profile::Quick => 1,
@@ -107,7 +108,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         let mut cmd = Command::new(cargo());
         cmd.current_dir(crate::workspace_root())
             .args(["bench", "-q", "-p", "concur", "--bench", suite, "--"])
-            .env(concur_harness::Profile::ENV_NAME, profile.name())
+            .env(PROFILE_ENV, profile.name())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
@@ -155,62 +156,68 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         timings.push((suite.to_string(), secs));
     }
 
-    let idle = run_idle_probes(column)?;
-    let python = crate::python::run(match profile {
-        Profile::Smoke => concur_harness::Profile::Smoke,
-        Profile::Quick => concur_harness::Profile::Quick,
-        Profile::Full => concur_harness::Profile::Full,
-    })?;
-    let results = criterion_data::load(&crate::target_dir().join("criterion"), Some(started))?;
+    let concur = crate::concur_binary(true)?;
+    let catalog = crate::catalog(&concur)?;
+    let idle = run_idle_probes(&concur, &catalog, column)?;
+    let python = run_python(&concur, profile)?;
+    let results = criterion::load(&crate::target_dir().join("criterion"), Some(started))?;
     let data = RunData {
         profile: profile.name().to_owned(),
         started_at,
-        git_revision: machine::git_revision(),
+        git_revision: concur_report::git_revision(),
         machine: Machine::detect(),
         suites: timings,
         results,
         idle,
         python,
+        catalog,
     };
-    let dir = crate::report_dir();
-    report::write(&dir, &data)?;
+    let written = concur_report::write(&crate::report_dir(), &data)?;
     println!(
         "{} benchmark results; summary: {}",
         data.results.len(),
-        dir.join("summary.md").display()
+        written.markdown.display()
     );
-    println!("{}", dir.join("index.html").display());
+    println!("{}", written.html.display());
     Ok(())
 }
 
-/// Builds the `concur` binary and runs `concur idle --json` for each probe.
-fn run_idle_probes(column: usize) -> Result<Vec<IdleProbe>> {
+/// `concur cpython --json` at this profile's sizes.
+fn run_python(concur: &std::path::Path, profile: Profile) -> Result<Vec<PythonRun>> {
+    print!("[python] CPython reference… ");
+    std::io::stdout().flush()?;
+    let out = Command::new(concur)
+        .current_dir(crate::workspace_root())
+        .args(["cpython", "--profile", profile.name()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running concur cpython")?;
+    if !out.status.success() {
+        bail!("concur cpython failed ({})", out.status);
+    }
+    let runs: Vec<PythonRun> =
+        serde_json::from_slice(&out.stdout).context("parsing concur cpython's output")?;
+    println!("done ({} runs)", runs.len());
+    Ok(runs)
+}
+
+/// Runs `concur idle --json` for each model whose catalog entry asks for a bench probe.
+fn run_idle_probes(
+    concur: &std::path::Path,
+    catalog: &Catalog,
+    column: usize,
+) -> Result<Vec<IdleProbe>> {
     print!("[probes] idle workers… ");
     std::io::stdout().flush()?;
-    let status = Command::new(cargo())
-        .current_dir(crate::workspace_root())
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "-p",
-            "concur",
-            "--bin",
-            "concur",
-        ])
-        .status()
-        .context("building the concur binary")?;
-    if !status.success() {
-        bail!("building the concur binary failed ({status})");
-    }
-    let concur = crate::target_dir().join("release").join("concur");
     let mut probes = Vec::new();
-    // The models whose registry entry asks the bench for an idle probe, at its sizes.
-    let asked =
-        concur_harness::idle::idle_models().filter_map(|m| Some((m.name, m.idle?.bench_workers?)));
+    let asked = catalog
+        .models
+        .iter()
+        .filter_map(|m| Some((m.name.as_str(), m.idle_bench_workers?)));
     for (model, counts) in asked {
         let workers = counts[column];
-        let out = Command::new(&concur)
+        let out = Command::new(concur)
             .args([
                 "idle",
                 "--model",

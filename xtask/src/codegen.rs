@@ -11,9 +11,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use concur_harness::pingpong::{Peers, channels};
-use concur_harness::{Family, models};
-use concur_workloads::{Kind, all};
+use concur_report::Catalog;
+use concur_report::catalog::Family;
 
 use crate::workspace_root;
 
@@ -38,11 +37,18 @@ const TARGETS: [(&str, &[&str]); 3] = [
     ("channels", &["docs/ARCHITECTURE.md"]),
 ];
 
-/// Rewrites (or, with `check`, verifies) every generated table.
+/// Rewrites (or, with `check`, verifies) every generated table, from the registries as
+/// `concur list --json` describes them.
 pub(crate) fn run(check: bool) -> Result<()> {
+    let catalog = crate::catalog(&crate::concur_binary(false)?)?;
+    sync(&catalog, check)
+}
+
+/// Rewrites (or verifies) the tables from `catalog`.
+fn sync(catalog: &Catalog, check: bool) -> Result<()> {
     let mut stale = Vec::new();
     for (name, files) in TARGETS {
-        let table = table(name);
+        let table = table(catalog, name);
         for file in files {
             let path = workspace_root().join(file);
             if ensure_section(&path, name, &table, check)? {
@@ -65,11 +71,11 @@ pub(crate) fn run(check: bool) -> Result<()> {
 }
 
 /// The Markdown table called `name`.
-fn table(name: &str) -> String {
+fn table(catalog: &Catalog, name: &str) -> String {
     match name {
-        "models" => models_table(),
-        "workloads" => workloads_table(),
-        "channels" => channels_table(),
+        "models" => models_table(catalog),
+        "workloads" => workloads_table(catalog),
+        "channels" => channels_table(catalog),
         other => unreachable!("no table {other}"),
     }
 }
@@ -84,69 +90,56 @@ fn flags(summary: &str) -> String {
         .replace('<', "&lt;")
 }
 
-fn models_table() -> String {
+fn models_table(catalog: &Catalog) -> String {
     let mut t = String::from(
         "| model | family | `--workers` default | how tasks run |\n|---|---|---|---|\n",
     );
-    for m in models() {
-        let family = match m.family {
-            Family::Sequential => "reference",
-            Family::Threads => "threads",
-            Family::Processes => "processes",
-            Family::Tasks => "async tasks",
-        };
-        let default = match (m.family, m.per_task) {
-            (Family::Sequential, _) => "1",
-            (_, true) => "tasks",
-            (_, false) => "cores",
+    for m in &catalog.models {
+        let default = match m.family {
+            Family::Sequential => "1",
+            _ => m.default_workers.as_str(),
         };
         t.push_str(&format!(
-            "| `{}` | {family} | {default} | {} |\n",
+            "| `{}` | {} | {default} | {} |\n",
             m.name,
-            flags(m.summary)
+            m.family.label(),
+            flags(&m.summary)
         ));
     }
     t
 }
 
-fn workloads_table() -> String {
+fn workloads_table(catalog: &Catalog) -> String {
     let mut t = String::from(
         "| workload | kind | unit | `--size` (default) | bench group |\n|---|---|---|---|---|\n",
     );
-    for w in all() {
-        let i = w.info();
-        let kind = match i.kind {
-            Kind::Seed => "the tutorial's example",
-            Kind::CpuBound => "CPU-bound",
-            Kind::IoBound => "I/O-bound",
-            Kind::SharedData => "shared data",
-        };
+    for w in &catalog.workloads {
         t.push_str(&format!(
-            "| `{}` | {kind} | {} | {} ({}) | `{}` |\n",
-            i.name,
-            flags(i.summary),
-            i.size_meaning,
-            i.default_size,
-            i.bench_group()
+            "| `{}` | {} | {} | {} ({}) | `{}` |\n",
+            w.name,
+            w.kind.label(),
+            flags(&w.summary),
+            w.size,
+            w.default_size,
+            w.bench_group
         ));
     }
     t
 }
 
-fn channels_table() -> String {
+fn channels_table(catalog: &Catalog) -> String {
     let mut t =
         String::from("| channel | between | what it is | read against |\n|---|---|---|---|\n");
-    for c in channels() {
-        let peers = match c.peers {
-            Peers::Threads => "two threads",
-            Peers::ThreadAndTask => "a thread and a task",
-            Peers::Processes => "two processes",
-        };
-        let floor = c.floor.map_or("—".to_owned(), |f| format!("`{f}`"));
+    for c in &catalog.channels {
+        let floor = c
+            .floor
+            .as_ref()
+            .map_or("—".to_owned(), |f| format!("`{f}`"));
         t.push_str(&format!(
-            "| `{}` | {peers} | {} | {floor} |\n",
+            "| `{}` | {} | {} | {floor} |\n",
             c.name,
-            flags(c.summary)
+            c.peers.label(),
+            flags(&c.summary)
         ));
     }
     t
@@ -218,16 +211,49 @@ mod tests {
 
     #[test]
     fn tables_have_a_row_per_registry_entry() {
-        assert_eq!(models_table().lines().count(), models().len() + 2);
-        assert_eq!(workloads_table().lines().count(), all().len() + 2);
-        assert_eq!(channels_table().lines().count(), channels().len() + 2);
-        assert!(!models_table().contains("WORKERS"));
+        let c = concur_harness::catalog();
+        assert_eq!(
+            models_table(&c).lines().count(),
+            concur_harness::models().len() + 2
+        );
+        assert_eq!(
+            workloads_table(&c).lines().count(),
+            concur_workloads().len() + 2
+        );
+        let channels = concur_harness::pingpong::channels().len();
+        assert_eq!(channels_table(&c).lines().count(), channels + 2);
+        assert!(!models_table(&c).contains("WORKERS"));
+    }
+
+    fn concur_workloads() -> Vec<String> {
+        concur_harness::catalog()
+            .workloads
+            .into_iter()
+            .map(|w| w.name)
+            .collect()
     }
 
     /// The docs in this checkout match the registries (as rust-analyzer's tidy tests do):
     /// `cargo test` fails on a stale table, not only CI's explicit check.
     #[test]
     fn generated_docs_are_fresh() {
-        run(true).unwrap();
+        sync(&concur_harness::catalog(), true).unwrap();
+    }
+
+    /// The profile variable xtask sets is the one the benches read.
+    #[test]
+    fn the_profile_variable_is_the_harness_one() {
+        assert_eq!(crate::bench::PROFILE_ENV, concur_harness::Profile::ENV_NAME);
+        for p in concur_harness::Profile::ALL {
+            assert!(
+                [
+                    crate::bench::Profile::Smoke,
+                    crate::bench::Profile::Quick,
+                    crate::bench::Profile::Full
+                ]
+                .iter()
+                .any(|x| x.name() == p.name())
+            );
+        }
     }
 }

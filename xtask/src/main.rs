@@ -13,21 +13,15 @@
 mod bench;
 mod check;
 mod codegen;
-mod criterion_data;
-mod machine;
-mod plots;
-mod python;
 mod readme_examples;
 mod recipe_check;
-mod report;
-mod run_data;
-mod units;
-mod verdicts;
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
 
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use concur_report::Catalog;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "concur's build tasks")]
@@ -105,7 +99,7 @@ fn main() -> ExitCode {
             }
             bench::run(profile, &passthrough)
         }
-        Task::Report => report::rerender(),
+        Task::Report => rerender(),
         Task::CheckReport => check::run(),
         Task::ReadmeExamples => readme_examples::run(),
         Task::Codegen { check } => codegen::run(check),
@@ -144,4 +138,51 @@ pub fn target_dir() -> PathBuf {
 /// Where the report goes.
 pub fn report_dir() -> PathBuf {
     target_dir().join("concur").join("report")
+}
+
+/// `cargo xtask report`: the report written again from the saved `data.json`.
+fn rerender() -> Result<()> {
+    let dir = report_dir();
+    if !dir.join("data.json").is_file() {
+        bail!(
+            "{} does not exist: run `cargo xtask bench` first",
+            dir.join("data.json").display()
+        );
+    }
+    let written = concur_report::rerender(&dir)?;
+    println!("{}", written.html.display());
+    Ok(())
+}
+
+/// Builds the `concur` binary (release or debug) and returns its path.
+pub(crate) fn concur_binary(release: bool) -> Result<PathBuf> {
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build
+        .current_dir(workspace_root())
+        .args(["build", "-q", "-p", "concur", "--bin", "concur"]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().context("building the concur binary")?;
+    if !status.success() {
+        bail!("building the concur binary failed ({status})");
+    }
+    let profile = if release { "release" } else { "debug" };
+    Ok(target_dir().join(profile).join("concur"))
+}
+
+/// The registries, as `concur list --json` describes them.
+pub(crate) fn catalog(concur: &Path) -> Result<Catalog> {
+    let out = Command::new(concur)
+        .args(["list", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} list --json", concur.display()))?;
+    if !out.status.success() {
+        bail!(
+            "concur list --json failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("parsing concur list --json")
 }

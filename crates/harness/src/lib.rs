@@ -25,6 +25,8 @@
 //! assert_eq!(report.wall_s_samples.len(), 3);
 //! ```
 
+pub mod catalog;
+pub mod cpython;
 pub mod idle;
 mod idle_probes;
 mod models;
@@ -36,6 +38,7 @@ mod spawn;
 pub mod stats;
 mod worker;
 
+pub use catalog::catalog;
 pub use models::{
     Family, Model, ModelError, ModelSpec, ShmArena, model, model_names, models, names,
 };

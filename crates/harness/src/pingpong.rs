@@ -55,6 +55,10 @@ pub struct ChannelSpec {
     pub is_floor: bool,
     /// The floor this channel is read against, if any.
     pub floor: Option<&'static str>,
+    /// The model whose transport this channel is, if any: one empty task through that
+    /// model is benched beside it (`MODEL-task` in `ipc/pingpong`) to read the model's
+    /// overhead against its transport.
+    pub transport_of: Option<&'static str>,
     open: fn() -> io::Result<Box<dyn RoundTrip>>,
 }
 
@@ -65,6 +69,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "a crossbeam bounded channel each way",
         is_floor: false,
         floor: None,
+        transport_of: None,
         open: || Ok(Box::new(ThreadPeer::crossbeam())),
     },
     ChannelSpec {
@@ -73,6 +78,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "a std::sync::mpsc sync_channel (bounded) each way",
         is_floor: false,
         floor: None,
+        transport_of: None,
         open: || Ok(Box::new(ThreadPeer::std_mpsc())),
     },
     ChannelSpec {
@@ -81,6 +87,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "tokio mpsc channels between a thread and a task on a runtime",
         is_floor: false,
         floor: None,
+        transport_of: None,
         open: || Ok(Box::new(ThreadPeer::tokio_mpsc()?)),
     },
     ChannelSpec {
@@ -89,6 +96,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "the child's stdin and stdout pipes, length-prefixed",
         is_floor: false,
         floor: Some("futex"),
+        transport_of: None,
         open: || Ok(Box::new(StreamPeer::pipe()?)),
     },
     ChannelSpec {
@@ -97,6 +105,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "a Unix stream socket pair, length-prefixed",
         is_floor: false,
         floor: Some("futex"),
+        transport_of: None,
         open: || Ok(Box::new(StreamPeer::unix_socket()?)),
     },
     ChannelSpec {
@@ -105,6 +114,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "ipc-channel byte channels (what process-pool uses)",
         is_floor: false,
         floor: Some("futex"),
+        transport_of: Some(crate::names::PROCESS_POOL),
         open: || Ok(Box::new(IpcPeer::start()?)),
     },
     ChannelSpec {
@@ -113,6 +123,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "concur-shm rings in one shared segment, both ends spinning",
         is_floor: false,
         floor: Some("atomic-spin"),
+        transport_of: None,
         open: || Ok(Box::new(ShmPeer::start("shm-spin")?)),
     },
     ChannelSpec {
@@ -121,6 +132,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "concur-shm rings, spin briefly then sleep on a futex (what shm-pool uses)",
         is_floor: false,
         floor: Some("futex"),
+        transport_of: Some(crate::names::SHM_POOL),
         open: || Ok(Box::new(ShmPeer::start("shm-futex")?)),
     },
     ChannelSpec {
@@ -129,6 +141,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "floor: one 32-bit word in shared memory handed back and forth by spinning (a cache-line round trip)",
         is_floor: true,
         floor: None,
+        transport_of: None,
         open: || Ok(Box::new(FloorPeer::start("atomic-spin")?)),
     },
     ChannelSpec {
@@ -137,6 +150,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "floor: one word handed back and forth by futex wait and wake (a blocking wake-up)",
         is_floor: true,
         floor: None,
+        transport_of: None,
         open: || Ok(Box::new(FloorPeer::start("futex")?)),
     },
 ];

@@ -17,6 +17,9 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile, smallest first.
+    pub const ALL: [Profile; 3] = [Profile::Smoke, Profile::Quick, Profile::Full];
+
     /// The environment variable that selects the profile.
     pub const ENV_NAME: &'static str = "CONCUR_BENCH_PROFILE";
 

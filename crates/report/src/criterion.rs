@@ -5,12 +5,13 @@ use std::fs;
 use std::path::Path;
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::Error;
 
 /// One benchmark's figures, as the report uses them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct BenchResult {
+pub struct BenchResult {
     /// Criterion's group id, e.g. `cpu_bound/primes`.
     pub group: String,
     /// The function id: the model.
@@ -58,7 +59,7 @@ struct Interval {
 
 /// Every benchmark under `criterion_dir` whose estimates were written at or after `since`
 /// (all of them when `since` is `None`), sorted by group, then function, then parameter.
-pub(crate) fn load(criterion_dir: &Path, since: Option<SystemTime>) -> Result<Vec<BenchResult>> {
+pub fn load(criterion_dir: &Path, since: Option<SystemTime>) -> Result<Vec<BenchResult>, Error> {
     let mut found = Vec::new();
     if criterion_dir.is_dir() {
         walk(criterion_dir, since, &mut found)?;
@@ -75,7 +76,7 @@ fn param_key(r: &BenchResult) -> (u64, String) {
     (p.parse().unwrap_or(u64::MAX), p)
 }
 
-fn walk(dir: &Path, since: Option<SystemTime>, found: &mut Vec<BenchResult>) -> Result<()> {
+fn walk(dir: &Path, since: Option<SystemTime>, found: &mut Vec<BenchResult>) -> Result<(), Error> {
     let new = dir.join("new");
     let (id_file, est_file) = (new.join("benchmark.json"), new.join("estimates.json"));
     if id_file.is_file() && est_file.is_file() {
@@ -89,8 +90,9 @@ fn walk(dir: &Path, since: Option<SystemTime>, found: &mut Vec<BenchResult>) -> 
             found.push(read_one(&id_file, &est_file)?);
         }
     }
-    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("reading", dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("reading", dir, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         // Criterion's own per-run folders hold no nested benchmarks.
         if path.is_dir() && !matches!(name, "new" | "base" | "change" | "report") {
@@ -100,11 +102,9 @@ fn walk(dir: &Path, since: Option<SystemTime>, found: &mut Vec<BenchResult>) -> 
     Ok(())
 }
 
-fn read_one(id_file: &Path, est_file: &Path) -> Result<BenchResult> {
-    let id: BenchmarkId = serde_json::from_slice(&fs::read(id_file)?)
-        .with_context(|| format!("parsing {}", id_file.display()))?;
-    let est: Estimates = serde_json::from_slice(&fs::read(est_file)?)
-        .with_context(|| format!("parsing {}", est_file.display()))?;
+fn read_one(id_file: &Path, est_file: &Path) -> Result<BenchResult, Error> {
+    let id: BenchmarkId = crate::read_json(id_file)?;
+    let est: Estimates = crate::read_json(est_file)?;
     Ok(BenchResult {
         function: id.function_id.unwrap_or_else(|| id.group_id.clone()),
         group: id.group_id,

@@ -1,35 +1,16 @@
-//! The CPython reference: `python/concur_ref.py` run under threading, multiprocessing and
-//! asyncio on the same inputs as the Rust benches, each result checked against Rust's
-//! `sequential` checksum. Skipped, with one notice, when `python3` is absent.
+//! The CPython reference (`concur cpython`): `python/concur_ref.py` run under threading,
+//! multiprocessing and asyncio on the same inputs as the Rust benches, each result checked
+//! against Rust's `sequential` checksum. Skipped, with one notice, when `python3` is absent.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use concur_harness::Profile;
+use concur_report::PythonRun;
 use concur_workloads::{AnyWorkload, HttpFetch, Kind, Params, all};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// One CPython run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PythonRun {
-    /// The workload.
-    pub workload: String,
-    /// `threading`, `multiprocessing` or `asyncio`.
-    pub mode: String,
-    /// Tasks.
-    pub tasks: usize,
-    /// The workload's size.
-    pub size: u64,
-    /// Threads or processes in the pool (1 for asyncio).
-    pub workers: usize,
-    /// Median wall time, seconds.
-    pub wall_s: f64,
-    /// Whether the checksum equals Rust's `sequential` checksum on the same inputs.
-    pub checksum_ok: bool,
-    /// The CPython version.
-    pub python: String,
-}
+use crate::Profile;
 
 #[derive(Deserialize)]
 struct Printed {
@@ -76,34 +57,34 @@ fn python_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs every case; an empty list (after a notice) when `python3` is absent.
-pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
+/// Runs `script` (concur's `python/concur_ref.py`) on every workload that has a CPython
+/// version, at `profile`'s bench sizes; an empty list, after a notice on stderr, when
+/// `python3` is absent. An error names the run that failed.
+pub fn run_reference(script: &Path, profile: Profile) -> Result<Vec<PythonRun>, String> {
     if !python_available() {
-        println!("[python] python3 not found: skipping the CPython reference runs");
+        eprintln!("[python] python3 not found: skipping the CPython reference runs");
         return Ok(Vec::new());
     }
-    print!("[python] CPython reference… ");
-    std::io::Write::flush(&mut std::io::stdout())?;
-    let script = crate::workspace_root().join("python").join("concur_ref.py");
+    if !script.is_file() {
+        return Err(format!("{} does not exist", script.display()));
+    }
     let repeat = if profile == Profile::Smoke { "1" } else { "3" };
     let mut runs = Vec::new();
     for (w, params, modes) in cases(profile) {
         let workload = w.info().name;
-        let batch = w
-            .prepare(&params)
-            .map_err(|e| anyhow::anyhow!("{workload}: {e}"))?;
+        let batch = w.prepare(&params).map_err(|e| format!("{workload}: {e}"))?;
         let expected = format!(
             "{:016x}",
-            concur_harness::reference_checksum(&batch)
-                .map_err(|e| anyhow::anyhow!("{workload}: {e}"))?
+            crate::reference_checksum(&batch).map_err(|e| format!("{workload}: {e}"))?
         );
         // The same loopback server the Rust runs use (latency = the profile's).
-        let server = (workload == AnyWorkload::info(&HttpFetch).name)
+        let server = (workload == HttpFetch::NAME)
             .then(|| concur_http::Server::start(Duration::from_millis(params.size)))
-            .transpose()?;
+            .transpose()
+            .map_err(|e| format!("{workload}: starting the loopback server: {e}"))?;
         for (mode, workers) in modes {
             let mut cmd = Command::new("python3");
-            cmd.arg(&script)
+            cmd.arg(script)
                 .args(["--workload", workload, "--mode", mode])
                 .args(["--tasks", &params.tasks.to_string()])
                 .args(["--size", &params.size.to_string()])
@@ -114,16 +95,16 @@ pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
             }
             let out = cmd
                 .output()
-                .with_context(|| format!("running {}", script.display()))?;
+                .map_err(|e| format!("running python3 {}: {e}", script.display()))?;
             if !out.status.success() {
-                bail!(
+                return Err(format!(
                     "python3 {} --workload {workload} --mode {mode} failed: {}",
                     script.display(),
                     String::from_utf8_lossy(&out.stderr).trim()
-                );
+                ));
             }
             let printed: Printed = serde_json::from_slice(&out.stdout)
-                .with_context(|| format!("parsing the output of {workload} {mode}"))?;
+                .map_err(|e| format!("parsing the output of {workload} {mode}: {e}"))?;
             runs.push(PythonRun {
                 workload: workload.to_owned(),
                 mode: mode.to_owned(),
@@ -136,6 +117,5 @@ pub(crate) fn run(profile: Profile) -> Result<Vec<PythonRun>> {
             });
         }
     }
-    println!("done ({} runs)", runs.len());
     Ok(runs)
 }

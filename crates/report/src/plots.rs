@@ -3,69 +3,58 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use concur_harness::names;
-use concur_workloads::Kind;
 use plotters::prelude::*;
 
-use crate::criterion_data::BenchResult;
-use crate::run_data::RunData;
+use crate::catalog::Axis;
+use crate::criterion::BenchResult;
+use crate::data::RunData;
+use crate::{Error, write_file};
 
 /// A plot written into the report directory.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Plot {
+pub struct Plot {
     /// Path relative to the report directory, e.g. `plots/cpu_bound_primes.svg`.
     pub file: String,
     /// What it shows.
     pub title: String,
 }
 
-/// The registered workloads' bench groups of these kinds, in registry order.
-fn groups_of(kinds: &[Kind]) -> Vec<String> {
-    concur_workloads::all()
-        .iter()
-        .map(|w| w.info())
-        .filter(|info| kinds.contains(&info.kind))
-        .map(|info| info.bench_group())
-        .collect()
-}
-
-/// Draws every plot the run's data allows into `dir/plots/`; returns them in report order.
-pub(crate) fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>> {
+/// Draws every plot the run's data allows into `dir/plots/`; returns them in report order:
+/// a speedup plot per group by workers, a time plot per group by concurrency, a bar chart
+/// per group the catalog asks bars for.
+pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>, Error> {
     let plots_dir = dir.join("plots");
-    std::fs::create_dir_all(&plots_dir)
-        .with_context(|| format!("creating {}", plots_dir.display()))?;
+    std::fs::create_dir_all(&plots_dir).map_err(|e| Error::io("creating", &plots_dir, e))?;
     let mut plots = Vec::new();
-    let mut emit = |name: String, title: String, svg: Option<String>| -> Result<()> {
-        if let Some(svg) = svg {
-            let file = format!("plots/{name}.svg");
-            std::fs::write(dir.join(&file), svg)?;
-            plots.push(Plot { file, title });
+    let groups = &data.catalog.groups;
+    let order = [Axis::Workers, Axis::Concurrency, Axis::None];
+    for axis in order {
+        for g in groups.iter().filter(|g| g.axis == axis) {
+            let (title, svg) = match axis {
+                Axis::Workers => (
+                    format!(
+                        "{}: speedup over `{}` by workers",
+                        g.id, data.catalog.roles.sequential
+                    ),
+                    speedup_svg(&g.id, data),
+                ),
+                Axis::Concurrency => (
+                    format!("{}: time per batch by concurrent requests", g.id),
+                    io_svg(&g.id, data),
+                ),
+                Axis::None if g.bars => (
+                    format!("{}: time per function (log scale)", g.id),
+                    bars_svg(&g.id, data),
+                ),
+                Axis::None => continue,
+            };
+            if let Some(svg) = svg {
+                let file = format!("plots/{}.svg", g.id.replace('/', "_"));
+                write_file(&dir.join(&file), svg)?;
+                plots.push(Plot { file, title });
+            }
         }
-        Ok(())
-    };
-    // Scaling groups (by workers) as speedups; I/O groups (by concurrency) as times.
-    for group in groups_of(&[Kind::CpuBound, Kind::SharedData]) {
-        let group = group.as_str();
-        emit(
-            group.replace('/', "_"),
-            format!("{group}: speedup over `sequential` by workers"),
-            speedup_svg(group, &data.results),
-        )?;
     }
-    for group in groups_of(&[Kind::IoBound]) {
-        let group = group.as_str();
-        emit(
-            group.replace('/', "_"),
-            format!("{group}: time per batch by concurrent requests"),
-            io_svg(group, &data.results),
-        )?;
-    }
-    emit(
-        "ipc_pingpong".into(),
-        "ipc/pingpong: round-trip time per channel (log scale)".into(),
-        latency_svg(&data.results),
-    )?;
     Ok(plots)
 }
 
@@ -158,15 +147,9 @@ where
 }
 
 /// Speedup against workers, a line per model.
-fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
-    let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
-    let base = |p: f64| {
-        members
-            .iter()
-            .find(|r| r.function == names::SEQUENTIAL && param(r) == Some(p))
-            .map(|r| r.median_ns)
-    };
-    let series = series(&members, |r| Some(base(param(r)?)? / r.median_ns));
+fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
+    let members: Vec<&BenchResult> = data.members(group).collect();
+    let series = series(&members, |r| data.ratio(r));
     let ((_, max_x), (_, max_y)) = bounds(&series);
     if series.is_empty() || max_x <= 0.0 {
         return None;
@@ -195,8 +178,8 @@ fn speedup_svg(group: &str, results: &[BenchResult]) -> Option<String> {
 }
 
 /// Time per batch against concurrency, log-log, a line per model.
-fn io_svg(group: &str, results: &[BenchResult]) -> Option<String> {
-    let members: Vec<&BenchResult> = results.iter().filter(|r| r.group == group).collect();
+fn io_svg(group: &str, data: &RunData) -> Option<String> {
+    let members: Vec<&BenchResult> = data.members(group).collect();
     let series = series(&members, |r| Some(r.median_ns / 1e6));
     if series.is_empty() {
         return None;
@@ -228,11 +211,10 @@ fn io_svg(group: &str, results: &[BenchResult]) -> Option<String> {
     Some(svg)
 }
 
-/// Round-trip time per channel: a horizontal bar each, log scale.
-fn latency_svg(results: &[BenchResult]) -> Option<String> {
-    let bars: Vec<(&str, f64)> = results
-        .iter()
-        .filter(|r| r.group == "ipc/pingpong")
+/// Time per function: a horizontal bar each, log scale.
+fn bars_svg(group: &str, data: &RunData) -> Option<String> {
+    let bars: Vec<(&str, f64)> = data
+        .members(group)
         .map(|r| (r.function.as_str(), r.median_ns))
         .collect();
     if bars.is_empty() {
@@ -248,7 +230,7 @@ fn latency_svg(results: &[BenchResult]) -> Option<String> {
         root.fill(&WHITE).ok()?;
         let labels: Vec<String> = bars.iter().map(|b| b.0.to_owned()).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption("ipc/pingpong: round trip", ("sans-serif", 18))
+            .caption(group, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(130)
@@ -257,7 +239,7 @@ fn latency_svg(results: &[BenchResult]) -> Option<String> {
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("ns per round trip (log)")
+            .x_desc("ns (log)")
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
                 _ => String::new(),
@@ -311,16 +293,25 @@ mod tests {
             r("ipc/pingpong", "crossbeam", None, 800.0),
             r("ipc/pingpong", "ipc-channel", None, 1.1e5),
         ];
-        let speedup = speedup_svg("cpu_bound/primes", &results).unwrap();
+        let mut data = crate::testing::fixture();
+        data.results = results;
+        let speedup = speedup_svg("cpu_bound/primes", &data).unwrap();
         assert!(speedup.starts_with("<svg") && speedup.contains("thread-pool"));
-        assert!(
-            io_svg("io_bound/sleep", &results)
-                .unwrap()
-                .contains("tokio")
-        );
-        let latency = latency_svg(&results).unwrap();
+        assert!(io_svg("io_bound/sleep", &data).unwrap().contains("tokio"));
+        let latency = bars_svg("ipc/pingpong", &data).unwrap();
         assert!(latency.contains("ipc-channel") && latency.contains("crossbeam"));
-        assert!(speedup_svg("cpu_bound/grayscale", &results).is_none());
-        assert!(io_svg("io_bound/http-fetch", &results).is_none());
+        assert!(speedup_svg("cpu_bound/grayscale", &data).is_none());
+        assert!(io_svg("io_bound/http-fetch", &data).is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let plots = write(dir.path(), &data).unwrap();
+        let files: Vec<&str> = plots.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "plots/cpu_bound_primes.svg",
+                "plots/io_bound_sleep.svg",
+                "plots/ipc_pingpong.svg"
+            ]
+        );
     }
 }

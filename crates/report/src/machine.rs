@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the report says about the machine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Machine {
+pub struct Machine {
     /// `model name` from /proc/cpuinfo.
     pub cpu: String,
     /// Cores this process may use.
@@ -22,7 +22,7 @@ pub(crate) struct Machine {
 
 impl Machine {
     /// Reads the running machine.
-    pub(crate) fn detect() -> Machine {
+    pub fn detect() -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
             .lines()
@@ -48,7 +48,7 @@ impl Machine {
 }
 
 /// First line of a command's stdout, or `unknown`.
-pub(crate) fn command_line(program: &str, args: &[&str]) -> String {
+fn command_line(program: &str, args: &[&str]) -> String {
     Command::new(program)
         .args(args)
         .output()
@@ -59,13 +59,13 @@ pub(crate) fn command_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// The current git revision (short), or `unknown`.
-pub(crate) fn git_revision() -> String {
+/// The git revision (short) of the working directory, or `unknown`.
+pub fn git_revision() -> String {
     command_line("git", &["rev-parse", "--short", "HEAD"])
 }
 
 /// Now as RFC 3339 UTC, e.g. `2026-11-25T19:35:10Z`.
-pub(crate) fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -2,17 +2,15 @@
 //! them. Every threshold is here, in one place, so a reader can check how a verdict follows
 //! from the numbers.
 
-use concur_harness::names;
-use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
-
-use crate::criterion_data::BenchResult;
-use crate::run_data::group;
-use crate::run_data::{CRITERION_FROM_REPORT, IdleProbe, RunData};
+use crate::catalog::{Axis, Roles};
+use crate::criterion::BenchResult;
+use crate::data::{IdleProbe, RunData};
+use crate::doc::Text;
 use crate::units::{human_bytes, human_time};
 
 /// A measured figure and where it comes from (a criterion page, or a section of the report).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Figure {
+pub struct Figure {
     /// What was measured, with its value.
     pub text: String,
     /// Link to its evidence.
@@ -21,7 +19,7 @@ pub(crate) struct Figure {
 
 /// One row of the tutorial's table.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Row {
+pub struct Row {
     /// The tutorial's feature column.
     pub feature: &'static str,
     /// What the tutorial says of threading.
@@ -41,48 +39,28 @@ const SERIAL: f64 = 1.2;
 /// Two figures within this factor are "as fast as" each other.
 const SAME: f64 = 1.15;
 
-/// Lookups into one run's criterion results.
+/// One run's figures, as the verdicts quote them.
 struct Run<'a> {
-    results: &'a [BenchResult],
-    idle: &'a [IdleProbe],
-    python: &'a [crate::python::PythonRun],
+    data: &'a RunData,
+    /// Who plays which part.
+    n: &'a Roles,
 }
 
 impl Run<'_> {
-    fn find(&self, group: &str, function: &str, param: Option<&str>) -> Option<&BenchResult> {
-        self.results
-            .iter()
-            .find(|r| r.group == group && r.function == function && r.parameter.as_deref() == param)
-    }
-
     fn group_link(&self, group: &str) -> String {
-        let dir = self
-            .results
-            .iter()
-            .find(|r| r.group == group)
-            .and_then(|r| r.directory.split('/').next().map(str::to_owned))
-            .unwrap_or_else(|| group.replace('/', "_"));
-        format!("{CRITERION_FROM_REPORT}/{dir}/report/index.html")
+        self.data.group_link(group)
     }
 
-    fn time(&self, group: &str, function: &str, param: Option<&str>) -> Option<f64> {
-        self.find(group, function, param).map(|r| r.median_ns)
+    fn group(&self, workload: &str) -> String {
+        self.data.group_of(workload)
     }
 
-    /// `sequential`'s median over `function`'s, at `param`.
-    fn speedup(&self, group: &str, function: &str, param: &str) -> Option<f64> {
-        Some(
-            self.time(group, names::SEQUENTIAL, Some(param))?
-                / self.time(group, function, Some(param))?,
-        )
-    }
-
-    /// CPython's speedup on `primes` in `mode` at 2 workers over threading at 1 worker, if
+    /// CPython's speedup on the CPU workload in `mode` at 2 workers over threading at 1 worker, if
     /// both ran and were correct.
     fn python_speedup(&self, mode: &str) -> Option<(f64, Figure)> {
         let find = |m: &str, w: usize| {
-            self.python.iter().find(|r| {
-                r.workload == Primes::NAME && r.mode == m && r.workers == w && r.checksum_ok
+            self.data.python.iter().find(|r| {
+                r.workload == self.n.cpu_workload && r.mode == m && r.workers == w && r.checksum_ok
             })
         };
         let one = find("threading", 1)?;
@@ -92,8 +70,8 @@ impl Run<'_> {
             s,
             Figure {
                 text: format!(
-                    "CPython {}: `{mode}` {s:.2}× at 2 workers on primes",
-                    two.python
+                    "CPython {}: `{mode}` {s:.2}× at 2 workers on {}",
+                    two.python, self.n.cpu_workload
                 ),
                 link: "#cpython-reference".into(),
             },
@@ -101,12 +79,12 @@ impl Run<'_> {
     }
 
     fn idle(&self, model: &str) -> Option<&IdleProbe> {
-        self.idle.iter().find(|p| p.model == model)
+        self.data.idle(model)
     }
 
     /// A speedup figure for `function` at 2 workers.
     fn speedup_figure(&self, group: &str, function: &str) -> Option<(f64, Figure)> {
-        let s = self.speedup(group, function, "2")?;
+        let s = self.data.speedup(group, function, "2")?;
         Some((
             s,
             Figure {
@@ -122,9 +100,14 @@ impl Run<'_> {
         function: &str,
         param: Option<&str>,
     ) -> Option<(f64, Figure)> {
-        let t = self.time(group, function, param)?;
+        let t = self.data.time(group, function, param)?;
+        let concurrency = self
+            .data
+            .catalog
+            .group(group)
+            .is_some_and(|g| g.axis == Axis::Concurrency);
         let at = match param {
-            Some(p) if group.starts_with(Kind::IoBound.suite()) => format!(" at {p} concurrent"),
+            Some(p) if concurrency => format!(" at {p} concurrent"),
             Some(p) => format!(" at {p} workers"),
             None => String::new(),
         };
@@ -178,11 +161,10 @@ fn not_measured(claim: Claim, figures: Vec<Figure>) -> Row {
 }
 
 /// The six rows of the tutorial's table, each with this run's figures and verdict.
-pub(crate) fn rows(data: &RunData) -> Vec<Row> {
+pub fn rows(data: &RunData) -> Vec<Row> {
     let run = Run {
-        results: &data.results,
-        idle: &data.idle,
-        python: &data.python,
+        data,
+        n: &data.catalog.roles,
     };
     vec![
         execution_mode(&run),
@@ -200,10 +182,10 @@ fn execution_mode(run: &Run<'_>) -> Row {
         "multiple threads within a single process",
         "multiple processes, each with its own memory",
     );
-    let g = &group(SharedSum::NAME);
-    let threads = run.time_figure(g, names::THREAD_POOL, Some("2"));
-    let procs = run.time_figure(g, names::PROCESS_POOL, Some("2"));
-    let shm = run.time_figure(g, names::SHM_POOL, Some("2"));
+    let g = &run.group(&run.n.shared_workload);
+    let threads = run.time_figure(g, &run.n.thread_pool, Some("2"));
+    let procs = run.time_figure(g, &run.n.process_pool, Some("2"));
+    let shm = run.time_figure(g, &run.n.shm_pool, Some("2"));
     let figures = present(&[&threads, &procs, &shm]);
     let (Some((tt, _)), Some((pt, _))) = (threads, procs) else {
         return not_measured((f, t, m), figures);
@@ -212,7 +194,8 @@ fn execution_mode(run: &Run<'_>) -> Row {
     let mut verdict = if copy > 2.0 {
         format!(
             "holds: threads read one array in place; a process must be sent its part \
-             (`process-pool` takes {copy:.0}× as long as `thread-pool` to sum it)"
+             (`{}` takes {copy:.0}× as long as `{}` to sum it)",
+            run.n.process_pool, run.n.thread_pool
         )
     } else {
         format!(
@@ -222,8 +205,9 @@ fn execution_mode(run: &Run<'_>) -> Row {
     };
     if let Some((st, _)) = shm {
         verdict.push_str(&format!(
-            "; processes can share memory too: `shm-pool` maps the array once and takes \
+            "; processes can share memory too: `{}` maps the array once and takes \
              {:.1}× the threads' time",
+            run.n.shm_pool,
             st / tt
         ));
     }
@@ -236,10 +220,10 @@ fn concurrency(run: &Run<'_>) -> Row {
         "concurrency: tasks take turns",
         "parallelism: tasks run truly in parallel",
     );
-    let g = &group(Primes::NAME);
-    let threads = run.speedup_figure(g, names::THREAD_POOL);
-    let procs = run.speedup_figure(g, names::PROCESS_POOL);
-    let gil = run.speedup_figure(g, names::GIL_THREADS);
+    let g = &run.group(&run.n.cpu_workload);
+    let threads = run.speedup_figure(g, &run.n.thread_pool);
+    let procs = run.speedup_figure(g, &run.n.process_pool);
+    let gil = run.speedup_figure(g, &run.n.gil_threads);
     let figures = present(&[&threads, &procs, &gil]);
     let (Some((ts, _)), Some((ps, _))) = (threads, procs) else {
         return not_measured((f, t, m), figures);
@@ -257,7 +241,8 @@ fn concurrency(run: &Run<'_>) -> Row {
     if let Some((gs, _)) = gil {
         verdict.push_str(&format!(
             "; it is the interpreter lock that makes threads take turns: \
-             `gil-threads` {gs:.2}×"
+             `{}` {gs:.2}×",
+            run.n.gil_threads
         ));
     }
     row((f, t, m), figures, verdict)
@@ -269,9 +254,9 @@ fn memory(run: &Run<'_>) -> Row {
         "threads share the same memory space",
         "each process has its own memory (higher usage)",
     );
-    let thread = run.idle_figure(names::THREAD_PER_TASK);
-    let process = run.idle_figure(names::PROCESS_POOL);
-    let task = run.idle_figure(names::TOKIO);
+    let thread = run.idle_figure(&run.n.thread_per_task);
+    let process = run.idle_figure(&run.n.process_pool);
+    let task = run.idle_figure(&run.n.tasks);
     let figures = present(&[&thread, &process, &task]);
     let (Some((tb, _)), Some((pb, _))) = (thread, process) else {
         return not_measured((f, t, m), figures);
@@ -293,7 +278,8 @@ fn memory(run: &Run<'_>) -> Row {
     };
     if let Some((kb, _)) = task {
         verdict.push_str(&format!(
-            "; a pending tokio task costs {} ({:.0}× less than a thread)",
+            "; a pending `{}` task costs {} ({:.0}× less than a thread)",
+            run.n.tasks,
             human_bytes(kb),
             tb / kb.max(1.0)
         ));
@@ -307,14 +293,14 @@ fn best_for(run: &Run<'_>) -> Row {
         "I/O-bound tasks (network calls, file I/O)",
         "CPU-bound tasks (heavy computations)",
     );
-    let io = &group(HttpFetch::NAME);
-    let io_threads = run.time_figure(io, names::THREAD_PER_TASK, Some("64"));
-    let io_procs = run.time_figure(io, names::PROCESS_POOL, Some("64"));
-    let io_tokio = run.time_figure(io, names::TOKIO, Some("64"));
-    let big_threads = run.time_figure(io, names::THREAD_PER_TASK, Some("512"));
-    let big_tokio = run.time_figure(io, names::TOKIO, Some("512"));
-    let cpu_threads = run.speedup_figure(&group(Primes::NAME), names::THREAD_POOL);
-    let cpu_procs = run.speedup_figure(&group(Primes::NAME), names::PROCESS_POOL);
+    let io = &run.group(&run.n.io_workload);
+    let io_threads = run.time_figure(io, &run.n.thread_per_task, Some("64"));
+    let io_procs = run.time_figure(io, &run.n.process_pool, Some("64"));
+    let io_tokio = run.time_figure(io, &run.n.tasks, Some("64"));
+    let big_threads = run.time_figure(io, &run.n.thread_per_task, Some("512"));
+    let big_tokio = run.time_figure(io, &run.n.tasks, Some("512"));
+    let cpu_threads = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.thread_pool);
+    let cpu_procs = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.process_pool);
     let figures = present(&[
         &io_threads,
         &io_procs,
@@ -372,10 +358,10 @@ fn gil(run: &Run<'_>) -> Row {
         "limited by the GIL (not truly parallel)",
         "bypasses the GIL: true parallel execution",
     );
-    let gil_primes = run.speedup_figure(&group(Primes::NAME), names::GIL_THREADS);
-    let free_primes = run.speedup_figure(&group(Primes::NAME), names::THREAD_POOL);
-    let procs = run.speedup_figure(&group(Primes::NAME), names::PROCESS_POOL);
-    let gil_images = run.speedup_figure(&group(Grayscale::NAME), names::GIL_THREADS);
+    let gil_primes = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.gil_threads);
+    let free_primes = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.thread_pool);
+    let procs = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.process_pool);
+    let gil_images = run.speedup_figure(&run.group(&run.n.image_workload), &run.n.gil_threads);
     let py_threads = run.python_speedup("threading");
     let py_procs = run.python_speedup("multiprocessing");
     let figures = present(&[
@@ -410,7 +396,8 @@ fn gil(run: &Run<'_>) -> Row {
     if let Some((is, _)) = gil_images {
         verdict.push_str(&format!(
             "; with caveat: code that releases the GIL while it works (Pillow's C code, \
-             emulated in `grayscale`) scales anyway: `gil-threads` {is:.2}× on images"
+             emulated in `{}`) scales anyway: `{}` {is:.2}× on images",
+            run.n.image_workload, run.n.gil_threads
         ));
     }
     row((f, t, m), figures, verdict)
@@ -422,12 +409,19 @@ fn overhead(run: &Run<'_>) -> Row {
         "lower overhead (lightweight)",
         "higher overhead (process creation is costly)",
     );
-    let thread = run.time_figure("spawn", names::THREAD_PER_TASK, None);
-    let process = run.time_figure("spawn", names::PROCESS_PER_TASK, None);
-    let task = run.time_figure("spawn", names::TOKIO, None);
-    let pool_thread = run.time_figure(&group(SeedSquareCube::NAME), names::THREAD_POOL, Some("2"));
-    let pool_process =
-        run.time_figure(&group(SeedSquareCube::NAME), names::PROCESS_POOL, Some("2"));
+    let thread = run.time_figure(&run.n.spawn_group, &run.n.thread_per_task, None);
+    let process = run.time_figure(&run.n.spawn_group, &run.n.process_per_task, None);
+    let task = run.time_figure(&run.n.spawn_group, &run.n.tasks, None);
+    let pool_thread = run.time_figure(
+        &run.group(&run.n.seed_workload),
+        &run.n.thread_pool,
+        Some("2"),
+    );
+    let pool_process = run.time_figure(
+        &run.group(&run.n.seed_workload),
+        &run.n.process_pool,
+        Some("2"),
+    );
     let figures = present(&[&thread, &process, &task, &pool_thread, &pool_process]);
     let (Some((ts, _)), Some((ps, _))) = (thread, process) else {
         return not_measured((f, t, m), figures);
@@ -455,20 +449,17 @@ fn overhead(run: &Run<'_>) -> Row {
 
 /// "What to pick", derived from the figures: for each situation, the fastest model this run
 /// measured (sequential excluded), with its figure and the runner-up.
-pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
+pub fn what_to_pick(data: &RunData) -> Vec<Text> {
     let run = Run {
-        results: &data.results,
-        idle: &data.idle,
-        python: &data.python,
+        data,
+        n: &data.catalog.roles,
     };
     let fastest = |group: &str, param: Option<&str>, exclude: &[&str]| {
-        let mut c: Vec<&BenchResult> = run
-            .results
-            .iter()
+        let mut c: Vec<&BenchResult> = data
+            .members(group)
             .filter(|r| {
-                r.group == group
-                    && r.parameter.as_deref() == param
-                    && r.function != names::SEQUENTIAL
+                r.parameter.as_deref() == param
+                    && r.function != run.n.sequential
                     && !exclude.contains(&r.function.as_str())
             })
             .collect();
@@ -478,61 +469,65 @@ pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
     let line = |situation: &str, group: &str, param: Option<&str>, exclude: &[&str]| {
         let c = fastest(group, param, exclude);
         let first = c.first()?;
-        let mut s = format!(
-            "**{situation}**: `{}` ({})",
-            first.function,
-            human_time(first.median_ns)
-        );
+        let mut s = Text::plain(situation)
+            .strong()
+            .and(": ")
+            .and(Text::code(first.function.as_str()))
+            .and(format!(" ({})", human_time(first.median_ns)));
         if let Some(second) = c.get(1) {
-            s.push_str(&format!(
-                ", then `{}` ({:.2}× its time)",
-                second.function,
-                second.median_ns / first.median_ns
-            ));
+            s = s
+                .and(", then ")
+                .and(Text::code(second.function.as_str()))
+                .and(format!(
+                    " ({:.2}× its time)",
+                    second.median_ns / first.median_ns
+                ));
         }
-        s.push_str(&format!(" — [{group}]({})", run.group_link(group)));
-        Some(s)
+        Some(
+            s.and(" — ")
+                .and(Text::plain(group).link(run.group_link(group))),
+        )
     };
-    let mut out: Vec<String> = [
+    let mut out: Vec<Text> = [
         line(
             "CPU-bound work on 2 cores",
-            &group(Primes::NAME),
+            &run.group(&run.n.cpu_workload),
             Some("2"),
             &[],
         ),
         line(
             "Image processing on 2 cores",
-            &group(Grayscale::NAME),
+            &run.group(&run.n.image_workload),
             Some("2"),
             &[],
         ),
         line(
             "A large input read by every worker",
-            &group(SharedSum::NAME),
+            &run.group(&run.n.shared_workload),
             Some("2"),
             &[],
         ),
         line(
             "A few concurrent requests (8)",
-            &group(HttpFetch::NAME),
+            &run.group(&run.n.io_workload),
             Some("8"),
             &[],
         ),
         line(
             "Dozens of concurrent requests (64)",
-            &group(HttpFetch::NAME),
+            &run.group(&run.n.io_workload),
             Some("64"),
             &[],
         ),
         line(
             "Hundreds of concurrent requests (512)",
-            &group(HttpFetch::NAME),
+            &run.group(&run.n.io_workload),
             Some("512"),
             &[],
         ),
         line(
             "Tiny tasks, where start-up and hand-off dominate",
-            &group(SeedSquareCube::NAME),
+            &run.group(&run.n.seed_workload),
             Some("2"),
             &[],
         ),
@@ -541,18 +536,24 @@ pub(crate) fn what_to_pick(data: &RunData) -> Vec<String> {
     .flatten()
     .collect();
     if let (Some(t), Some(p)) = (
-        run.idle(names::THREAD_PER_TASK),
-        run.idle(names::PROCESS_POOL),
+        run.idle(&run.n.thread_per_task),
+        run.idle(&run.n.process_pool),
     ) {
-        let mut line = format!(
-            "**Isolation (a crash must not take the program down)**: a process pool — at \
-             {} per idle worker against a thread's {}, and a pool, not a process per task",
-            human_bytes(p.pss_bytes_per_worker),
-            human_bytes(t.pss_bytes_per_worker),
-        );
+        let mut line = Text::plain("Isolation (a crash must not take the program down)")
+            .strong()
+            .and(format!(
+                ": a process pool — at {} per idle worker against a thread's {}, and a pool, \
+                 not a process per task",
+                human_bytes(p.pss_bytes_per_worker),
+                human_bytes(t.pss_bytes_per_worker),
+            ));
         // Link the spawn figures only when this run measured them (a smoke run does not).
-        if run.results.iter().any(|r| r.group == "spawn") {
-            line.push_str(&format!(" ([spawn]({}))", run.group_link("spawn")));
+        let spawn = &run.n.spawn_group;
+        if data.members(spawn).next().is_some() {
+            line = line
+                .and(" (")
+                .and(Text::plain(spawn.as_str()).link(run.group_link(spawn)))
+                .and(")");
         }
         out.push(line);
     }
@@ -612,6 +613,7 @@ mod tests {
                 },
             ],
             python: Vec::new(),
+            catalog: crate::testing::catalog(),
         }
     }
 
@@ -648,11 +650,14 @@ mod tests {
     #[test]
     fn what_to_pick_links_only_what_was_measured() {
         let mut d = data(105.0, 210.0);
-        let picks = what_to_pick(&d);
+        let md = |picks: Vec<Text>| -> Vec<String> {
+            picks.iter().map(crate::markdown::render_text).collect()
+        };
+        let picks = md(what_to_pick(&d));
         assert!(picks[0].starts_with("**CPU-bound work on 2 cores**: `thread-pool`"));
         assert!(picks.last().unwrap().contains("[spawn]("));
         d.results.clear(); // A smoke run: idle probes, no criterion figures.
-        let picks = what_to_pick(&d);
+        let picks = md(what_to_pick(&d));
         assert_eq!(picks.len(), 1);
         assert!(!picks[0].contains("]("), "{}", picks[0]);
     }

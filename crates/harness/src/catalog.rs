@@ -1,0 +1,270 @@
+//! The registries as the report sees them: [`catalog`] turns the models, workloads and
+//! channels, and the bench groups built from them, into a [`concur_report::Catalog`]
+//! (`concur list --json` prints it; `cargo xtask bench` saves it with the run). The report
+//! and the docs' tables read only this, so they name nothing themselves.
+
+use concur_report::catalog::{
+    self as c, Axis, Catalog, ChannelEntry, Compare, GroupEntry, ModelEntry, Roles, WorkloadEntry,
+};
+use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
+
+use crate::models::{Family, models, names};
+use crate::pingpong::{Peers, channels};
+
+/// The bench group of spawn+join costs (`benches/spawn.rs`).
+pub const SPAWN_GROUP: &str = "spawn";
+/// The bench group of small round trips per channel (`benches/ipc.rs`).
+pub const PINGPONG_GROUP: &str = "ipc/pingpong";
+/// The bench group of 1 MiB transfers per channel (`benches/ipc.rs`).
+pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
+/// The bandwidth floor of [`BULK_GROUP`]: one thread copying the MiB.
+pub const MEMCPY: &str = "memcpy";
+
+/// The function in [`PINGPONG_GROUP`] that sends one empty task through `model`.
+pub fn pool_task(model: &str) -> String {
+    format!("{model}-task")
+}
+
+/// The registries, the bench groups and the roles the report's verdicts read.
+pub fn catalog() -> Catalog {
+    let workloads: Vec<WorkloadEntry> = concur_workloads::all()
+        .iter()
+        .map(|w| {
+            let i = w.info();
+            WorkloadEntry {
+                name: i.name.to_owned(),
+                kind: kind(i.kind),
+                summary: i.summary.to_owned(),
+                default_tasks: i.default_tasks,
+                default_size: i.default_size,
+                size: i.size_meaning.to_owned(),
+                bench_group: i.bench_group(),
+                python: i.python,
+            }
+        })
+        .collect();
+    let mut groups = vec![GroupEntry {
+        id: SPAWN_GROUP.to_owned(),
+        about: format!(
+            "Spawn+join of one no-op worker, the way each model starts its workers \
+             (`{}`: a plain function call).",
+            names::SEQUENTIAL
+        ),
+        compare: Compare::CostOf(names::THREAD_PER_TASK.to_owned()),
+        axis: Axis::None,
+        bars: false,
+        extra_functions: Vec::new(),
+    }];
+    // A workload's group: I/O is read against the model that never blocks a thread, the
+    // rest as speedups over `sequential`.
+    for w in concur_workloads::all() {
+        let i = w.info();
+        let io = i.kind == Kind::IoBound;
+        groups.push(GroupEntry {
+            id: i.bench_group(),
+            about: i.bench_description.to_owned(),
+            compare: if io {
+                Compare::CostOf(names::TOKIO.to_owned())
+            } else {
+                Compare::SpeedupOver(names::SEQUENTIAL.to_owned())
+            },
+            axis: if io { Axis::Concurrency } else { Axis::Workers },
+            bars: false,
+            extra_functions: Vec::new(),
+        });
+    }
+    let (pingpong, bulk) = ipc_groups();
+    groups.extend([pingpong, bulk]);
+    Catalog {
+        models: models()
+            .iter()
+            .map(|m| ModelEntry {
+                name: m.name.to_owned(),
+                family: family(m.family),
+                summary: m.summary.to_owned(),
+                default_workers: match (m.family, m.per_task) {
+                    (Family::Sequential, _) => "1",
+                    (_, true) => "tasks",
+                    (_, false) => "cores",
+                }
+                .to_owned(),
+                idle_bench_workers: m.idle.as_ref().and_then(|p| p.bench_workers),
+            })
+            .collect(),
+        workloads,
+        channels: channels()
+            .iter()
+            .map(|ch| ChannelEntry {
+                name: ch.name.to_owned(),
+                peers: peers(ch.peers),
+                summary: ch.summary.to_owned(),
+                is_floor: ch.is_floor,
+                floor: ch.floor.map(str::to_owned),
+            })
+            .collect(),
+        groups,
+        roles: roles(),
+    }
+}
+
+/// The `ipc` groups, described from the channel registry.
+fn ipc_groups() -> (GroupEntry, GroupEntry) {
+    let list = |names: Vec<&str>| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let between = |p: Peers| {
+        list(
+            channels()
+                .iter()
+                .filter(|ch| ch.peers == p && !ch.is_floor)
+                .map(|ch| ch.name)
+                .collect(),
+        )
+    };
+    let floors = list(
+        channels()
+            .iter()
+            .filter(|ch| ch.is_floor)
+            .map(|ch| ch.name)
+            .collect(),
+    );
+    let transports: Vec<(&str, &str)> = channels()
+        .iter()
+        .filter_map(|ch| Some((ch.transport_of?, ch.name)))
+        .collect();
+    let pool_tasks = transports
+        .iter()
+        .map(|(model, channel)| {
+            format!(
+                "`{}` is one empty task through `{model}`, read against its transport `{channel}`",
+                pool_task(model)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    // The channel every other is compared with: the transport of the process pool.
+    let reference = transports
+        .iter()
+        .find(|(model, _)| *model == names::PROCESS_POOL)
+        .map_or(names::PROCESS_POOL, |(_, channel)| channel)
+        .to_owned();
+    let pingpong = GroupEntry {
+        id: PINGPONG_GROUP.to_owned(),
+        about: format!(
+            "One 8-byte round trip per channel: between two threads {}; between a thread and \
+             a task {}; between two processes {}. The floors {floors} bounce one word between \
+             the same two processes: the shm channels are read against them. {pool_tasks}.",
+            between(Peers::Threads),
+            between(Peers::ThreadAndTask),
+            between(Peers::Processes),
+        ),
+        compare: Compare::CostOf(reference.clone()),
+        axis: Axis::None,
+        bars: true,
+        extra_functions: transports.iter().map(|(m, _)| pool_task(m)).collect(),
+    };
+    let bulk = GroupEntry {
+        id: BULK_GROUP.to_owned(),
+        about: format!(
+            "1 MiB to the peer and an 8-byte acknowledgement back; `{MEMCPY}` is one thread \
+             copying the MiB, the bandwidth floor. Between threads the buffer is moved, not \
+             copied: sharing an address space is the point."
+        ),
+        compare: Compare::CostOf(reference),
+        axis: Axis::None,
+        bars: false,
+        extra_functions: vec![MEMCPY.to_owned()],
+    };
+    (pingpong, bulk)
+}
+
+/// Who plays which part in the tutorial's table.
+fn roles() -> Roles {
+    Roles {
+        sequential: names::SEQUENTIAL.to_owned(),
+        thread_per_task: names::THREAD_PER_TASK.to_owned(),
+        thread_pool: names::THREAD_POOL.to_owned(),
+        gil_threads: names::GIL_THREADS.to_owned(),
+        process_per_task: names::PROCESS_PER_TASK.to_owned(),
+        process_pool: names::PROCESS_POOL.to_owned(),
+        shm_pool: names::SHM_POOL.to_owned(),
+        tasks: names::TOKIO.to_owned(),
+        seed_workload: SeedSquareCube::NAME.to_owned(),
+        cpu_workload: Primes::NAME.to_owned(),
+        image_workload: Grayscale::NAME.to_owned(),
+        io_workload: HttpFetch::NAME.to_owned(),
+        shared_workload: SharedSum::NAME.to_owned(),
+        spawn_group: SPAWN_GROUP.to_owned(),
+    }
+}
+
+fn family(f: Family) -> c::Family {
+    match f {
+        Family::Sequential => c::Family::Sequential,
+        Family::Threads => c::Family::Threads,
+        Family::Processes => c::Family::Processes,
+        Family::Tasks => c::Family::Tasks,
+    }
+}
+
+fn kind(k: Kind) -> c::Kind {
+    match k {
+        Kind::Seed => c::Kind::Seed,
+        Kind::CpuBound => c::Kind::CpuBound,
+        Kind::IoBound => c::Kind::IoBound,
+        Kind::SharedData => c::Kind::SharedData,
+    }
+}
+
+fn peers(p: Peers) -> c::Peers {
+    match p {
+        Peers::Threads => c::Peers::Threads,
+        Peers::ThreadAndTask => c::Peers::ThreadAndTask,
+        Peers::Processes => c::Peers::Processes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_in_the_catalog() {
+        let cat = catalog();
+        assert_eq!(cat.models.len(), models().len());
+        assert_eq!(cat.workloads.len(), concur_workloads::all().len());
+        assert_eq!(cat.channels.len(), channels().len());
+        // A group per workload, plus spawn and the two ipc groups.
+        assert_eq!(cat.groups.len(), cat.workloads.len() + 3);
+        for w in &cat.workloads {
+            assert!(cat.group(&w.bench_group).is_some(), "{}", w.name);
+        }
+        // Every role names an entry that exists.
+        let r = &cat.roles;
+        for m in [
+            &r.sequential,
+            &r.thread_per_task,
+            &r.thread_pool,
+            &r.gil_threads,
+            &r.process_per_task,
+            &r.process_pool,
+            &r.shm_pool,
+            &r.tasks,
+        ] {
+            assert!(cat.model(m).is_some(), "{m}");
+        }
+        for w in [
+            &r.seed_workload,
+            &r.cpu_workload,
+            &r.image_workload,
+            &r.io_workload,
+            &r.shared_workload,
+        ] {
+            assert!(cat.group_of(w).is_some(), "{w}");
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! What the report knows about the things it measured: the models, workloads, channels and
+//! bench groups of the run, as the registries described them (`concur list --json` prints
+//! one). The report names nothing itself: every model, workload and group it reasons about
+//! comes from here, and the verdicts find the models they test through [`Roles`].
+
+use serde::{Deserialize, Serialize};
+
+/// A snapshot of the registries a run was measured with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// The models, in registry order.
+    pub models: Vec<ModelEntry>,
+    /// The workloads, in registry order.
+    pub workloads: Vec<WorkloadEntry>,
+    /// The channels of the ping-pong probe, in registry order.
+    #[serde(default)]
+    pub channels: Vec<ChannelEntry>,
+    /// Every bench group: what it measures and how its figures compare.
+    #[serde(default)]
+    pub groups: Vec<GroupEntry>,
+    /// Which entries play the parts the tutorial's table talks about.
+    #[serde(default)]
+    pub roles: Roles,
+}
+
+/// One model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    /// CLI name.
+    pub name: String,
+    /// The family it belongs to.
+    pub family: Family,
+    /// How it runs tasks, one line (`WORKERS`, `TASKS`, `SIZE` stand for the CLI flags).
+    pub summary: String,
+    /// What `--workers` defaults to: `1`, `tasks` or `cores`.
+    pub default_workers: String,
+    /// Idle workers `cargo xtask bench` probes per profile (smoke, quick, full), if any.
+    #[serde(default)]
+    pub idle_bench_workers: Option<[usize; 3]>,
+}
+
+/// How a model runs its work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// The reference: one thread, no concurrency.
+    Sequential,
+    /// Threads of one process.
+    Threads,
+    /// Separate processes.
+    Processes,
+    /// Async tasks on a runtime.
+    Tasks,
+}
+
+impl Family {
+    /// The family as a reader says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Family::Sequential => "reference",
+            Family::Threads => "threads",
+            Family::Processes => "processes",
+            Family::Tasks => "async tasks",
+        }
+    }
+}
+
+/// What a workload stresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The tutorial's own example.
+    Seed,
+    /// Pure computation.
+    CpuBound,
+    /// Waiting on I/O.
+    IoBound,
+    /// A large input read by every worker.
+    SharedData,
+}
+
+impl Kind {
+    /// The kind as a reader says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Seed => "the tutorial's example",
+            Kind::CpuBound => "CPU-bound",
+            Kind::IoBound => "I/O-bound",
+            Kind::SharedData => "shared data",
+        }
+    }
+}
+
+/// One workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadEntry {
+    /// CLI name.
+    pub name: String,
+    /// What it stresses.
+    pub kind: Kind,
+    /// What one task does (`SIZE` stands for `--size`).
+    pub summary: String,
+    /// `--tasks` default.
+    pub default_tasks: usize,
+    /// `--size` default.
+    pub default_size: u64,
+    /// What `--size` means.
+    pub size: String,
+    /// Its bench group, e.g. `cpu_bound/primes`.
+    #[serde(default)]
+    pub bench_group: String,
+    /// Whether `python/concur_ref.py` has a CPython version of it.
+    #[serde(default)]
+    pub python: bool,
+}
+
+/// What a channel connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Peers {
+    /// Two threads of one process.
+    Threads,
+    /// A thread and an async task.
+    ThreadAndTask,
+    /// Two processes.
+    Processes,
+}
+
+impl Peers {
+    /// The peers as a reader says them.
+    pub fn label(self) -> &'static str {
+        match self {
+            Peers::Threads => "two threads",
+            Peers::ThreadAndTask => "a thread and a task",
+            Peers::Processes => "two processes",
+        }
+    }
+}
+
+/// One channel of the ping-pong probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelEntry {
+    /// CLI name.
+    pub name: String,
+    /// What it connects.
+    pub peers: Peers,
+    /// What it is, one line.
+    pub summary: String,
+    /// A floor (one word bounced), not a channel that carries a payload.
+    pub is_floor: bool,
+    /// The floor it is read against, if any.
+    pub floor: Option<String>,
+}
+
+/// How a group's figures are compared.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compare {
+    /// `baseline median / median`: how many times faster than this function.
+    SpeedupOver(String),
+    /// `median / baseline median`: how many times this function's cost.
+    CostOf(String),
+}
+
+/// What a group's parameter is, and so how it is plotted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Axis {
+    /// Workers: plotted as speedup over the baseline.
+    Workers,
+    /// Concurrent requests: plotted as time per batch.
+    Concurrency,
+    /// No parameter: one figure per function, plotted as bars when [`GroupEntry::bars`].
+    None,
+}
+
+/// One bench group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupEntry {
+    /// Criterion's group id, e.g. `cpu_bound/primes`.
+    pub id: String,
+    /// What it measures, for the reader.
+    pub about: String,
+    /// How its figures compare.
+    pub compare: Compare,
+    /// What its parameter is.
+    pub axis: Axis,
+    /// Whether the report draws it as one bar per function (log scale).
+    #[serde(default)]
+    pub bars: bool,
+    /// The functions that are neither models nor channels (e.g. `memcpy`), in table order.
+    #[serde(default)]
+    pub extra_functions: Vec<String>,
+}
+
+/// The entries that play a part in the tutorial's table. The verdicts find what they test
+/// here, never by a name of their own.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Roles {
+    /// The reference every speedup is measured against (`sequential`).
+    pub sequential: String,
+    /// A thread per task.
+    pub thread_per_task: String,
+    /// A pool of threads.
+    pub thread_pool: String,
+    /// Threads behind an emulated interpreter lock.
+    pub gil_threads: String,
+    /// A process per task.
+    pub process_per_task: String,
+    /// A pool of processes over a channel.
+    pub process_pool: String,
+    /// A pool of processes over shared memory.
+    pub shm_pool: String,
+    /// Async tasks.
+    pub tasks: String,
+    /// The tutorial's own example workload.
+    pub seed_workload: String,
+    /// The CPU-bound computation.
+    pub cpu_workload: String,
+    /// Image processing.
+    pub image_workload: String,
+    /// Network fetches.
+    pub io_workload: String,
+    /// A large input shared by every worker.
+    pub shared_workload: String,
+    /// The group of spawn+join costs.
+    pub spawn_group: String,
+}
+
+impl Catalog {
+    /// The group entry with this id.
+    pub fn group(&self, id: &str) -> Option<&GroupEntry> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The bench group of workload `name`, if it is in the catalog.
+    pub fn group_of(&self, workload: &str) -> Option<&str> {
+        self.workloads
+            .iter()
+            .find(|w| w.name == workload)
+            .map(|w| w.bench_group.as_str())
+    }
+
+    /// The model entry called `name`.
+    pub fn model(&self, name: &str) -> Option<&ModelEntry> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    /// Table order of `function` in `group`: models first, then channels, then the group's
+    /// other functions, then anything unknown.
+    pub fn rank(&self, group: &str, function: &str) -> usize {
+        let extras = self
+            .group(group)
+            .map_or(&[][..], |g| &g.extra_functions[..]);
+        self.models
+            .iter()
+            .map(|m| m.name.as_str())
+            .chain(self.channels.iter().map(|c| c.name.as_str()))
+            .chain(extras.iter().map(String::as_str))
+            .position(|n| n == function)
+            .unwrap_or(usize::MAX)
+    }
+}

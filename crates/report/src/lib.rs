@@ -1,0 +1,136 @@
+//! concur's report as a library: the data of a bench run, the verdicts computed from it,
+//! the plots, and one document written out as Markdown (`summary.md`) and HTML
+//! (`index.html`).
+//!
+//! - [`RunData`]: what one run measured (criterion's figures, idle probes, the CPython
+//!   reference) and the [`Catalog`] of models, workloads and groups it was measured with;
+//!   its lookups (`find`, `speedup`, `ratio`, `group_link`) are the only ones the report uses.
+//! - [`criterion::load`]: criterion's own output files as [`BenchResult`]s.
+//! - [`page::document`]: the report as a [`doc::Document`]; [`markdown`] and [`html`] write it.
+//! - [`write()`]: all of it into a directory: `data.json`, `plots/*.svg`, `summary.md`,
+//!   `index.html`.
+//!
+//! ```
+//! use concur_report::{Catalog, Machine, RunData, markdown, page};
+//!
+//! let data = RunData {
+//!     profile: "quick".into(),
+//!     started_at: "2026-11-29T12:00:00Z".into(),
+//!     git_revision: "abc1234".into(),
+//!     machine: Machine::detect(),
+//!     suites: Vec::new(),
+//!     results: Vec::new(),
+//!     idle: Vec::new(),
+//!     python: Vec::new(),
+//!     catalog: Catalog::default(),
+//! };
+//! let md = markdown::render(&page::document(&data, &[]));
+//! assert!(md.starts_with("# concur report"));
+//! assert!(md.contains("No criterion results were written in this run."));
+//! ```
+
+pub mod catalog;
+pub mod criterion;
+mod data;
+pub mod doc;
+pub mod html;
+mod machine;
+pub mod markdown;
+pub mod page;
+pub mod plots;
+#[cfg(test)]
+mod testing;
+pub mod units;
+pub mod verdicts;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use catalog::Catalog;
+pub use criterion::BenchResult;
+pub use data::{CRITERION_FROM_REPORT, IdleProbe, PythonRun, RunData};
+pub use machine::{Machine, git_revision, now_rfc3339};
+
+/// What can go wrong reading or writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done: `reading`, `writing`, `creating`.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A JSON file did not hold what it should.
+    #[error("parsing {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    fn io(action: &'static str, path: &Path, source: io::Error) -> Error {
+        Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Reads and parses one JSON file.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
+    let bytes = fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), Error> {
+    fs::write(path, contents).map_err(|e| Error::io("writing", path, e))
+}
+
+/// The files [`write()`] produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    /// `summary.md`.
+    pub markdown: PathBuf,
+    /// `index.html`.
+    pub html: PathBuf,
+}
+
+/// Saves `data` as `dir/data.json` and writes the plots, `summary.md` and `index.html`
+/// into `dir` (created if needed).
+pub fn write(dir: &Path, data: &RunData) -> Result<Written, Error> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let json = serde_json::to_vec_pretty(data).expect("run data always serialises");
+    write_file(&dir.join("data.json"), json)?;
+    let plots = plots::write(dir, data)?;
+    let doc = page::document(data, &plots);
+    let written = Written {
+        markdown: dir.join("summary.md"),
+        html: dir.join("index.html"),
+    };
+    write_file(&written.markdown, markdown::render(&doc))?;
+    write_file(&written.html, html::render(&doc))?;
+    Ok(written)
+}
+
+/// Reads `dir/data.json` (saved by [`write()`]) and writes the report again from it alone.
+pub fn rerender(dir: &Path) -> Result<Written, Error> {
+    let data: RunData = read_json(&dir.join("data.json"))?;
+    write(dir, &data)
+}
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

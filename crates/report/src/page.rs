@@ -1,0 +1,410 @@
+//! The report page, built once as a [`Document`] from a run's data: the header, the
+//! tutorial's table with verdicts, what to pick, the plots, a table per bench group, the
+//! CPython reference and the idle workers.
+
+use crate::catalog::{Axis, Compare};
+use crate::criterion::BenchResult;
+use crate::data::{CRITERION_FROM_REPORT, IdleProbe, PythonRun, RunData};
+use crate::doc::{Block, Column, Document, Table, Text};
+use crate::plots::Plot;
+use crate::units::{human_bytes, human_time, ratio_text};
+use crate::verdicts;
+
+/// What the verdicts are, said once above the table.
+const TABLE_INTRO: &str = "Each row of the tutorial's comparison, with the figures from this run \
+     that test it and a verdict computed from them (the thresholds are in \
+     `crates/report/src/verdicts.rs`: a speedup of 1.5× or more on two workers is \"parallel\", \
+     1.2× or less is \"taking turns\"). `gil-threads` is Rust threads behind an emulated CPython \
+     GIL.";
+
+/// The whole report for `data`, with `plots` already drawn.
+pub fn document(data: &RunData, plots: &[Plot]) -> Document {
+    let mut doc = Document {
+        title: "concur report".into(),
+        blocks: Vec::new(),
+    };
+    for line in header(data) {
+        doc.paragraph(line);
+    }
+    let groups = group_ids(data);
+    if groups.is_empty() {
+        doc.paragraph(no_results_note(data));
+    } else {
+        let index = format!("{CRITERION_FROM_REPORT}/report/index.html");
+        doc.paragraph(
+            Text::plain("Criterion's own report: ").and(Text::plain(&index).link(&index)),
+        );
+    }
+
+    doc.section("The tutorial's table, measured");
+    doc.paragraph(Text::with_code(TABLE_INTRO));
+    let rows = verdicts::rows(data)
+        .into_iter()
+        .map(|row| {
+            let figures = if row.figures.is_empty() {
+                Text::plain("–")
+            } else {
+                Text::lines(
+                    row.figures
+                        .into_iter()
+                        .map(|f| Text::with_code(&f.text).link(f.link)),
+                )
+            };
+            vec![
+                Text::plain(row.feature).strong(),
+                Text::plain(row.threading),
+                Text::plain(row.multiprocessing),
+                figures,
+                Text::with_code(&row.verdict),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: [
+            "feature",
+            "threading (tutorial)",
+            "multiprocessing (tutorial)",
+            "measured in this run",
+            "verdict",
+        ]
+        .map(Column::text)
+        .to_vec(),
+        rows,
+    }));
+
+    let picks = verdicts::what_to_pick(data);
+    if !picks.is_empty() {
+        doc.section("What to pick");
+        doc.paragraph(Text::with_code(
+            "The fastest model this run measured in each situation (`sequential` aside):",
+        ));
+        doc.blocks.push(Block::List(picks));
+    }
+
+    if !plots.is_empty() {
+        doc.section("Plots");
+        for p in plots {
+            doc.blocks.push(Block::Figure {
+                src: p.file.clone(),
+                caption: Text::with_code(&p.title),
+            });
+        }
+    }
+
+    for group in &groups {
+        group_section(&mut doc, data, group);
+    }
+    if let Some(table) = python_table(data) {
+        doc.section("CPython reference");
+        doc.paragraph(Text::with_code(&format!(
+            "The tutorial's own tools, CPython {} (`python/concur_ref.py`, standard library \
+             only), on the same inputs (and, for I/O, the same loopback server) as the Rust \
+             benches; median of 3 runs; every checksum compared with Rust's `{}`. The last \
+             column is the matching Rust model in this run's benches.",
+            data.python[0].python, data.catalog.roles.sequential
+        )));
+        doc.blocks.push(Block::Table(table));
+    }
+    if let Some(table) = idle_table(data) {
+        doc.section("idle workers");
+        doc.paragraph(Text::with_code(
+            "What one idle worker adds to the process tree's PSS (`concur idle --json`, run \
+             after the suites): a parked thread, a worker process waiting for tasks, an async \
+             task waiting on a semaphore.",
+        ));
+        doc.blocks.push(Block::Table(table));
+    }
+    doc
+}
+
+fn header(data: &RunData) -> Vec<Text> {
+    let m = &data.machine;
+    let suites = data
+        .suites
+        .iter()
+        .map(|(s, secs)| format!("{s} ({secs:.0} s)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        Text::with_code(&format!(
+            "Run: `{}` profile, started {}, git revision `{}`; suites: {}.",
+            data.profile, data.started_at, data.git_revision, suites
+        )),
+        Text::plain(format!(
+            "Machine: {}, {} cores, {} GiB, Linux {}, {}.",
+            m.cpu, m.cores, m.memory_gib, m.kernel, m.rustc
+        )),
+        Text::with_code(&format!(
+            "Every figure is criterion's median time per iteration, ± its median absolute \
+             deviation, measured in this run; every iteration's result was checked against \
+             `{}`'s checksum.",
+            data.catalog.roles.sequential
+        )),
+    ]
+}
+
+fn no_results_note(data: &RunData) -> Text {
+    Text::with_code(if data.profile == "smoke" {
+        "No timings: a smoke run executes every benchmark once in criterion's test mode, \
+         which records nothing. Run `cargo xtask bench --quick` or `cargo xtask bench` for \
+         figures."
+    } else {
+        "No criterion results were written in this run."
+    })
+}
+
+/// The groups with results, in the order they were read.
+fn group_ids(data: &RunData) -> Vec<&str> {
+    let mut groups: Vec<&str> = data.results.iter().map(|r| r.group.as_str()).collect();
+    groups.dedup();
+    groups
+}
+
+/// A column heading: the parameter is a worker count, or a number of concurrent requests.
+fn param_heading(axis: Axis, p: &Option<String>) -> String {
+    match (p.as_deref(), axis) {
+        (None, _) => "median".to_owned(),
+        (Some(p), Axis::Concurrency) => format!("{p} concurrent"),
+        (Some("1"), _) => "1 worker".to_owned(),
+        (Some(p), _) => format!("{p} workers"),
+    }
+}
+
+/// A group's section: what it measures, then a row per function and a column per parameter;
+/// each cell is the median ± MAD, linked to criterion's page, and the ratio to the baseline.
+fn group_section(doc: &mut Document, data: &RunData, group: &str) {
+    let members: Vec<&BenchResult> = data.members(group).collect();
+    let mut params: Vec<Option<String>> = Vec::new();
+    let mut functions: Vec<&str> = Vec::new();
+    for r in &members {
+        if !params.contains(&r.parameter) {
+            params.push(r.parameter.clone());
+        }
+        if !functions.contains(&r.function.as_str()) {
+            functions.push(&r.function);
+        }
+    }
+    functions.sort_by_key(|f| (data.catalog.rank(group, f), f.to_string()));
+    params.sort_by_key(|p| {
+        let text = p.clone().unwrap_or_default();
+        (text.parse::<u64>().unwrap_or(u64::MAX), text)
+    });
+    let entry = data.catalog.group(group);
+    let axis = entry.map_or(Axis::Workers, |g| g.axis);
+    let ratio_label = match data.compare(group) {
+        Compare::SpeedupOver(b) => format!("speedup over `{b}`"),
+        Compare::CostOf(b) => format!("cost relative to `{b}`"),
+    };
+    doc.section(Text::plain(group));
+    if let Some(g) = entry.filter(|g| !g.about.is_empty()) {
+        doc.paragraph(Text::with_code(&g.about));
+    }
+    doc.paragraph(
+        Text::with_code(&format!(
+            "Each cell: median ± MAD, then the {ratio_label}. "
+        ))
+        .and(Text::plain("Criterion's page for this group").link(data.group_link(group))),
+    );
+    let mut columns = vec![Column::text("model")];
+    columns.extend(
+        params
+            .iter()
+            .map(|p| Column::numeric(param_heading(axis, p))),
+    );
+    let rows = functions
+        .iter()
+        .map(|f| {
+            let mut row = vec![Text::plain(*f)];
+            row.extend(params.iter().map(|p| {
+                match members
+                    .iter()
+                    .find(|r| r.function == *f && &r.parameter == p)
+                {
+                    Some(r) => {
+                        let time =
+                            format!("{} ± {}", human_time(r.median_ns), human_time(r.mad_ns));
+                        let ratio = data.ratio(r).map(ratio_text).unwrap_or_default();
+                        Text::plain(time)
+                            .link(r.link())
+                            .and(" · ")
+                            .and(Text::plain(ratio).strong())
+                    }
+                    None => Text::plain("–"),
+                }
+            }));
+            row
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table { columns, rows }));
+}
+
+/// The matching Rust figure for a CPython run: the pool of the same family at the same
+/// number of workers (or, for I/O, of concurrent requests).
+fn rust_beside(data: &RunData, run: &PythonRun) -> Option<Text> {
+    let roles = &data.catalog.roles;
+    let group = data.group_of(&run.workload);
+    let io = data
+        .catalog
+        .group(&group)
+        .is_some_and(|g| g.axis == Axis::Concurrency);
+    let model = match run.mode.as_str() {
+        "asyncio" => &roles.tasks,
+        "threading" => &roles.thread_pool,
+        _ => &roles.process_pool,
+    };
+    let param = if io {
+        run.tasks.to_string()
+    } else {
+        run.workers.max(1).to_string()
+    };
+    let r = data.find(&group, model, Some(&param))?;
+    Some(Text::code(model.as_str()).and(format!(" {}", human_time(r.median_ns))))
+}
+
+fn python_table(data: &RunData) -> Option<Table> {
+    data.python.first()?;
+    let rows = data
+        .python
+        .iter()
+        .map(|r| {
+            vec![
+                Text::plain(&r.workload),
+                Text::plain(&r.mode),
+                Text::plain(r.workers.to_string()),
+                Text::plain(format!("{} tasks, size {}", r.tasks, r.size)),
+                Text::plain(human_time(r.wall_s * 1e9)),
+                if r.checksum_ok {
+                    Text::plain("equals Rust's")
+                } else {
+                    Text::plain("differs").strong()
+                },
+                rust_beside(data, r).unwrap_or_else(|| Text::plain("–")),
+            ]
+        })
+        .collect();
+    Some(Table {
+        columns: vec![
+            Column::text("workload"),
+            Column::text("CPython"),
+            Column::numeric("workers"),
+            Column::text("inputs"),
+            Column::numeric("median wall"),
+            Column::text("checksum"),
+            Column::text("Rust beside it"),
+        ],
+        rows,
+    })
+}
+
+/// The idle-worker rows: (model, workers, bytes, ratio to an async task).
+fn idle_rows(data: &RunData) -> Vec<[String; 4]> {
+    let task = data
+        .idle(&data.catalog.roles.tasks)
+        .map(|p| p.pss_bytes_per_worker)
+        .filter(|b| *b > 0.0);
+    data.idle
+        .iter()
+        .map(|p: &IdleProbe| {
+            [
+                p.model.clone(),
+                p.workers.to_string(),
+                human_bytes(p.pss_bytes_per_worker),
+                task.map(|t| ratio_text(p.pss_bytes_per_worker / t))
+                    .unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect()
+}
+
+fn idle_table(data: &RunData) -> Option<Table> {
+    if data.idle.is_empty() {
+        return None;
+    }
+    let rows = idle_rows(data)
+        .into_iter()
+        .map(|[m, n, b, ratio]| {
+            vec![
+                Text::plain(m),
+                Text::plain(n),
+                Text::plain(b),
+                Text::plain(ratio).strong(),
+            ]
+        })
+        .collect();
+    Some(Table {
+        columns: vec![
+            Column::text("model"),
+            Column::numeric("idle workers"),
+            Column::numeric("PSS per worker"),
+            Column::numeric(Text::plain("× an async task")),
+        ],
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fixture;
+
+    #[test]
+    fn idle_ratios_are_computed_against_an_async_task() {
+        let rows = idle_rows(&fixture());
+        assert_eq!(rows[0][2], "10.0 KiB");
+        assert_eq!(rows[0][3], "25.0×"); // 10240 / 409.6
+        assert_eq!(rows[1][3], "1.00×");
+        let mut none = fixture();
+        none.idle.clear();
+        assert!(idle_table(&none).is_none());
+    }
+
+    #[test]
+    fn summary_from_fixture() {
+        insta::assert_snapshot!(crate::markdown::render(&document(&fixture(), &[])));
+    }
+
+    #[test]
+    fn html_is_self_contained_and_links_every_figure() {
+        let data = fixture();
+        let html = crate::html::render(&document(&data, &[]));
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        for r in &data.results {
+            assert!(html.contains(&format!("{}/report/index.html", r.directory)));
+        }
+    }
+
+    #[test]
+    fn both_outputs_carry_the_same_words() {
+        let doc = document(&fixture(), &[]);
+        let md = crate::markdown::render(&doc);
+        let html = crate::html::render(&doc);
+        for block in &doc.blocks {
+            if let Block::Heading { id, .. } = block {
+                assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+            }
+        }
+        assert_eq!(
+            md.matches("](").count(),
+            html.matches("<a href=").count() + html.matches("<img").count()
+        );
+    }
+
+    #[test]
+    fn speedups_are_computed_from_the_figures() {
+        let data = fixture();
+        let pool = data
+            .find("cpu_bound/primes", "thread-pool", Some("2"))
+            .unwrap();
+        // Fixture: sequential 200 ms at every parameter; thread-pool 105 ms at 2 workers.
+        assert!((data.ratio(pool).unwrap() - 200.0 / 105.0).abs() < 1e-9);
+        let spawn = data.find("spawn", "thread-pool", None).unwrap();
+        assert!((data.ratio(spawn).unwrap() - 40.0 / 35.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let data = fixture();
+        let back: RunData = serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
+        assert_eq!(back, data);
+    }
+}
