@@ -116,9 +116,29 @@ pub(crate) fn run() -> Result<()> {
         bench.contains(&format!("cpu_bound/{NAME}")),
         "the cpu_bound bench has no cpu_bound/{NAME} group:\n{bench}"
     );
+    // The report of a quick run of just this workload: its group's table, description and
+    // plot, all from the catalog the scratch clone's `concur list --json` describes.
+    run_in(
+        &repo,
+        Command::new(cargo).args(["xtask", "bench", "--quick", "--filter", NAME]),
+    )?;
+    let report = target_dir().join("recipe-check/concur/report");
+    let summary = std::fs::read_to_string(report.join("summary.md"))?;
+    let group = format!("cpu_bound/{NAME}");
+    ensure!(
+        summary.contains(&format!("## {group}\n")),
+        "the quick run's report has no {group} section"
+    );
+    ensure!(
+        summary.contains("Summing decimal digits"),
+        "the report does not describe {group} from the registry"
+    );
+    let plot = report.join(format!("plots/{}.svg", group.replace('/', "_")));
+    ensure!(plot.is_file(), "the report has no plot {}", plot.display());
     println!(
-        "recipe-check: {NAME} is in concur list, the equivalence tests, the cpu_bound bench \
-         and the generated tables; the recipe touched exactly {} files",
+        "recipe-check: {NAME} is in concur list, the equivalence tests, the cpu_bound bench, \
+         a quick run's report (table, description, plot) and the generated tables; the recipe \
+         touched exactly {} files",
         EXPECTED.len()
     );
     Ok(())
