@@ -11,11 +11,9 @@
 
 mod common;
 
-use concur::harness::{Family, Profile, available_cores, models};
+use concur::harness::paired::bench_workers;
+use concur::harness::{Profile, models};
 use concur::workloads::{Kind, Params};
-
-/// The most worker processes a process model is given here.
-const PROCESS_CAP: usize = 64;
 
 fn main() {
     // First thing: the process models' workers and the loopback server re-run this binary.
@@ -33,15 +31,11 @@ fn main() {
                 size: profile.bench_params(info).size,
             };
             let checked = common::Checked::new(w, params);
+            // The workers rule is the harness's, shared with `concur compare`.
             for spec in models() {
-                let workers = match spec.family {
-                    Family::Sequential if n > 8 => continue,
-                    Family::Sequential => 1,
-                    Family::Processes if n > PROCESS_CAP => continue,
-                    Family::Tasks => available_cores(),
-                    _ => n,
-                };
-                common::bench_model_at(&mut group, spec, n, workers, &checked);
+                if let Some(workers) = bench_workers(spec, Kind::IoBound, n) {
+                    common::bench_model_at(&mut group, spec, n, workers, &checked);
+                }
             }
         }
         group.finish();

@@ -33,6 +33,9 @@ pub(crate) enum Command {
     Pingpong(PingpongArgs),
     /// Measure the memory (PSS of the process tree) of idle workers of a model.
     Idle(IdleArgs),
+    /// Run several models alternately on one batch, round after round, and print each one's
+    /// times and its ratio to the first (what the report's verdicts read).
+    Compare(CompareArgs),
     /// Run the CPython reference (`python/concur_ref.py`) at a bench profile's sizes and
     /// print its runs as one JSON list (an empty one, after a notice, without `python3`).
     Cpython(CpythonArgs),
@@ -99,6 +102,29 @@ pub(crate) struct IdleArgs {
     /// How many idle workers to start.
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub workers: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CompareArgs {
+    /// The workload (see `concur list`).
+    #[arg(long, value_parser = parse_workload)]
+    pub workload: &'static dyn AnyWorkload,
+    /// The bench parameter: workers, or concurrent requests for an I/O workload (its task
+    /// count).
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub param: usize,
+    /// Comma-separated models [default: every model its bench runs at this parameter].
+    #[arg(long, value_delimiter = ',', value_parser = parse_model)]
+    pub models: Vec<&'static ModelSpec>,
+    /// Whose batch sizes to use: smoke, quick or full.
+    #[arg(long, default_value = "quick", value_parser = parse_profile)]
+    pub profile: Profile,
+    /// Timed rounds; each times every model once.
+    #[arg(long, default_value = "15", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub rounds: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

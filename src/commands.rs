@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use concur::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
 use concur::workloads::{self, Echo, Params};
 
-use crate::cli::{Cli, Command, CpythonArgs, IdleArgs, PingpongArgs, RunArgs, SpawnArgs};
+use crate::cli::{
+    Cli, Command, CompareArgs, CpythonArgs, IdleArgs, PingpongArgs, RunArgs, SpawnArgs,
+};
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
 pub(crate) struct Failure {
@@ -35,6 +37,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Spawn(args) => spawn(&args),
         Command::Pingpong(args) => pingpong(&args),
         Command::Idle(args) => idle(&args),
+        Command::Compare(args) => compare(&args),
         Command::Cpython(args) => cpython(&args),
     }
 }
@@ -183,5 +186,46 @@ fn cpython(args: &CpythonArgs) -> Result<ExitCode, Failure> {
     let runs =
         harness::cpython::run_reference(&args.script, args.profile).map_err(Failure::runtime)?;
     print_json(&runs);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
+    let info = args.workload.info();
+    let mut params = args.profile.bench_params(info);
+    if info.kind == workloads::Kind::IoBound {
+        params.tasks = args.param;
+    }
+    let run = harness::paired::compare(&harness::paired::CompareRequest {
+        workload: args.workload,
+        params,
+        param: args.param,
+        models: args.models.clone(),
+        rounds: args.rounds,
+    })
+    .map_err(|e| match e {
+        RunError::Invalid(m) => Failure::usage(m),
+        other => Failure::runtime(other.to_string()),
+    })?;
+    if args.json {
+        print_json(&run);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let median = |xs: &[f64]| concur::report::stats::median(&mut xs.to_vec());
+    let first = &run.models[0];
+    println!(
+        "{} at {} ({} tasks, size {}), {} rounds: median per batch, and the time over `{}`'s \
+         (median of the per-round ratios, 95% interval)",
+        run.group, run.param, run.tasks, run.size, args.rounds, first.name
+    );
+    for m in &run.models {
+        let ratio = concur::report::stats::paired_ratio(&m.times_ns, &first.times_ns, 1)
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        println!(
+            "  {:<18}{:>12.3} ms  {ratio}",
+            m.name,
+            median(&m.times_ns) / 1e6
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

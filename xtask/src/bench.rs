@@ -9,7 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use concur_report::{Catalog, IdleProbe, Machine, PythonRun, RunData, criterion};
+use concur_report::noise::{self, CpuTimes, Noise, SuiteSteal};
+use concur_report::{
+    Catalog, IdleProbe, Machine, Module, PairedRun, PythonRun, RunData, criterion, verdicts,
+};
 
 /// The environment variable the benches read their profile from (the harness's
 /// `Profile::ENV_NAME`; a test checks they agree).
@@ -78,6 +81,17 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         bail!("building the benches failed ({status})");
     }
 
+    // How noisy the machine is, before anything runs.
+    let stall = noise::stall_probe(Duration::from_secs(1));
+    println!(
+        "[noise] a spinning thread was stalled {:.2}% of 1 s ({} stalls, longest {:.0} µs)",
+        stall.stalled_pct, stall.stalls, stall.max_stall_us
+    );
+    let mut noise = Noise {
+        steal: Vec::new(),
+        stall: Some(stall),
+    };
+
     let logs = crate::target_dir().join("concur").join("logs");
     fs::create_dir_all(&logs)?;
     let mut timings = Vec::new();
@@ -117,10 +131,17 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         }
         cmd.args(passthrough);
         let t = Instant::now();
+        let cpu_before = CpuTimes::read();
         let status = cmd
             .status()
             .with_context(|| format!("running the {suite} bench"))?;
         let secs = t.elapsed().as_secs_f64();
+        if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
+            noise.steal.push(SuiteSteal {
+                suite: suite.to_string(),
+                steal_pct: after.steal_pct_since(&before),
+            });
+        }
         if !status.success() {
             let msg = format!("{suite:<11} FAILED after {secs:.1} s");
             if plain {
@@ -159,6 +180,12 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let concur = crate::concur_binary(true)?;
     let catalog = crate::catalog(&concur)?;
     let idle = run_idle_probes(&concur, &catalog, column)?;
+    let paired = if passthrough.is_empty() {
+        run_paired(&concur, &catalog, profile)?
+    } else {
+        println!("[paired] skipped: a filter or baseline was given");
+        Vec::new()
+    };
     let python = run_python(&concur, profile)?;
     let results = criterion::load(&crate::target_dir().join("criterion"), Some(started))?;
     let data = RunData {
@@ -171,6 +198,9 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         idle,
         python,
         catalog,
+        paired,
+        modules: modules()?,
+        noise: Some(noise),
     };
     let written = concur_report::write(&crate::report_dir(), &data)?;
     println!(
@@ -180,6 +210,91 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     );
     println!("{}", written.html.display());
     Ok(())
+}
+
+/// The models the verdicts compare, in paired rounds (`concur compare --json`).
+fn run_paired(
+    concur: &std::path::Path,
+    catalog: &Catalog,
+    profile: Profile,
+) -> Result<Vec<PairedRun>> {
+    let rounds = match profile {
+        Profile::Smoke => 2,
+        Profile::Quick => 15,
+        Profile::Full => 30,
+    };
+    let plan = verdicts::paired_plan(catalog);
+    let mut runs = Vec::new();
+    for (i, (workload, param)) in plan.iter().enumerate() {
+        print!(
+            "\r[paired] {}/{}: {workload} at {param}, {rounds} rounds…   ",
+            i + 1,
+            plan.len()
+        );
+        std::io::stdout().flush()?;
+        let out = Command::new(concur)
+            .current_dir(crate::workspace_root())
+            .args(["compare", "--workload", workload, "--json"])
+            .args(["--param", &param.to_string()])
+            .args(["--profile", profile.name(), "--rounds", &rounds.to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running concur compare --workload {workload}"))?;
+        if !out.status.success() {
+            bail!(
+                "concur compare --workload {workload} --param {param} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        runs.push(
+            serde_json::from_slice(&out.stdout)
+                .with_context(|| format!("parsing concur compare --workload {workload}"))?,
+        );
+    }
+    println!("\r[paired] {} comparisons done{:30}", runs.len(), "");
+    Ok(runs)
+}
+
+/// The crates that stand for `threading` and `multiprocessing`, at the versions the
+/// lockfile resolved (`cargo metadata`).
+fn modules() -> Result<Vec<Module>> {
+    const CRATES: [&str; 5] = [
+        "crossbeam-channel",
+        "rayon",
+        "tokio",
+        "ipc-channel",
+        "rustix",
+    ];
+    let out = Command::new(cargo())
+        .current_dir(crate::workspace_root())
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .context("running cargo metadata")?;
+    if !out.status.success() {
+        println!("[modules] cargo metadata failed: the report's \"Module used\" row stays empty");
+        return Ok(Vec::new());
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("parsing cargo metadata")?;
+    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    Ok(CRATES
+        .iter()
+        .filter_map(|name| {
+            let mut versions: Vec<&str> = packages
+                .iter()
+                .filter(|p| p["name"] == *name)
+                .filter_map(|p| p["version"].as_str())
+                .collect();
+            versions.sort_unstable();
+            versions.dedup();
+            (!versions.is_empty()).then(|| Module {
+                name: (*name).to_owned(),
+                version: versions.join("/"),
+            })
+        })
+        .collect())
 }
 
 /// `concur cpython --json` at this profile's sizes.

@@ -4,10 +4,12 @@
 //! and the docs' tables read only this, so they name nothing themselves.
 
 use concur_report::catalog::{
-    self as c, Axis, Catalog, ChannelEntry, Compare, GroupEntry, ModelEntry, Roles, WorkloadEntry,
+    self as c, Axis, BenchSize, Catalog, ChannelEntry, Compare, GroupEntry, Handoff, ModelEntry,
+    Roles, WorkloadEntry,
 };
 use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
 
+use crate::Profile;
 use crate::models::{Family, models, names};
 use crate::pingpong::{Peers, channels};
 
@@ -40,6 +42,17 @@ pub fn catalog() -> Catalog {
                 size: i.size_meaning.to_owned(),
                 bench_group: i.bench_group(),
                 python: i.python,
+                bench: Profile::ALL
+                    .iter()
+                    .map(|p| {
+                        let params = p.bench_params(i);
+                        BenchSize {
+                            profile: p.name().to_owned(),
+                            tasks: params.tasks,
+                            size: params.size,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -104,6 +117,15 @@ pub fn catalog() -> Catalog {
             .collect(),
         groups,
         roles: roles(),
+        handoffs: channels()
+            .iter()
+            .filter_map(|ch| ch.transport_of)
+            .map(|model| Handoff {
+                model: model.to_owned(),
+                group: PINGPONG_GROUP.to_owned(),
+                function: pool_task(model),
+            })
+            .collect(),
     }
 }
 

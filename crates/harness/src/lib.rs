@@ -30,6 +30,7 @@ pub mod cpython;
 pub mod idle;
 mod idle_probes;
 mod models;
+pub mod paired;
 pub mod pingpong;
 pub mod probe;
 mod profile;

@@ -93,6 +93,14 @@ pub enum RunError {
     /// A probe could not start.
     #[error("could not start the PSS sampler: {0}")]
     Probe(#[from] std::io::Error),
+    /// A model's result differs from `sequential`'s.
+    #[error("{model} gave a wrong result for {workload} (its checksum differs from sequential's)")]
+    WrongResult {
+        /// Which model.
+        model: &'static str,
+        /// On which workload.
+        workload: &'static str,
+    },
 }
 
 impl From<ParamsError> for RunError {

@@ -21,6 +21,32 @@ pub struct Catalog {
     /// Which entries play the parts the tutorial's table talks about.
     #[serde(default)]
     pub roles: Roles,
+    /// Where each pool's hand-off cost (one empty task) is measured.
+    #[serde(default)]
+    pub handoffs: Vec<Handoff>,
+}
+
+/// Where a model's hand-off cost is measured: one empty task through it, as `function` in
+/// `group`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    /// The model.
+    pub model: String,
+    /// The bench group.
+    pub group: String,
+    /// The function in it.
+    pub function: String,
+}
+
+/// A workload's bench batch at one profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchSize {
+    /// `smoke`, `quick` or `full`.
+    pub profile: String,
+    /// Tasks per batch.
+    pub tasks: usize,
+    /// The workload's size.
+    pub size: u64,
 }
 
 /// One model.
@@ -112,6 +138,9 @@ pub struct WorkloadEntry {
     /// Whether `python/concur_ref.py` has a CPython version of it.
     #[serde(default)]
     pub python: bool,
+    /// Its bench batch per profile.
+    #[serde(default)]
+    pub bench: Vec<BenchSize>,
 }
 
 /// What a channel connects.

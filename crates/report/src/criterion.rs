@@ -28,6 +28,16 @@ pub struct BenchResult {
     pub mad_ns: f64,
     /// Mean time per iteration, ns.
     pub mean_ns: f64,
+    /// Each sample's time per iteration, ns (`new/sample.json`: `times[i] / iters[i]`):
+    /// what the report's intervals are bootstrapped from.
+    #[serde(default)]
+    pub samples_ns: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct Samples {
+    iters: Vec<f64>,
+    times: Vec<f64>,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +115,19 @@ fn walk(dir: &Path, since: Option<SystemTime>, found: &mut Vec<BenchResult>) -> 
 fn read_one(id_file: &Path, est_file: &Path) -> Result<BenchResult, Error> {
     let id: BenchmarkId = crate::read_json(id_file)?;
     let est: Estimates = crate::read_json(est_file)?;
+    // Older criterion directories may lack the samples: the figure then has no interval.
+    let sample_file = est_file.with_file_name("sample.json");
+    let samples_ns = if sample_file.is_file() {
+        let s: Samples = crate::read_json(&sample_file)?;
+        s.times
+            .iter()
+            .zip(&s.iters)
+            .filter(|(_, n)| **n > 0.0)
+            .map(|(t, n)| t / n)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(BenchResult {
         function: id.function_id.unwrap_or_else(|| id.group_id.clone()),
         group: id.group_id,
@@ -117,5 +140,6 @@ fn read_one(id_file: &Path, est_file: &Path) -> Result<BenchResult, Error> {
         ),
         mad_ns: est.median_abs_dev.point_estimate,
         mean_ns: est.mean.point_estimate,
+        samples_ns,
     })
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, Compare};
 use crate::criterion::BenchResult;
 use crate::machine::Machine;
+use crate::stats::{self, Ratio};
 
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,54 @@ pub struct RunData {
     /// The registries the run was measured with.
     #[serde(default)]
     pub catalog: Catalog,
+    /// The comparisons measured in paired rounds (`concur compare`), which the verdicts'
+    /// ratios are read from when present.
+    #[serde(default)]
+    pub paired: Vec<PairedRun>,
+    /// The crates that stand for `threading` and `multiprocessing`, with the versions the
+    /// lockfile resolved (`cargo metadata`).
+    #[serde(default)]
+    pub modules: Vec<Module>,
+    /// How noisy the machine was while the suites ran.
+    #[serde(default)]
+    pub noise: Option<crate::noise::Noise>,
+}
+
+/// A crate and the version this run was built with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Module {
+    /// Crate name.
+    pub name: String,
+    /// Resolved version(s), e.g. `1.48.0` (several joined by `/` when the lockfile has more
+    /// than one).
+    pub version: String,
+}
+
+/// Several models run alternately on one batch, round after round (`concur compare
+/// --json`): each round times every model once, back to back, in a rotating order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairedRun {
+    /// The workload.
+    pub workload: String,
+    /// The bench group whose figures it pairs.
+    pub group: String,
+    /// The group's parameter it was run at (workers, or concurrent requests).
+    pub param: String,
+    /// Tasks in the batch.
+    pub tasks: usize,
+    /// The workload's size.
+    pub size: u64,
+    /// Each model and its time per round, ns.
+    pub models: Vec<PairedModel>,
+}
+
+/// One model's times in a [`PairedRun`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairedModel {
+    /// The model.
+    pub name: String,
+    /// Wall time of the batch in each round, ns.
+    pub times_ns: Vec<f64>,
 }
 
 /// One `concur idle --json` reading.
@@ -81,6 +130,25 @@ impl BenchResult {
 }
 
 impl RunData {
+    /// An empty run of `profile` on `machine`, started now, at the working directory's git
+    /// revision: fill in what was measured.
+    pub fn new(profile: &str, machine: Machine) -> RunData {
+        RunData {
+            profile: profile.to_owned(),
+            started_at: crate::machine::now_rfc3339(),
+            git_revision: crate::machine::git_revision(),
+            machine,
+            suites: Vec::new(),
+            results: Vec::new(),
+            idle: Vec::new(),
+            python: Vec::new(),
+            catalog: Catalog::default(),
+            paired: Vec::new(),
+            modules: Vec::new(),
+            noise: None,
+        }
+    }
+
     /// The result of `function` in `group` at `param`.
     pub fn find(&self, group: &str, function: &str, param: Option<&str>) -> Option<&BenchResult> {
         self.results
@@ -101,28 +169,89 @@ impl RunData {
         self.find(group, function, param).map(|r| r.median_ns)
     }
 
-    /// The baseline's median over `function`'s, at `param`: the speedup.
-    pub fn speedup(&self, group: &str, function: &str, param: &str) -> Option<f64> {
-        let base = &self.catalog.roles.sequential;
-        Some(self.time(group, base, Some(param))? / self.time(group, function, Some(param))?)
+    /// The paired rounds of `a` and `b` in `group` at `param`, if a paired run measured both.
+    pub fn paired_times(
+        &self,
+        group: &str,
+        param: &str,
+        a: &str,
+        b: &str,
+    ) -> Option<(&[f64], &[f64])> {
+        self.paired
+            .iter()
+            .filter(|p| p.group == group && p.param == param)
+            .find_map(|p| {
+                let times = |name: &str| {
+                    p.models
+                        .iter()
+                        .find(|m| m.name == name)
+                        .map(|m| &m.times_ns[..])
+                };
+                Some((times(a)?, times(b)?))
+            })
+    }
+
+    /// `a`'s time over `b`'s in `group` at `param`, with its 95% interval: from paired
+    /// rounds when a paired run measured both, else bootstrapped from criterion's samples,
+    /// else (no samples) the ratio of the medians alone.
+    pub fn time_ratio(&self, group: &str, a: &str, b: &str, param: Option<&str>) -> Option<Ratio> {
+        let seed = stats::seed(&[group, a, b, param.unwrap_or("")]);
+        if let Some((ta, tb)) = param.and_then(|p| self.paired_times(group, p, a, b)) {
+            if let Some(r) = stats::paired_ratio(ta, tb, seed) {
+                return Some(r);
+            }
+        }
+        let (ra, rb) = (self.find(group, a, param)?, self.find(group, b, param)?);
+        stats::ratio_of_medians(&ra.samples_ns, &rb.samples_ns, seed)
+            .or_else(|| Some(Ratio::point(ra.median_ns / rb.median_ns)))
+            .filter(|r| r.value.is_finite())
+    }
+
+    /// The reference model's time over `function`'s, at `param`: the speedup, with its
+    /// interval.
+    pub fn speedup(&self, group: &str, function: &str, param: &str) -> Option<Ratio> {
+        self.time_ratio(group, &self.catalog.roles.sequential, function, Some(param))
     }
 
     /// How `result` compares with its group's baseline at the same parameter (or the
     /// baseline's first figure when it has none there): a speedup or a cost ratio, as the
-    /// catalog says for the group; by default a speedup over the reference model.
-    pub fn ratio(&self, result: &BenchResult) -> Option<f64> {
+    /// catalog says for the group (by default a speedup over the reference model), with its
+    /// interval.
+    pub fn ratio(&self, result: &BenchResult) -> Option<Ratio> {
         let compare = self.compare(&result.group);
         let baseline = match &compare {
             Compare::SpeedupOver(b) | Compare::CostOf(b) => b.as_str(),
         };
-        let base = self
-            .find(&result.group, baseline, result.parameter.as_deref())
-            .or_else(|| self.members(&result.group).find(|m| m.function == baseline))?;
-        let r = match compare {
-            Compare::SpeedupOver(_) => base.median_ns / result.median_ns,
-            Compare::CostOf(_) => result.median_ns / base.median_ns,
+        let param = result.parameter.as_deref();
+        let base_param = if self.find(&result.group, baseline, param).is_some() {
+            param
+        } else {
+            self.members(&result.group)
+                .find(|m| m.function == baseline)?
+                .parameter
+                .as_deref()
         };
-        r.is_finite().then_some(r)
+        let base = self.find(&result.group, baseline, base_param)?;
+        if std::ptr::eq(base, result) {
+            return Some(Ratio::point(1.0));
+        }
+        let seed = stats::seed(&[
+            &result.group,
+            &result.function,
+            baseline,
+            param.unwrap_or(""),
+        ]);
+        let cost = if base_param == param {
+            self.time_ratio(&result.group, &result.function, baseline, param)?
+        } else {
+            stats::ratio_of_medians(&result.samples_ns, &base.samples_ns, seed)
+                .unwrap_or_else(|| Ratio::point(result.median_ns / base.median_ns))
+        };
+        let r = match compare {
+            Compare::SpeedupOver(_) => cost.inverse(),
+            Compare::CostOf(_) => cost,
+        };
+        r.value.is_finite().then_some(r)
     }
 
     /// How `group`'s figures compare: the catalog's word, else a speedup over `sequential`.
@@ -146,6 +275,30 @@ impl RunData {
     /// The idle probe of `model`.
     pub fn idle(&self, model: &str) -> Option<&IdleProbe> {
         self.idle.iter().find(|p| p.model == model)
+    }
+
+    /// The version of crate `name` this run was built with.
+    pub fn module(&self, name: &str) -> Option<&str> {
+        self.modules
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.version.as_str())
+    }
+
+    /// The tasks per batch of `workload`'s bench at this run's profile.
+    pub fn bench_tasks(&self, workload: &str) -> Option<usize> {
+        let w = self.catalog.workloads.iter().find(|w| w.name == workload)?;
+        w.bench
+            .iter()
+            .find(|b| b.profile == self.profile)
+            .map(|b| b.tasks)
+    }
+
+    /// What handing one task to `model` and getting its result back costs, ns (one empty
+    /// task through it, measured in the same run), if measured.
+    pub fn handoff_ns(&self, model: &str) -> Option<f64> {
+        let h = self.catalog.handoffs.iter().find(|h| h.model == model)?;
+        self.time(&h.group, &h.function, None)
     }
 
     /// The bench group of the workload `name` (from the catalog; `suite/name` if absent).

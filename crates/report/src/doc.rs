@@ -25,6 +25,8 @@ pub enum Block {
     },
     /// A paragraph.
     Paragraph(Text),
+    /// A paragraph set apart as a warning.
+    Warning(Text),
     /// A bulleted list.
     List(Vec<Text>),
     /// A table.
@@ -96,6 +98,21 @@ pub enum Span {
     },
     /// A line break inside a paragraph or a cell.
     Break,
+    /// A verdict's class, shown as a coloured badge (`kind` is its CSS class, e.g.
+    /// `does-not-hold`; `label` its text).
+    Badge {
+        /// CSS class.
+        kind: String,
+        /// Text.
+        label: String,
+    },
+    /// Text one click away: `summary` shown, `body` revealed (HTML `<details>`).
+    More {
+        /// What is shown.
+        summary: Text,
+        /// What is revealed.
+        body: Text,
+    },
 }
 
 impl Text {
@@ -125,6 +142,22 @@ impl Text {
                 })
                 .collect(),
         )
+    }
+
+    /// A badge of CSS class `kind` reading `label`.
+    pub fn badge(kind: &str, label: &str) -> Text {
+        Text(vec![Span::Badge {
+            kind: kind.to_owned(),
+            label: label.to_owned(),
+        }])
+    }
+
+    /// `summary`, with `body` one click away.
+    pub fn more(summary: impl Into<Text>, body: Text) -> Text {
+        Text(vec![Span::More {
+            summary: summary.into(),
+            body,
+        }])
     }
 
     /// This text as strong emphasis.
@@ -171,6 +204,8 @@ impl Text {
                 Span::Plain(t) | Span::Code(t) => s.push_str(t),
                 Span::Strong(t) | Span::Link { text: t, .. } => s.push_str(&t.to_plain()),
                 Span::Break => s.push(' '),
+                Span::Badge { label, .. } => s.push_str(label),
+                Span::More { summary, .. } => s.push_str(&summary.to_plain()),
             }
         }
         s

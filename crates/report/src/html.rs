@@ -10,7 +10,14 @@ padding:0 1rem;color:#222}\n\
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem;\
 vertical-align:top}\n\
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n\
-code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}img{max-width:100%}\n";
+code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}img{max-width:100%}\n\
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:.7rem;font-size:.8rem;\
+font-weight:600;white-space:nowrap;color:#fff;background:#777}\n\
+.badge.holds{background:#2e7d32}.badge.partly-holds{background:#7c9a1e}\
+.badge.does-not-hold{background:#c62828}.badge.inconclusive{background:#ef8f00}\
+.badge.not-measured{background:#9e9e9e}.badge.in-rust{background:#1565c0}\n\
+.warning{border-left:.3rem solid #ef8f00;background:#fff6e5;padding:.5rem .8rem}\n\
+details summary{cursor:pointer;color:#1565c0}\n";
 
 /// The document as an HTML page.
 pub fn render(doc: &Document) -> String {
@@ -31,6 +38,13 @@ pub fn render(doc: &Document) -> String {
             }
             Block::Paragraph(text) => {
                 let _ = writeln!(h, "<p>{}</p>", inline(text));
+            }
+            Block::Warning(text) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"warning\"><b>Warning:</b> {}</p>",
+                    inline(text)
+                );
             }
             Block::List(items) => {
                 h.push_str("<ul>\n");
@@ -92,6 +106,22 @@ fn inline(text: &Text) -> String {
                 let _ = write!(out, "<a href=\"{}\">{}</a>", esc(href), inline(text));
             }
             Span::Break => out.push_str("<br>"),
+            Span::Badge { kind, label } => {
+                let _ = write!(
+                    out,
+                    "<span class=\"badge {}\">{}</span>",
+                    esc(kind),
+                    esc(label)
+                );
+            }
+            Span::More { summary, body } => {
+                let _ = write!(
+                    out,
+                    "<details><summary>{}</summary>{}</details>",
+                    inline(summary),
+                    inline(body)
+                );
+            }
         }
     }
     out

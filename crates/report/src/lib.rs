@@ -14,15 +14,8 @@
 //! use concur_report::{Catalog, Machine, RunData, markdown, page};
 //!
 //! let data = RunData {
-//!     profile: "quick".into(),
-//!     started_at: "2026-11-29T12:00:00Z".into(),
-//!     git_revision: "abc1234".into(),
-//!     machine: Machine::detect(),
-//!     suites: Vec::new(),
-//!     results: Vec::new(),
-//!     idle: Vec::new(),
-//!     python: Vec::new(),
 //!     catalog: Catalog::default(),
+//!     ..RunData::new("quick", Machine::detect())
 //! };
 //! let md = markdown::render(&page::document(&data, &[]));
 //! assert!(md.starts_with("# concur report"));
@@ -36,8 +29,10 @@ pub mod doc;
 pub mod html;
 mod machine;
 pub mod markdown;
+pub mod noise;
 pub mod page;
 pub mod plots;
+pub mod stats;
 #[cfg(test)]
 mod testing;
 pub mod units;
@@ -49,7 +44,9 @@ use std::path::{Path, PathBuf};
 
 pub use catalog::Catalog;
 pub use criterion::BenchResult;
-pub use data::{CRITERION_FROM_REPORT, IdleProbe, PythonRun, RunData};
+pub use data::{
+    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, PythonRun, RunData,
+};
 pub use machine::{Machine, git_revision, now_rfc3339};
 
 /// What can go wrong reading or writing a report.

@@ -20,6 +20,9 @@ pub fn render(doc: &Document) -> String {
             Block::Paragraph(text) => {
                 let _ = writeln!(md, "{}\n", render_text(text));
             }
+            Block::Warning(text) => {
+                let _ = writeln!(md, "> **Warning:** {}\n", render_text(text));
+            }
             Block::List(items) => {
                 for item in items {
                     let _ = writeln!(md, "- {}", render_text(item));
@@ -81,6 +84,18 @@ pub fn render_text(text: &Text) -> String {
                 let _ = write!(out, "[{}]({href})", render_text(text));
             }
             Span::Break => out.push_str("<br>"),
+            Span::Badge { label, .. } => {
+                let _ = write!(out, "**{}**", plain(label));
+            }
+            // GitHub renders <details> inline, in table cells too.
+            Span::More { summary, body } => {
+                let _ = write!(
+                    out,
+                    "<details><summary>{}</summary>{}</details>",
+                    render_text(summary),
+                    render_text(body)
+                );
+            }
         }
     }
     out

@@ -8,14 +8,49 @@ use crate::data::{CRITERION_FROM_REPORT, IdleProbe, PythonRun, RunData};
 use crate::doc::{Block, Column, Document, Table, Text};
 use crate::plots::Plot;
 use crate::units::{human_bytes, human_time, ratio_text};
-use crate::verdicts;
+use crate::verdicts::{self, Class, Row};
 
 /// What the verdicts are, said once above the table.
-const TABLE_INTRO: &str = "Each row of the tutorial's comparison, with the figures from this run \
-     that test it and a verdict computed from them (the thresholds are in \
-     `crates/report/src/verdicts.rs`: a speedup of 1.5× or more on two workers is \"parallel\", \
-     1.2× or less is \"taking turns\"). `gil-threads` is Rust threads behind an emulated CPython \
-     GIL.";
+fn table_intro() -> String {
+    format!(
+        "Each row of the tutorial's comparison, with the figures from this run that decide it \
+         (the rest one click away) and a verdict computed from them. Every ratio carries its \
+         95% interval, from paired rounds where the run has them; a verdict crosses a \
+         threshold only when the whole interval is past it, else it is inconclusive. The \
+         thresholds are in `crates/report/src/verdicts.rs`: a speedup of {}× or more on two \
+         workers is \"parallel\", {}× or less is \"taking turns\", two times within {}× of each \
+         other are \"as fast\"; a CPU verdict needs a task's work to be {}× the pools' \
+         hand-off. `gil-threads` is Rust threads behind an emulated CPython GIL.",
+        verdicts::PARALLEL,
+        verdicts::SERIAL,
+        verdicts::SAME,
+        verdicts::DECIDES
+    )
+}
+
+/// A verdict's class as a badge.
+fn badge(class: Class) -> Text {
+    Text::badge(&crate::doc::slug(class.label()), class.label())
+}
+
+/// A row's figures: those that decide the verdict, then the rest one click away.
+fn figures_cell(row: &Row) -> Text {
+    if row.figures.is_empty() {
+        return Text::plain("–");
+    }
+    let link = |f: &verdicts::Figure| Text::with_code(&f.text).link(f.link.clone());
+    let (deciding, rest) = row
+        .figures
+        .split_at(row.deciding.max(1).min(row.figures.len()));
+    let mut cell = Text::lines(deciding.iter().map(link));
+    if !rest.is_empty() {
+        cell = cell.and(Text::more(
+            format!("{} more", rest.len()),
+            Text::lines(rest.iter().map(link)),
+        ));
+    }
+    cell
+}
 
 /// The whole report for `data`, with `plots` already drawn.
 pub fn document(data: &RunData, plots: &[Plot]) -> Document {
@@ -26,6 +61,22 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
     for line in header(data) {
         doc.paragraph(line);
     }
+    if let Some(noise) = &data.noise {
+        doc.paragraph(noise_line(noise));
+        if let Some(why) = noise.warning() {
+            doc.blocks.push(Block::Warning(Text::plain(format!(
+                "this machine was noisy during the run: {why}. Verdicts may be inconclusive; \
+                 the intervals say how far to trust each ratio."
+            ))));
+        }
+    }
+    let rows = verdicts::rows(data);
+    doc.section("At a glance");
+    doc.blocks.push(Block::List(
+        rows.iter()
+            .map(|r| badge(r.class).and(" ").and(Text::with_code(&r.headline)))
+            .collect(),
+    ));
     let groups = group_ids(data);
     if groups.is_empty() {
         doc.paragraph(no_results_note(data));
@@ -37,25 +88,16 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
     }
 
     doc.section("The tutorial's table, measured");
-    doc.paragraph(Text::with_code(TABLE_INTRO));
-    let rows = verdicts::rows(data)
-        .into_iter()
+    doc.paragraph(Text::with_code(&table_intro()));
+    let rows = rows
+        .iter()
         .map(|row| {
-            let figures = if row.figures.is_empty() {
-                Text::plain("–")
-            } else {
-                Text::lines(
-                    row.figures
-                        .into_iter()
-                        .map(|f| Text::with_code(&f.text).link(f.link)),
-                )
-            };
             vec![
                 Text::plain(row.feature).strong(),
-                Text::plain(row.threading),
-                Text::plain(row.multiprocessing),
-                figures,
-                Text::with_code(&row.verdict),
+                Text::with_code(row.threading),
+                Text::with_code(row.multiprocessing),
+                figures_cell(row),
+                badge(row.class).and(" ").and(Text::with_code(&row.verdict)),
             ]
         })
         .collect();
@@ -76,9 +118,13 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
     if !picks.is_empty() {
         doc.section("What to pick");
         doc.paragraph(Text::with_code(
-            "The fastest model this run measured in each situation (`sequential` aside):",
+            "The fastest model this run measured in each situation (`sequential` aside). \
+             Models whose time is within noise of the fastest (the 95% interval of their \
+             ratio to it reaches 1×) are tied, and the pick among them is the one that costs \
+             least by this run's figures: memory per idle worker, then start-up.",
         ));
-        doc.blocks.push(Block::List(picks));
+        doc.blocks
+            .push(Block::List(picks.into_iter().map(|p| p.text).collect()));
     }
 
     if !plots.is_empty() {
@@ -141,6 +187,31 @@ fn header(data: &RunData) -> Vec<Text> {
             data.catalog.roles.sequential
         )),
     ]
+}
+
+/// The noise figures, one line.
+fn noise_line(noise: &crate::noise::Noise) -> Text {
+    let mut parts = Vec::new();
+    if let Some(p) = &noise.stall {
+        parts.push(format!(
+            "a thread spinning for {:.1} s was stalled {} times (over {} µs), {:.2}% of its \
+             time, the longest {:.0} µs",
+            p.seconds,
+            p.stalls,
+            crate::noise::STALL_THRESHOLD.as_micros(),
+            p.stalled_pct,
+            p.max_stall_us
+        ));
+    }
+    if !noise.steal.is_empty() {
+        let per: Vec<String> = noise
+            .steal
+            .iter()
+            .map(|s| format!("{} {:.1}%", s.suite, s.steal_pct))
+            .collect();
+        parts.push(format!("CPU steal time per suite: {}", per.join(", ")));
+    }
+    Text::plain(format!("Noise: {}.", parts.join("; ")))
 }
 
 fn no_results_note(data: &RunData) -> Text {
@@ -223,7 +294,7 @@ fn group_section(doc: &mut Document, data: &RunData, group: &str) {
                     Some(r) => {
                         let time =
                             format!("{} ± {}", human_time(r.median_ns), human_time(r.mad_ns));
-                        let ratio = data.ratio(r).map(ratio_text).unwrap_or_default();
+                        let ratio = data.ratio(r).map(|x| x.to_string()).unwrap_or_default();
                         Text::plain(time)
                             .link(r.link())
                             .and(" · ")
@@ -396,9 +467,9 @@ mod tests {
             .find("cpu_bound/primes", "thread-pool", Some("2"))
             .unwrap();
         // Fixture: sequential 200 ms at every parameter; thread-pool 105 ms at 2 workers.
-        assert!((data.ratio(pool).unwrap() - 200.0 / 105.0).abs() < 1e-9);
+        assert!((data.ratio(pool).unwrap().value - 200.0 / 105.0).abs() < 1e-9);
         let spawn = data.find("spawn", "thread-pool", None).unwrap();
-        assert!((data.ratio(spawn).unwrap() - 40.0 / 35.0).abs() < 1e-9);
+        assert!((data.ratio(spawn).unwrap().value - 40.0 / 35.0).abs() < 1e-9);
     }
 
     #[test]

@@ -149,7 +149,7 @@ where
 /// Speedup against workers, a line per model.
 fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
     let members: Vec<&BenchResult> = data.members(group).collect();
-    let series = series(&members, |r| data.ratio(r));
+    let series = series(&members, |r| data.ratio(r).map(|x| x.value));
     let ((_, max_x), (_, max_y)) = bounds(&series);
     if series.is_empty() || max_x <= 0.0 {
         return None;
@@ -278,6 +278,7 @@ mod tests {
             median_ci_ns: (ns, ns),
             mad_ns: 0.0,
             mean_ns: ns,
+            samples_ns: Vec::new(),
         }
     }
 

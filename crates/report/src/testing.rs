@@ -46,5 +46,8 @@ pub(crate) fn fixture() -> RunData {
         ],
         python: Vec::new(),
         catalog: catalog(),
+        paired: Vec::new(),
+        modules: Vec::new(),
+        noise: None,
     }
 }

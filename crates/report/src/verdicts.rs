@@ -1,17 +1,95 @@
 //! The tutorial's table, row by row, with this run's figures and a verdict computed from
 //! them. Every threshold is here, in one place, so a reader can check how a verdict follows
 //! from the numbers.
+//!
+//! Every ratio a verdict rests on carries its 95% interval (paired rounds when the run has
+//! them, else a bootstrap over criterion's samples), and a verdict crosses a threshold only
+//! when the whole interval is past it: otherwise the row says it is inconclusive on this
+//! machine. A CPU verdict is judged only when a task's work is [`DECIDES`] times the hand-off
+//! cost of the pools it compares, measured in the same run.
 
-use crate::catalog::{Axis, Roles};
-use crate::criterion::BenchResult;
+use std::fmt;
+
+use crate::catalog::{Axis, Family, Roles};
 use crate::data::{IdleProbe, RunData};
 use crate::doc::Text;
+use crate::stats::Ratio;
 use crate::units::{human_bytes, human_time};
+
+/// Speedups at or above this count as "runs in parallel" on two or more cores.
+pub const PARALLEL: f64 = 1.5;
+/// Speedups at or below this count as "takes turns" (no parallelism).
+pub const SERIAL: f64 = 1.2;
+/// Two figures within this factor are "as fast as" each other.
+pub const SAME: f64 = 1.15;
+/// At 64 concurrent requests, threads "suit I/O" when they take at most this times the
+/// async tasks' time.
+pub const IO_SUITS: f64 = 1.5;
+/// Starting a process "costs more" than starting a thread when it takes this many times as
+/// long.
+pub const COSTLY_START: f64 = 5.0;
+/// A CPU-bound group can decide a verdict only when one task's work is at least this many
+/// times the hand-off cost (one empty task through the pool) of every pool compared: the
+/// hand-off is then at most 5% of a task, a third of the narrowest margin ([`SAME`]).
+pub const DECIDES: f64 = 20.0;
+
+/// What a verdict says of the tutorial's claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// The figures agree with the tutorial.
+    Holds,
+    /// The figures agree with a caveat, or only in part.
+    Partly,
+    /// The figures contradict the tutorial.
+    DoesNotHold,
+    /// An interval straddles a threshold, or the sizes cannot decide.
+    Inconclusive,
+    /// The run has no figure for it.
+    NotMeasured,
+    /// A fact rather than a claim (the modules used).
+    Info,
+}
+
+impl Class {
+    /// The badge text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Holds => "holds",
+            Class::Partly => "partly holds",
+            Class::DoesNotHold => "does not hold",
+            Class::Inconclusive => "inconclusive",
+            Class::NotMeasured => "not measured",
+            Class::Info => "in Rust",
+        }
+    }
+
+    /// A row's class from its parts': any part that does not hold makes the row not hold;
+    /// else any inconclusive part makes it inconclusive; else any caveat makes it partial.
+    fn combine(parts: &[Class]) -> Class {
+        for c in [
+            Class::DoesNotHold,
+            Class::Inconclusive,
+            Class::Partly,
+            Class::Holds,
+        ] {
+            if parts.contains(&c) {
+                return c;
+            }
+        }
+        Class::NotMeasured
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
 
 /// A measured figure and where it comes from (a criterion page, or a section of the report).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
-    /// What was measured, with its value.
+    /// What was measured, with its value (`` `…` `` marks names).
     pub text: String,
     /// Link to its evidence.
     pub link: String,
@@ -26,18 +104,17 @@ pub struct Row {
     pub threading: &'static str,
     /// What the tutorial says of multiprocessing.
     pub multiprocessing: &'static str,
-    /// This run's evidence.
+    /// The figures the verdict rests on (the first [`Row::deciding`] decide it).
     pub figures: Vec<Figure>,
-    /// "holds", "does not hold in Rust: …", "holds, with caveat: …", or "not measured".
+    /// How many of `figures` decide the verdict; the rest are context.
+    pub deciding: usize,
+    /// The verdict's class.
+    pub class: Class,
+    /// The verdict, in words, with the figures and intervals it follows from.
     pub verdict: String,
+    /// One sentence for the headline.
+    pub headline: String,
 }
-
-/// Speedups at or above this count as "runs in parallel" on two or more cores.
-const PARALLEL: f64 = 1.5;
-/// Speedups at or below this count as "takes turns" (no parallelism).
-const SERIAL: f64 = 1.2;
-/// Two figures within this factor are "as fast as" each other.
-const SAME: f64 = 1.15;
 
 /// One run's figures, as the verdicts quote them.
 struct Run<'a> {
@@ -46,17 +123,73 @@ struct Run<'a> {
     n: &'a Roles,
 }
 
-impl Run<'_> {
-    fn group_link(&self, group: &str) -> String {
-        self.data.group_link(group)
-    }
+/// A ratio and the figure that shows it.
+type Measured = Option<(Ratio, Figure)>;
 
+impl Run<'_> {
     fn group(&self, workload: &str) -> String {
         self.data.group_of(workload)
     }
 
-    /// CPython's speedup on the CPU workload in `mode` at 2 workers over threading at 1 worker, if
-    /// both ran and were correct.
+    fn link(&self, group: &str) -> String {
+        self.data.group_link(group)
+    }
+
+    fn at(&self, group: &str, param: Option<&str>) -> String {
+        let concurrency = self
+            .data
+            .catalog
+            .group(group)
+            .is_some_and(|g| g.axis == Axis::Concurrency);
+        match param {
+            Some(p) if concurrency => format!(" at {p} concurrent"),
+            Some(p) => format!(" at {p} workers"),
+            None => String::new(),
+        }
+    }
+
+    /// `function`'s speedup over the reference in `group` at 2 workers.
+    fn speedup(&self, group: &str, function: &str) -> Measured {
+        let s = self.data.speedup(group, function, "2")?;
+        Some((
+            s,
+            Figure {
+                text: format!("{group}: `{function}` {s} at 2 workers"),
+                link: self.link(group),
+            },
+        ))
+    }
+
+    /// `a`'s time over `b`'s in `group` at `param`.
+    fn cost(&self, group: &str, a: &str, b: &str, param: Option<&str>) -> Measured {
+        let r = self.data.time_ratio(group, a, b, param)?;
+        Some((
+            r,
+            Figure {
+                text: format!(
+                    "{group}: `{a}` takes {r} `{b}`'s time{}",
+                    self.at(group, param)
+                ),
+                link: self.link(group),
+            },
+        ))
+    }
+
+    /// `function`'s median time in `group` at `param`, as a figure (context, no ratio).
+    fn time(&self, group: &str, function: &str, param: Option<&str>) -> Option<Figure> {
+        let t = self.data.time(group, function, param)?;
+        Some(Figure {
+            text: format!(
+                "{group}: `{function}` {}{}",
+                human_time(t),
+                self.at(group, param)
+            ),
+            link: self.link(group),
+        })
+    }
+
+    /// CPython's speedup on the CPU workload in `mode` at 2 workers over threading at 1
+    /// worker, if both ran and were correct (a point: CPython runs are medians of 3).
     fn python_speedup(&self, mode: &str) -> Option<(f64, Figure)> {
         let find = |m: &str, w: usize| {
             self.data.python.iter().find(|r| {
@@ -82,44 +215,6 @@ impl Run<'_> {
         self.data.idle(model)
     }
 
-    /// A speedup figure for `function` at 2 workers.
-    fn speedup_figure(&self, group: &str, function: &str) -> Option<(f64, Figure)> {
-        let s = self.data.speedup(group, function, "2")?;
-        Some((
-            s,
-            Figure {
-                text: format!("{group}: `{function}` {s:.2}× at 2 workers"),
-                link: self.group_link(group),
-            },
-        ))
-    }
-
-    fn time_figure(
-        &self,
-        group: &str,
-        function: &str,
-        param: Option<&str>,
-    ) -> Option<(f64, Figure)> {
-        let t = self.data.time(group, function, param)?;
-        let concurrency = self
-            .data
-            .catalog
-            .group(group)
-            .is_some_and(|g| g.axis == Axis::Concurrency);
-        let at = match param {
-            Some(p) if concurrency => format!(" at {p} concurrent"),
-            Some(p) => format!(" at {p} workers"),
-            None => String::new(),
-        };
-        Some((
-            t,
-            Figure {
-                text: format!("{group}: `{function}` {}{at}", human_time(t)),
-                link: self.group_link(group),
-            },
-        ))
-    }
-
     fn idle_figure(&self, model: &str) -> Option<(f64, Figure)> {
         let p = self.idle(model)?;
         Some((
@@ -133,10 +228,49 @@ impl Run<'_> {
             },
         ))
     }
+
+    /// Whether `group` (at 2 workers) can decide a verdict that compares `pools`: a task's
+    /// work (the reference's batch time over the tasks) against each pool's measured
+    /// hand-off. `Err` says what could not be judged; `Ok` carries the figure that shows the
+    /// margin (or nothing, when no hand-off was measured in this run).
+    fn decides(&self, workload: &str, pools: &[&str]) -> Result<Option<Figure>, String> {
+        let group = self.group(workload);
+        let (Some(batch), Some(tasks)) = (
+            self.data.time(&group, &self.n.sequential, Some("2")),
+            self.data.bench_tasks(workload),
+        ) else {
+            return Ok(None);
+        };
+        let per_task = batch / tasks.max(1) as f64;
+        let worst = pools
+            .iter()
+            .filter_map(|m| Some((*m, self.data.handoff_ns(m)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((pool, handoff)) = worst else {
+            return Ok(None);
+        };
+        let margin = per_task / handoff;
+        let text = format!(
+            "{group}: a task's work {} is {margin:.0}× `{pool}`'s hand-off ({})",
+            human_time(per_task),
+            human_time(handoff)
+        );
+        if margin >= DECIDES {
+            Ok(Some(Figure {
+                text,
+                link: self.link(&group),
+            }))
+        } else {
+            Err(format!(
+                "cannot judge on this run's sizes: {text}, and a verdict needs {DECIDES:.0}× (the \
+                 hand-off, not the model, would decide it); the full profile's sizes can"
+            ))
+        }
+    }
 }
 
 /// The figures that were measured, in order.
-fn present(candidates: &[&Option<(f64, Figure)>]) -> Vec<Figure> {
+fn present(candidates: &[&Measured]) -> Vec<Figure> {
     candidates
         .iter()
         .filter_map(|c| c.as_ref().map(|(_, f)| f.clone()))
@@ -146,27 +280,69 @@ fn present(candidates: &[&Option<(f64, Figure)>]) -> Vec<Figure> {
 /// The tutorial's words for one row: feature, threading, multiprocessing.
 type Claim = (&'static str, &'static str, &'static str);
 
-fn row((feature, threading, multiprocessing): Claim, figures: Vec<Figure>, verdict: String) -> Row {
+/// A row; its headline is the feature, the class and the verdict's first clause.
+fn row(
+    (feature, threading, multiprocessing): Claim,
+    figures: Vec<Figure>,
+    deciding: usize,
+    class: Class,
+    verdict: String,
+) -> Row {
+    let headline = format!("{feature}: {}.", first_clause(&verdict));
     Row {
         feature,
         threading,
         multiprocessing,
+        deciding: deciding.min(figures.len()),
         figures,
+        class,
         verdict,
+        headline,
     }
 }
 
-fn not_measured(claim: Claim, figures: Vec<Figure>) -> Row {
-    row(claim, figures, "not measured in this run".into())
+/// The verdict up to its first `; ` outside parentheses.
+fn first_clause(verdict: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in verdict.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ';' if depth == 0 => return &verdict[..i],
+            _ => {}
+        }
+    }
+    verdict
 }
 
-/// The six rows of the tutorial's table, each with this run's figures and verdict.
+fn not_measured(claim: Claim, figures: Vec<Figure>) -> Row {
+    let n = figures.len();
+    row(
+        claim,
+        figures,
+        n,
+        Class::NotMeasured,
+        "not measured in this run".into(),
+    )
+}
+
+/// What would settle an inconclusive verdict, said once per row.
+fn settle(data: &RunData) -> &'static str {
+    if data.profile == "full" {
+        "a quieter machine, or more samples, would settle it"
+    } else {
+        "the full profile (`cargo xtask bench`) or a quieter machine would settle it"
+    }
+}
+
+/// The seven rows of the tutorial's table, each with this run's figures and verdict.
 pub fn rows(data: &RunData) -> Vec<Row> {
     let run = Run {
         data,
         n: &data.catalog.roles,
     };
     vec![
+        module_used(&run),
         execution_mode(&run),
         concurrency(&run),
         memory(&run),
@@ -176,217 +352,323 @@ pub fn rows(data: &RunData) -> Vec<Row> {
     ]
 }
 
+fn module_used(run: &Run<'_>) -> Row {
+    let claim = ("Module used", "`threading`", "`multiprocessing`");
+    let v = |name: &str| run.data.module(name).map(|v| format!("`{name}` {v}"));
+    let threads: Vec<String> = ["crossbeam-channel", "rayon", "tokio"]
+        .into_iter()
+        .filter_map(v)
+        .collect();
+    let procs: Vec<String> = ["ipc-channel", "rustix"]
+        .into_iter()
+        .filter_map(v)
+        .collect();
+    if threads.is_empty() && procs.is_empty() {
+        return row(
+            claim,
+            Vec::new(),
+            0,
+            Class::NotMeasured,
+            "not recorded in this run".into(),
+        );
+    }
+    let rustc = &run.data.machine.rustc;
+    let verdict = format!(
+        "threads are `std::thread` ({rustc}) behind {}; async tasks are `{}`'s; processes \
+         are concur-procs over {} and concur-shm over a sealed memfd",
+        threads.join(", "),
+        run.n.tasks,
+        procs.join(", ")
+    );
+    row(claim, Vec::new(), 0, Class::Info, verdict)
+}
+
 fn execution_mode(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "Execution mode",
         "multiple threads within a single process",
         "multiple processes, each with its own memory",
     );
     let g = &run.group(&run.n.shared_workload);
-    let threads = run.time_figure(g, &run.n.thread_pool, Some("2"));
-    let procs = run.time_figure(g, &run.n.process_pool, Some("2"));
-    let shm = run.time_figure(g, &run.n.shm_pool, Some("2"));
-    let figures = present(&[&threads, &procs, &shm]);
-    let (Some((tt, _)), Some((pt, _))) = (threads, procs) else {
-        return not_measured((f, t, m), figures);
+    let n = run.n;
+    let copy = run.cost(g, &n.process_pool, &n.thread_pool, Some("2"));
+    let shm = run.cost(g, &n.shm_pool, &n.thread_pool, Some("2"));
+    let figures = present(&[&copy, &shm]);
+    let Some((c, _)) = copy else {
+        return not_measured(claim, figures);
     };
-    let copy = pt / tt;
-    let mut verdict = if copy > 2.0 {
-        format!(
-            "holds: threads read one array in place; a process must be sent its part \
-             (`{}` takes {copy:.0}× as long as `{}` to sum it)",
-            run.n.process_pool, run.n.thread_pool
-        )
-    } else {
-        format!(
-            "holds, with caveat: processes must be sent their data, but here it costs \
-             only {copy:.1}× the threads' time"
-        )
-    };
-    if let Some((st, _)) = shm {
+    // The claim is true by construction; what is measured is what the separate memory costs.
+    let mut verdict = format!(
+        "holds: threads read one array in place, a process must be sent its part (`{}` takes \
+         {c} the time of `{}` to sum it)",
+        n.process_pool, n.thread_pool
+    );
+    if let Some((s, _)) = shm {
         verdict.push_str(&format!(
-            "; processes can share memory too: `{}` maps the array once and takes \
-             {:.1}× the threads' time",
-            run.n.shm_pool,
-            st / tt
+            "; processes can share memory too: `{}` maps the array once and takes {s} the \
+             threads' time",
+            n.shm_pool
         ));
     }
-    row((f, t, m), figures, verdict)
+    row(claim, figures, 1, Class::Holds, verdict)
 }
 
 fn concurrency(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "Concurrency vs. parallelism",
         "concurrency: tasks take turns",
         "parallelism: tasks run truly in parallel",
     );
-    let g = &run.group(&run.n.cpu_workload);
-    let threads = run.speedup_figure(g, &run.n.thread_pool);
-    let procs = run.speedup_figure(g, &run.n.process_pool);
-    let gil = run.speedup_figure(g, &run.n.gil_threads);
-    let figures = present(&[&threads, &procs, &gil]);
+    let n = run.n;
+    let g = &run.group(&n.cpu_workload);
+    let threads = run.speedup(g, &n.thread_pool);
+    let procs = run.speedup(g, &n.process_pool);
+    let gil = run.speedup(g, &n.gil_threads);
+    let mut figures = present(&[&threads, &procs, &gil]);
     let (Some((ts, _)), Some((ps, _))) = (threads, procs) else {
-        return not_measured((f, t, m), figures);
+        return not_measured(claim, figures);
     };
-    let mut verdict = if ts >= PARALLEL {
-        format!(
-            "does not hold in Rust: threads run in parallel ({ts:.2}× on two workers; \
-             processes {ps:.2}×)"
-        )
-    } else if ts <= SERIAL {
-        format!("holds: threads reach only {ts:.2}× while processes reach {ps:.2}×")
-    } else {
-        format!("partly holds: threads reach {ts:.2}×, processes {ps:.2}×")
-    };
+    let (class, mut verdict) =
+        match run.decides(&n.cpu_workload, &[&n.thread_pool, &n.process_pool]) {
+            Err(why) => (Class::Inconclusive, format!("inconclusive: {why}")),
+            Ok(margin) => {
+                figures.extend(margin);
+                if ts.above(PARALLEL) {
+                    (
+                        Class::DoesNotHold,
+                        format!(
+                            "does not hold in Rust: threads run in parallel ({ts} on two workers; \
+                         processes {ps})"
+                        ),
+                    )
+                } else if ts.below(SERIAL) {
+                    (
+                        Class::Holds,
+                        format!("holds: threads reach only {ts} while processes reach {ps}"),
+                    )
+                } else if ts.lo > SERIAL && ts.hi < PARALLEL {
+                    (
+                        Class::Partly,
+                        format!("partly holds: threads reach {ts}, processes {ps}"),
+                    )
+                } else {
+                    (
+                        Class::Inconclusive,
+                        format!(
+                            "inconclusive on this machine: threads reach {ts}, an interval across \
+                         a threshold ({SERIAL}× taking turns, {PARALLEL}× parallel); {}",
+                            settle(run.data)
+                        ),
+                    )
+                }
+            }
+        };
     if let Some((gs, _)) = gil {
         verdict.push_str(&format!(
-            "; it is the interpreter lock that makes threads take turns: \
-             `{}` {gs:.2}×",
-            run.n.gil_threads
+            "; it is the interpreter lock that makes threads take turns: `{}` {gs}",
+            n.gil_threads
         ));
     }
-    row((f, t, m), figures, verdict)
+    row(claim, figures, 2, class, verdict)
 }
 
 fn memory(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "Memory usage",
         "threads share the same memory space",
         "each process has its own memory (higher usage)",
     );
-    let thread = run.idle_figure(&run.n.thread_per_task);
-    let process = run.idle_figure(&run.n.process_pool);
-    let task = run.idle_figure(&run.n.tasks);
-    let figures = present(&[&thread, &process, &task]);
+    let n = run.n;
+    let thread = run.idle_figure(&n.thread_per_task);
+    let process = run.idle_figure(&n.process_pool);
+    let task = run.idle_figure(&n.tasks);
+    let figures: Vec<Figure> = [&thread, &process, &task]
+        .iter()
+        .filter_map(|c| c.as_ref().map(|(_, f)| f.clone()))
+        .collect();
     let (Some((tb, _)), Some((pb, _))) = (thread, process) else {
-        return not_measured((f, t, m), figures);
+        return not_measured(claim, figures);
     };
     let ratio = pb / tb.max(1.0);
-    let mut verdict = if ratio >= 2.0 {
-        format!(
-            "holds: an idle worker process adds {} to the tree's PSS, an idle thread {} \
-             ({ratio:.0}×)",
-            human_bytes(pb),
-            human_bytes(tb)
+    let (class, mut verdict) = if ratio >= 2.0 {
+        (
+            Class::Holds,
+            format!(
+                "holds: an idle worker process adds {} to the tree's PSS, an idle thread {} \
+                 ({ratio:.0}×)",
+                human_bytes(pb),
+                human_bytes(tb)
+            ),
         )
     } else {
-        format!(
-            "does not hold here: an idle process adds {}, an idle thread {}",
-            human_bytes(pb),
-            human_bytes(tb)
+        (
+            Class::DoesNotHold,
+            format!(
+                "does not hold here: an idle process adds {}, an idle thread {}",
+                human_bytes(pb),
+                human_bytes(tb)
+            ),
         )
     };
     if let Some((kb, _)) = task {
         verdict.push_str(&format!(
             "; a pending `{}` task costs {} ({:.0}× less than a thread)",
-            run.n.tasks,
+            n.tasks,
             human_bytes(kb),
             tb / kb.max(1.0)
         ));
     }
-    row((f, t, m), figures, verdict)
+    row(claim, figures, 2, class, verdict)
 }
 
 fn best_for(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "Best for",
         "I/O-bound tasks (network calls, file I/O)",
         "CPU-bound tasks (heavy computations)",
     );
-    let io = &run.group(&run.n.io_workload);
-    let io_threads = run.time_figure(io, &run.n.thread_per_task, Some("64"));
-    let io_procs = run.time_figure(io, &run.n.process_pool, Some("64"));
-    let io_tokio = run.time_figure(io, &run.n.tasks, Some("64"));
-    let big_threads = run.time_figure(io, &run.n.thread_per_task, Some("512"));
-    let big_tokio = run.time_figure(io, &run.n.tasks, Some("512"));
-    let cpu_threads = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.thread_pool);
-    let cpu_procs = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.process_pool);
-    let figures = present(&[
-        &io_threads,
-        &io_procs,
-        &io_tokio,
-        &big_threads,
-        &big_tokio,
-        &cpu_threads,
-        &cpu_procs,
-    ]);
+    let n = run.n;
+    let io = &run.group(&n.io_workload);
+    let cpu = &run.group(&n.cpu_workload);
+    let io_threads = run.cost(io, &n.thread_per_task, &n.tasks, Some("64"));
+    let big = run.cost(io, &n.thread_per_task, &n.tasks, Some("512"));
+    let cpu_cmp = run.cost(cpu, &n.thread_pool, &n.process_pool, Some("2"));
+    let mut figures = present(&[&io_threads, &cpu_cmp, &big]);
+    figures.extend(run.time(io, &n.process_pool, Some("64")));
     let mut parts = Vec::new();
-    if let (Some((tt, _)), Some((kt, _))) = (&io_threads, &io_tokio) {
-        let best = io_procs
-            .as_ref()
-            .map_or(kt.min(*tt), |(p, _)| kt.min(*tt).min(*p));
-        parts.push(if tt / best <= 1.5 {
-            format!(
-                "threads for I/O holds: at 64 concurrent fetches threads take {:.2}× the \
-                 fastest model's time",
-                tt / best
+    let mut classes = Vec::new();
+    if let Some((r, _)) = &io_threads {
+        let (class, text) = if r.below(IO_SUITS) {
+            (
+                Class::Holds,
+                format!(
+                    "threads for I/O holds: at 64 concurrent fetches threads take {r} the async tasks' time"
+                ),
+            )
+        } else if r.lo > IO_SUITS {
+            (
+                Class::Partly,
+                format!(
+                    "threads for I/O holds only in part: at 64 concurrent fetches threads take {r} the async tasks' time"
+                ),
             )
         } else {
-            format!(
-                "threads for I/O holds only in part: at 64 concurrent fetches threads take \
-                 {:.1}× the fastest model's time",
-                tt / best
+            (
+                Class::Inconclusive,
+                format!(
+                    "threads for I/O is inconclusive on this machine: at 64 concurrent fetches \
+                     threads take {r} the async tasks' time, across {IO_SUITS}×"
+                ),
             )
-        });
-        if let (Some((bt, _)), Some((bk, _))) = (&big_threads, &big_tokio) {
+        };
+        classes.push(class);
+        parts.push(text);
+        if let Some((b, _)) = &big {
             parts.push(format!(
-                "with caveat: at 512, async tasks are {:.1}× faster than a thread each",
-                bt / bk
+                "with caveat: at 512, a thread per request takes {b} the async tasks' time"
             ));
         }
     }
-    if let (Some((ts, _)), Some((ps, _))) = (&cpu_threads, &cpu_procs) {
-        parts.push(if *ps > ts * SAME {
-            format!("processes for CPU holds: {ps:.2}× against threads' {ts:.2}×")
-        } else {
-            let how = if *ts > ps * SAME { "faster" } else { "as fast" };
-            format!(
-                "processes for CPU does not hold in Rust: threads are {how} ({ts:.2}× \
-                 against {ps:.2}×) and cheaper"
-            )
-        });
+    if let Some((r, _)) = &cpu_cmp {
+        // `r` is the threads' time over the processes': above 1, processes are faster.
+        let (class, text) = match run.decides(&n.cpu_workload, &[&n.thread_pool, &n.process_pool]) {
+            Err(why) => (Class::Inconclusive, format!("processes for CPU: {why}")),
+            Ok(margin) => {
+                figures.extend(margin);
+                if r.above(SAME) {
+                    (
+                        Class::Holds,
+                        format!("processes for CPU holds: threads take {r} the processes' time"),
+                    )
+                } else if r.below(SAME) {
+                    let how = if r.hi < 1.0 / SAME {
+                        "faster"
+                    } else {
+                        "as fast"
+                    };
+                    (
+                        Class::DoesNotHold,
+                        format!(
+                            "processes for CPU does not hold in Rust: threads are {how} (they \
+                             take {r} the processes' time) and cheaper"
+                        ),
+                    )
+                } else {
+                    (
+                        Class::Inconclusive,
+                        format!(
+                            "processes for CPU is inconclusive on this machine: threads take \
+                             {r} the processes' time, across {SAME}×; {}",
+                            settle(run.data)
+                        ),
+                    )
+                }
+            }
+        };
+        classes.push(class);
+        parts.push(text);
     }
     if parts.is_empty() {
-        return not_measured((f, t, m), figures);
+        return not_measured(claim, figures);
     }
-    row((f, t, m), figures, parts.join("; "))
+    row(
+        claim,
+        figures,
+        2,
+        Class::combine(&classes),
+        parts.join("; "),
+    )
 }
 
 fn gil(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "GIL effect",
         "limited by the GIL (not truly parallel)",
         "bypasses the GIL: true parallel execution",
     );
-    let gil_primes = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.gil_threads);
-    let free_primes = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.thread_pool);
-    let procs = run.speedup_figure(&run.group(&run.n.cpu_workload), &run.n.process_pool);
-    let gil_images = run.speedup_figure(&run.group(&run.n.image_workload), &run.n.gil_threads);
+    let n = run.n;
+    let cpu = &run.group(&n.cpu_workload);
+    let gil_cpu = run.speedup(cpu, &n.gil_threads);
+    let free = run.speedup(cpu, &n.thread_pool);
+    let procs = run.speedup(cpu, &n.process_pool);
+    let gil_images = run.speedup(&run.group(&n.image_workload), &n.gil_threads);
     let py_threads = run.python_speedup("threading");
     let py_procs = run.python_speedup("multiprocessing");
-    let figures = present(&[
-        &gil_primes,
-        &free_primes,
-        &procs,
-        &gil_images,
-        &py_threads,
-        &py_procs,
-    ]);
-    let (Some((gs, _)), Some((fs, _))) = (&gil_primes, &free_primes) else {
-        return not_measured((f, t, m), figures);
+    let mut figures = present(&[&gil_cpu, &free, &procs, &gil_images]);
+    figures.extend(py_threads.iter().chain(&py_procs).map(|(_, f)| f.clone()));
+    let (Some((gs, _)), Some((fs, _))) = (&gil_cpu, &free) else {
+        return not_measured(claim, figures);
     };
-    let mut verdict = if *gs <= SERIAL && *fs >= PARALLEL {
-        format!(
-            "holds under a GIL, and only there: with the emulated GIL threads reach {gs:.2}× \
-             on CPU-bound work, without it {fs:.2}×"
+    let (class, mut verdict) = if gs.below(SERIAL) && fs.above(PARALLEL) {
+        (
+            Class::Holds,
+            format!(
+                "holds under a GIL, and only there: with the emulated GIL threads reach {gs} on \
+                 CPU-bound work, without it {fs}"
+            ),
         )
-    } else if *gs <= SERIAL {
-        format!("holds: with the emulated GIL threads reach {gs:.2}×")
+    } else if gs.below(SERIAL) {
+        (
+            Class::Holds,
+            format!("holds: with the emulated GIL threads reach {gs}"),
+        )
+    } else if gs.lo > SERIAL {
+        (
+            Class::DoesNotHold,
+            format!("does not hold here: even with the emulated GIL threads reach {gs}"),
+        )
     } else {
-        format!("does not hold here: even with the emulated GIL threads reach {gs:.2}×")
+        (
+            Class::Inconclusive,
+            format!(
+                "inconclusive on this machine: with the emulated GIL threads reach {gs}, across \
+                 {SERIAL}×; {}",
+                settle(run.data)
+            ),
+        )
     };
     if let Some((ps, _)) = procs {
-        verdict.push_str(&format!("; processes reach {ps:.2}×"));
+        verdict.push_str(&format!("; processes reach {ps}"));
     }
     if let (Some((pt, _)), Some((pp, _))) = (&py_threads, &py_procs) {
         verdict.push_str(&format!(
@@ -396,176 +678,297 @@ fn gil(run: &Run<'_>) -> Row {
     if let Some((is, _)) = gil_images {
         verdict.push_str(&format!(
             "; with caveat: code that releases the GIL while it works (Pillow's C code, \
-             emulated in `{}`) scales anyway: `{}` {is:.2}× on images",
-            run.n.image_workload, run.n.gil_threads
+             emulated in `{}`) scales anyway: `{}` {is} on images",
+            n.image_workload, n.gil_threads
         ));
     }
-    row((f, t, m), figures, verdict)
+    row(claim, figures, 2, class, verdict)
 }
 
 fn overhead(run: &Run<'_>) -> Row {
-    let (f, t, m) = (
+    let claim = (
         "Overhead",
         "lower overhead (lightweight)",
         "higher overhead (process creation is costly)",
     );
-    let thread = run.time_figure(&run.n.spawn_group, &run.n.thread_per_task, None);
-    let process = run.time_figure(&run.n.spawn_group, &run.n.process_per_task, None);
-    let task = run.time_figure(&run.n.spawn_group, &run.n.tasks, None);
-    let pool_thread = run.time_figure(
-        &run.group(&run.n.seed_workload),
-        &run.n.thread_pool,
-        Some("2"),
-    );
-    let pool_process = run.time_figure(
-        &run.group(&run.n.seed_workload),
-        &run.n.process_pool,
-        Some("2"),
-    );
-    let figures = present(&[&thread, &process, &task, &pool_thread, &pool_process]);
-    let (Some((ts, _)), Some((ps, _))) = (thread, process) else {
-        return not_measured((f, t, m), figures);
+    let n = run.n;
+    let spawn = &n.spawn_group;
+    let start = run.cost(spawn, &n.process_per_task, &n.thread_per_task, None);
+    let task = run.cost(spawn, &n.tasks, &n.thread_per_task, None);
+    let seed = &run.group(&n.seed_workload);
+    let pools = run.cost(seed, &n.process_pool, &n.thread_pool, Some("2"));
+    let figures = present(&[&start, &pools, &task]);
+    let Some((r, _)) = start else {
+        return not_measured(claim, figures);
     };
-    let ratio = ps / ts;
-    let mut verdict = if ratio >= 5.0 {
-        format!(
-            "holds: starting a worker process costs {ratio:.0}× starting a thread ({} \
-             against {})",
-            human_time(ps),
-            human_time(ts)
+    let (pt, tt) = (
+        run.data
+            .time(spawn, &n.process_per_task, None)
+            .unwrap_or(f64::NAN),
+        run.data
+            .time(spawn, &n.thread_per_task, None)
+            .unwrap_or(f64::NAN),
+    );
+    let (class, mut verdict) = if r.above(COSTLY_START) {
+        (
+            Class::Holds,
+            format!(
+                "holds: starting a worker process costs {r} starting a thread ({} against {})",
+                human_time(pt),
+                human_time(tt)
+            ),
+        )
+    } else if r.below(COSTLY_START) {
+        (
+            Class::Partly,
+            format!("holds only weakly: a process costs {r} a thread to start"),
         )
     } else {
-        format!("holds only weakly: a process costs {ratio:.1}× a thread to start")
+        (
+            Class::Inconclusive,
+            format!(
+                "inconclusive on this machine: a process costs {r} a thread to start, across \
+                 {COSTLY_START}×; {}",
+                settle(run.data)
+            ),
+        )
     };
-    if let (Some((pt, _)), Some((pp, _))) = (pool_thread, pool_process) {
+    if let Some((p, _)) = pools {
         verdict.push_str(&format!(
-            "; even with workers already started, a tiny task costs {:.0}× more through a \
-             process pool than through a thread pool",
-            pp / pt
+            "; even with workers already started, a tiny task takes {p} as long through a \
+             process pool as through a thread pool"
         ));
     }
-    row((f, t, m), figures, verdict)
+    row(claim, figures, 1, class, verdict)
 }
 
-/// "What to pick", derived from the figures: for each situation, the fastest model this run
-/// measured (sequential excluded), with its figure and the runner-up.
-pub fn what_to_pick(data: &RunData) -> Vec<Text> {
+/// The (workload, parameter) pairs whose models the verdicts and "what to pick" compare:
+/// `cargo xtask bench` measures each in paired rounds (`concur compare`), so these ratios
+/// are read from times taken back to back.
+pub fn paired_plan(catalog: &crate::Catalog) -> Vec<(String, usize)> {
+    let n = &catalog.roles;
+    [
+        (&n.cpu_workload, 2),
+        (&n.image_workload, 2),
+        (&n.shared_workload, 2),
+        (&n.io_workload, 8),
+        (&n.io_workload, 64),
+        (&n.io_workload, 512),
+        (&n.seed_workload, 2),
+    ]
+    .into_iter()
+    .filter(|(w, _)| !w.is_empty())
+    .map(|(w, p)| (w.clone(), p))
+    .collect()
+}
+
+/// One situation of "what to pick": the models within noise of the fastest, and the one to
+/// pick among them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pick {
+    /// The situation, e.g. "CPU-bound work on 2 cores".
+    pub situation: String,
+    /// The recommended model.
+    pub model: String,
+    /// Its family.
+    pub family: Option<Family>,
+    /// The models tied with the fastest (the fastest first), when more than one.
+    pub tied: Vec<String>,
+    /// The text, with figures and links.
+    pub text: Text,
+}
+
+/// What a model costs to keep, by the figures of this run: memory per idle worker (its own
+/// probe, else its family's), then start-up (the spawn group). Lower is cheaper; `None` when
+/// nothing was measured.
+fn cost(run: &Run<'_>, model: &str) -> (f64, f64) {
+    let n = run.n;
+    let family = run.data.catalog.model(model).map(|m| m.family);
+    let stand_in = match family {
+        Some(Family::Threads) => &n.thread_per_task,
+        Some(Family::Processes) => &n.process_pool,
+        Some(Family::Tasks) => &n.tasks,
+        _ => model,
+    };
+    let memory = run
+        .idle(model)
+        .or_else(|| run.idle(stand_in))
+        .map_or(f64::INFINITY, |p| p.pss_bytes_per_worker);
+    let start = run
+        .data
+        .time(&n.spawn_group, model, None)
+        .unwrap_or(f64::INFINITY);
+    (memory, start)
+}
+
+/// "What to pick", derived from the figures: for each situation, the models whose time is
+/// within noise of the fastest (their ratio's interval reaches 1), and among them the one
+/// that costs least by this run's figures.
+pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
     let run = Run {
         data,
         n: &data.catalog.roles,
     };
-    let fastest = |group: &str, param: Option<&str>, exclude: &[&str]| {
-        let mut c: Vec<&BenchResult> = data
-            .members(group)
-            .filter(|r| {
-                r.parameter.as_deref() == param
-                    && r.function != run.n.sequential
-                    && !exclude.contains(&r.function.as_str())
-            })
+    let n = run.n;
+    let situation = |what: &str, workload: &str, param: &str| -> Option<Pick> {
+        let group = run.group(workload);
+        let mut c: Vec<(&str, f64)> = data
+            .members(&group)
+            .filter(|r| r.parameter.as_deref() == Some(param) && r.function != n.sequential)
+            .map(|r| (r.function.as_str(), r.median_ns))
             .collect();
-        c.sort_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
-        c
-    };
-    let line = |situation: &str, group: &str, param: Option<&str>, exclude: &[&str]| {
-        let c = fastest(group, param, exclude);
-        let first = c.first()?;
-        let mut s = Text::plain(situation)
-            .strong()
-            .and(": ")
-            .and(Text::code(first.function.as_str()))
-            .and(format!(" ({})", human_time(first.median_ns)));
-        if let Some(second) = c.get(1) {
-            s = s
-                .and(", then ")
-                .and(Text::code(second.function.as_str()))
-                .and(format!(
-                    " ({:.2}× its time)",
-                    second.median_ns / first.median_ns
-                ));
+        c.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let &(fastest, best_ns) = c.first()?;
+        let ratio = |m: &str| data.time_ratio(&group, m, fastest, Some(param));
+        let tied: Vec<&str> = c
+            .iter()
+            .map(|(m, _)| *m)
+            .filter(|m| *m == fastest || ratio(m).is_some_and(|r| r.lo <= 1.0))
+            .collect();
+        let pick = *tied
+            .iter()
+            .min_by(|a, b| {
+                let (ca, cb) = (cost(&run, a), cost(&run, b));
+                ca.0.total_cmp(&cb.0).then(ca.1.total_cmp(&cb.1))
+            })
+            .unwrap_or(&fastest);
+        let family = data.catalog.model(pick).map(|m| m.family);
+        let mut text = Text::plain(what).strong().and(": ");
+        if tied.len() > 1 {
+            let names: Vec<String> = tied.iter().map(|m| format!("`{m}`")).collect();
+            let (last, rest) = names.split_last().expect("two or more");
+            text = text.and(Text::with_code(&format!(
+                "{} and {last} within noise of each other (the fastest, `{fastest}`, {}); \
+                 pick `{pick}`: {}",
+                rest.join(", "),
+                human_time(best_ns),
+                why_cheapest(&run, pick, &tied),
+            )));
+        } else {
+            text = text.and(Text::with_code(&format!(
+                "`{fastest}` ({})",
+                human_time(best_ns)
+            )));
+            if let Some((second, _)) = c.get(1) {
+                if let Some(r) = ratio(second) {
+                    text = text.and(Text::with_code(&format!(
+                        ", then `{second}` at {r} its time"
+                    )));
+                }
+            }
         }
-        Some(
-            s.and(" — ")
-                .and(Text::plain(group).link(run.group_link(group))),
-        )
+        Some(Pick {
+            situation: what.to_owned(),
+            model: pick.to_owned(),
+            family,
+            tied: if tied.len() > 1 {
+                tied.iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            },
+            text: text
+                .and(" — ")
+                .and(Text::plain(group.as_str()).link(run.link(&group))),
+        })
     };
-    let mut out: Vec<Text> = [
-        line(
-            "CPU-bound work on 2 cores",
-            &run.group(&run.n.cpu_workload),
-            Some("2"),
-            &[],
-        ),
-        line(
-            "Image processing on 2 cores",
-            &run.group(&run.n.image_workload),
-            Some("2"),
-            &[],
-        ),
-        line(
+    let mut out: Vec<Pick> = [
+        situation("CPU-bound work on 2 cores", &n.cpu_workload, "2"),
+        situation("Image processing on 2 cores", &n.image_workload, "2"),
+        situation(
             "A large input read by every worker",
-            &run.group(&run.n.shared_workload),
-            Some("2"),
-            &[],
+            &n.shared_workload,
+            "2",
         ),
-        line(
-            "A few concurrent requests (8)",
-            &run.group(&run.n.io_workload),
-            Some("8"),
-            &[],
-        ),
-        line(
-            "Dozens of concurrent requests (64)",
-            &run.group(&run.n.io_workload),
-            Some("64"),
-            &[],
-        ),
-        line(
+        situation("A few concurrent requests (8)", &n.io_workload, "8"),
+        situation("Dozens of concurrent requests (64)", &n.io_workload, "64"),
+        situation(
             "Hundreds of concurrent requests (512)",
-            &run.group(&run.n.io_workload),
-            Some("512"),
-            &[],
+            &n.io_workload,
+            "512",
         ),
-        line(
+        situation(
             "Tiny tasks, where start-up and hand-off dominate",
-            &run.group(&run.n.seed_workload),
-            Some("2"),
-            &[],
+            &n.seed_workload,
+            "2",
         ),
     ]
     .into_iter()
     .flatten()
     .collect();
-    if let (Some(t), Some(p)) = (
-        run.idle(&run.n.thread_per_task),
-        run.idle(&run.n.process_pool),
-    ) {
-        let mut line = Text::plain("Isolation (a crash must not take the program down)")
+    if let (Some(t), Some(p)) = (run.idle(&n.thread_per_task), run.idle(&n.process_pool)) {
+        let mut text = Text::plain("Isolation (a crash must not take the program down)")
             .strong()
-            .and(format!(
-                ": a process pool — at {} per idle worker against a thread's {}, and a pool, \
-                 not a process per task",
+            .and(Text::with_code(&format!(
+                ": `{}` — at {} per idle worker against a thread's {}, and a pool, not a \
+                 process per task",
+                n.process_pool,
                 human_bytes(p.pss_bytes_per_worker),
                 human_bytes(t.pss_bytes_per_worker),
-            ));
+            )));
         // Link the spawn figures only when this run measured them (a smoke run does not).
-        let spawn = &run.n.spawn_group;
+        let spawn = &n.spawn_group;
         if data.members(spawn).next().is_some() {
-            line = line
+            text = text
                 .and(" (")
-                .and(Text::plain(spawn.as_str()).link(run.group_link(spawn)))
+                .and(Text::plain(spawn.as_str()).link(run.link(spawn)))
                 .and(")");
         }
-        out.push(line);
+        out.push(Pick {
+            situation: "Isolation (a crash must not take the program down)".into(),
+            model: n.process_pool.clone(),
+            family: Some(Family::Processes),
+            tied: Vec::new(),
+            text,
+        });
     }
     out
+}
+
+/// Why `pick` is the cheapest of `tied`, in the figures that decided it.
+fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str]) -> String {
+    let (memory, start) = cost(run, pick);
+    let family = run
+        .data
+        .catalog
+        .model(pick)
+        .map_or("it", |m| m.family.label());
+    let others_memory = tied
+        .iter()
+        .filter(|m| **m != pick)
+        .map(|m| cost(run, m).0)
+        .filter(|m| m.is_finite())
+        .reduce(f64::max);
+    match others_memory {
+        Some(o) if memory.is_finite() && o > memory * 1.5 => format!(
+            "{family} cost least ({} per idle worker, against up to {})",
+            human_bytes(memory),
+            human_bytes(o)
+        ),
+        _ if start.is_finite() => format!(
+            "{family} cost least here ({} to start a worker)",
+            human_time(start)
+        ),
+        _ => format!("{family} cost least by this run's figures"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::criterion::BenchResult;
     use crate::machine::Machine;
 
-    fn result(group: &str, function: &str, param: Option<&str>, ms: f64) -> BenchResult {
+    /// A result whose samples spread ±`spread` around `ms`.
+    fn result(
+        group: &str,
+        function: &str,
+        param: Option<&str>,
+        ms: f64,
+        spread: f64,
+    ) -> BenchResult {
+        let samples: Vec<f64> = (0..20)
+            .map(|i| ms * 1e6 * (1.0 + spread * (f64::from(i % 5) - 2.0) / 2.0))
+            .collect();
         BenchResult {
             group: group.into(),
             function: function.into(),
@@ -575,10 +978,11 @@ mod tests {
             median_ci_ns: (ms * 1e6, ms * 1e6),
             mad_ns: 0.0,
             mean_ns: ms * 1e6,
+            samples_ns: samples,
         }
     }
 
-    fn data(thread_pool_ms: f64, gil_ms: f64) -> RunData {
+    fn data(thread_pool_ms: f64, gil_ms: f64, spread: f64) -> RunData {
         let g = "cpu_bound/primes";
         RunData {
             profile: "quick".into(),
@@ -589,16 +993,18 @@ mod tests {
                 cores: 2,
                 memory_gib: 1.0,
                 kernel: String::new(),
-                rustc: String::new(),
+                rustc: "rustc 1.95.0".into(),
             },
             suites: Vec::new(),
             results: vec![
-                result(g, "sequential", Some("2"), 200.0),
-                result(g, "thread-pool", Some("2"), thread_pool_ms),
-                result(g, "process-pool", Some("2"), 110.0),
-                result(g, "gil-threads", Some("2"), gil_ms),
-                result("spawn", "thread-per-task", None, 0.04),
-                result("spawn", "process-per-task", None, 2.0),
+                result(g, "sequential", Some("2"), 200.0, 0.01),
+                result(g, "thread-pool", Some("2"), thread_pool_ms, spread),
+                result(g, "rayon", Some("2"), thread_pool_ms * 1.01, spread),
+                result(g, "process-pool", Some("2"), 110.0, 0.01),
+                result(g, "gil-threads", Some("2"), gil_ms, 0.01),
+                result("spawn", "thread-per-task", None, 0.04, 0.01),
+                result("spawn", "process-per-task", None, 2.0, 0.01),
+                result("ipc/pingpong", "process-pool-task", None, 0.05, 0.01),
             ],
             idle: vec![
                 IdleProbe {
@@ -614,33 +1020,51 @@ mod tests {
             ],
             python: Vec::new(),
             catalog: crate::testing::catalog(),
+            paired: Vec::new(),
+            modules: Vec::new(),
+            noise: None,
         }
     }
 
-    fn verdict(rows: &[Row], feature: &str) -> String {
-        rows.iter()
-            .find(|r| r.feature == feature)
-            .unwrap()
-            .verdict
-            .clone()
+    fn find<'a>(rows: &'a [Row], feature: &str) -> &'a Row {
+        rows.iter().find(|r| r.feature == feature).unwrap()
+    }
+
+    fn md(picks: &[Pick]) -> Vec<String> {
+        picks
+            .iter()
+            .map(|p| crate::markdown::render_text(&p.text))
+            .collect()
     }
 
     #[test]
     fn verdicts_follow_the_figures() {
-        let rows = rows(&data(105.0, 210.0));
-        assert_eq!(rows.len(), 6);
-        let c = verdict(&rows, "Concurrency vs. parallelism");
-        assert!(c.starts_with("does not hold in Rust"), "{c}");
-        assert!(c.contains("1.90×") && c.contains("0.95×"), "{c}");
-        let g = verdict(&rows, "GIL effect");
-        assert!(g.starts_with("holds under a GIL"), "{g}");
-        assert!(verdict(&rows, "Memory usage").starts_with("holds: "));
-        assert!(verdict(&rows, "Overhead").starts_with("holds: "));
-        let b = verdict(&rows, "Best for");
-        assert!(b.contains("processes for CPU does not hold in Rust"), "{b}");
-        assert_eq!(verdict(&rows, "Execution mode"), "not measured in this run");
-        // Every figure links to its evidence.
+        let rows = rows(&data(105.0, 210.0, 0.01));
+        assert_eq!(rows.len(), 7);
+        let c = find(&rows, "Concurrency vs. parallelism");
+        assert_eq!(c.class, Class::DoesNotHold, "{}", c.verdict);
+        assert!(
+            c.verdict.contains("1.90× (") && c.verdict.contains("0.95× ("),
+            "{}",
+            c.verdict
+        );
+        let g = find(&rows, "GIL effect");
+        assert!(g.verdict.starts_with("holds under a GIL"), "{}", g.verdict);
+        assert_eq!(find(&rows, "Memory usage").class, Class::Holds);
+        assert_eq!(find(&rows, "Overhead").class, Class::Holds);
+        let b = find(&rows, "Best for");
+        assert!(
+            b.verdict
+                .contains("processes for CPU does not hold in Rust"),
+            "{}",
+            b.verdict
+        );
+        assert_eq!(b.class, Class::DoesNotHold);
+        assert_eq!(find(&rows, "Execution mode").class, Class::NotMeasured);
+        assert_eq!(find(&rows, "Module used").class, Class::NotMeasured);
+        // Every figure links to its evidence; every headline names its row.
         for r in &rows {
+            assert!(r.headline.starts_with(r.feature));
             for f in &r.figures {
                 assert!(f.link.ends_with("report/index.html") || f.link == "#idle-workers");
             }
@@ -648,26 +1072,130 @@ mod tests {
     }
 
     #[test]
-    fn what_to_pick_links_only_what_was_measured() {
-        let mut d = data(105.0, 210.0);
-        let md = |picks: Vec<Text>| -> Vec<String> {
-            picks.iter().map(crate::markdown::render_text).collect()
+    fn slow_threads_make_the_tutorial_right() {
+        let rows = rows(&data(190.0, 210.0, 0.01));
+        let c = find(&rows, "Concurrency vs. parallelism");
+        assert_eq!(c.class, Class::Holds, "{}", c.verdict);
+        assert!(
+            c.verdict.starts_with("holds: threads reach only 1.05× ("),
+            "{}",
+            c.verdict
+        );
+        let b = find(&rows, "Best for");
+        assert!(
+            b.verdict.contains("processes for CPU holds"),
+            "{}",
+            b.verdict
+        );
+    }
+
+    /// Each threshold from both sides, and straddled by a noisy interval.
+    #[test]
+    fn a_verdict_crosses_a_threshold_only_with_its_whole_interval() {
+        let class = |tp_ms: f64, spread: f64| {
+            find(
+                &rows(&data(tp_ms, 210.0, spread)),
+                "Concurrency vs. parallelism",
+            )
+            .class
         };
-        let picks = md(what_to_pick(&d));
-        assert!(picks[0].starts_with("**CPU-bound work on 2 cores**: `thread-pool`"));
+        // PARALLEL = 1.5: 200/125 = 1.6 clearly above, 200/140 = 1.43 clearly below.
+        assert_eq!(class(125.0, 0.01), Class::DoesNotHold);
+        assert_eq!(class(140.0, 0.01), Class::Partly);
+        // Around 1.5 with ±20% samples: the interval straddles it.
+        assert_eq!(class(133.0, 0.4), Class::Inconclusive);
+        // SERIAL = 1.2: 200/175 = 1.14 below, 200/160 = 1.25 above.
+        assert_eq!(class(175.0, 0.01), Class::Holds);
+        assert_eq!(class(160.0, 0.01), Class::Partly);
+        assert_eq!(class(166.0, 0.4), Class::Inconclusive);
+        // SAME = 1.15 between threads and processes (110 ms): 127 ms is 1.155×, noisy.
+        let b = |tp: f64, spread: f64| find(&rows(&data(tp, 210.0, spread)), "Best for").class;
+        assert_eq!(b(190.0, 0.01), Class::Holds);
+        assert_eq!(b(105.0, 0.01), Class::DoesNotHold);
+        assert_eq!(b(127.0, 0.4), Class::Inconclusive);
+        let inc = find(
+            &rows(&data(133.0, 210.0, 0.4)),
+            "Concurrency vs. parallelism",
+        )
+        .verdict
+        .clone();
+        assert!(
+            inc.contains("inconclusive on this machine") && inc.contains("full profile"),
+            "{inc}"
+        );
+    }
+
+    #[test]
+    fn small_batches_cannot_decide() {
+        let mut d = data(105.0, 210.0, 0.01);
+        // A hand-off of 2 ms against 200 ms / 16 tasks = 12.5 ms per task: 6×, under 20×.
+        d.results.retain(|r| r.function != "process-pool-task");
+        d.results
+            .push(result("ipc/pingpong", "process-pool-task", None, 2.0, 0.01));
+        let rows = rows(&d);
+        let c = find(&rows, "Concurrency vs. parallelism");
+        assert_eq!(c.class, Class::Inconclusive, "{}", c.verdict);
+        assert!(
+            c.verdict.contains("cannot judge") && c.verdict.contains("`process-pool`'s hand-off"),
+            "{}",
+            c.verdict
+        );
+    }
+
+    #[test]
+    fn ties_are_broken_by_cost() {
+        // thread-pool and rayon within ±20% noise of each other; process-pool 110 ms.
+        let d = data(105.0, 210.0, 0.4);
+        let picks = what_to_pick(&d);
+        let cpu = &picks[0];
+        assert!(cpu.tied.len() >= 2, "{:?}", md(&picks));
+        assert_eq!(cpu.family, Some(Family::Threads));
+        let text = &md(&picks)[0];
+        assert!(
+            text.contains("within noise") && text.contains("threads cost least"),
+            "{text}"
+        );
+        // Clearly apart: no tie, the runner-up with its ratio.
+        let d = data(80.0, 210.0, 0.01);
+        let text = &md(&what_to_pick(&d))[0];
+        assert!(
+            text.starts_with("**CPU-bound work on 2 cores**: `thread-pool`"),
+            "{text}"
+        );
+        assert!(text.contains(", then `rayon` at 1.01× ("), "{text}");
+    }
+
+    #[test]
+    fn what_to_pick_links_only_what_was_measured() {
+        let mut d = data(105.0, 210.0, 0.01);
+        let picks = md(&what_to_pick(&d));
         assert!(picks.last().unwrap().contains("[spawn]("));
         d.results.clear(); // A smoke run: idle probes, no criterion figures.
-        let picks = md(what_to_pick(&d));
+        let picks = md(&what_to_pick(&d));
         assert_eq!(picks.len(), 1);
         assert!(!picks[0].contains("]("), "{}", picks[0]);
     }
 
     #[test]
-    fn slow_threads_make_the_tutorial_right() {
-        let rows = rows(&data(190.0, 210.0));
-        let c = verdict(&rows, "Concurrency vs. parallelism");
-        assert!(c.starts_with("holds: threads reach only 1.05×"), "{c}");
-        let b = verdict(&rows, "Best for");
-        assert!(b.contains("processes for CPU holds"), "{b}");
+    fn the_module_row_names_the_crates_and_versions() {
+        let mut d = data(105.0, 210.0, 0.01);
+        d.modules = vec![
+            crate::data::Module {
+                name: "rayon".into(),
+                version: "1.11.0".into(),
+            },
+            crate::data::Module {
+                name: "ipc-channel".into(),
+                version: "0.23.1".into(),
+            },
+        ];
+        let r = find(&rows(&d), "Module used").clone();
+        assert_eq!(r.class, Class::Info);
+        assert!(
+            r.verdict.contains("`rayon` 1.11.0") && r.verdict.contains("`ipc-channel` 0.23.1"),
+            "{}",
+            r.verdict
+        );
+        assert!(r.verdict.contains("rustc 1.95.0"));
     }
 }

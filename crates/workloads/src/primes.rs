@@ -51,7 +51,7 @@ static INFO: Info = Info {
         },
         quick: Params {
             tasks: 16,
-            size: 200_000,
+            size: 1_500_000,
         },
         full: Params {
             tasks: 16,

@@ -1,0 +1,201 @@
+//! Paired rounds (`concur compare`): several models run alternately on one batch, round after
+//! round, so the ratios between them are read from times taken back to back and the slow
+//! drift of a shared machine cancels. The report's verdicts use these ratios when a run has
+//! them. Every run's checksum is checked against `sequential`.
+
+use std::time::Instant;
+
+use concur_report::{PairedModel, PairedRun};
+use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
+
+use crate::models::{Family, ModelSpec, models};
+use crate::runner::{RunError, reference_checksum};
+
+/// The most worker processes a process model is given at a concurrency parameter (64 worker
+/// processes on two cores is already far past what `multiprocessing` is used for).
+pub const PROCESS_CAP: usize = 64;
+
+/// How many workers `spec` gets at parameter `param` of a bench group of `kind` — the rule
+/// the benches and [`compare`] share — or `None` when the bench does not run it there.
+/// Scaling groups: `param` workers (`sequential` one). I/O groups (`param` concurrent
+/// requests): threads and processes get one worker per request, processes up to
+/// [`PROCESS_CAP`], tokio as many runtime threads as cores, `sequential` only up to 8.
+pub fn bench_workers(spec: &ModelSpec, kind: Kind, param: usize) -> Option<usize> {
+    match (kind, spec.family) {
+        (_, Family::Sequential) if kind == Kind::IoBound && param > 8 => None,
+        (_, Family::Sequential) => Some(1),
+        (Kind::IoBound, Family::Processes) if param > PROCESS_CAP => None,
+        (Kind::IoBound, Family::Tasks) => Some(crate::available_cores()),
+        _ => Some(param),
+    }
+}
+
+/// What to compare.
+pub struct CompareRequest {
+    /// The workload.
+    pub workload: &'static dyn AnyWorkload,
+    /// Its batch.
+    pub params: Params,
+    /// The bench group's parameter (workers, or concurrent requests).
+    pub param: usize,
+    /// The models; empty: every model the bench runs at `param`.
+    pub models: Vec<&'static ModelSpec>,
+    /// Timed rounds (each times every model once).
+    pub rounds: usize,
+}
+
+/// Runs every model once untimed, then `rounds` rounds, each timing every model once in an
+/// order that rotates from round to round; checks every result.
+pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
+    if req.rounds == 0 {
+        return Err(RunError::Invalid("--rounds must be at least 1".into()));
+    }
+    let info = req.workload.info();
+    let chosen: Vec<&'static ModelSpec> = if req.models.is_empty() {
+        models().iter().collect()
+    } else {
+        req.models.clone()
+    };
+    let mut entries = Vec::new();
+    let shared = req.workload.prepare(&req.params)?;
+    let expected = reference_checksum(&shared).map_err(|source| RunError::Model {
+        model: crate::names::SEQUENTIAL,
+        source,
+    })?;
+    for spec in chosen {
+        let Some(workers) = bench_workers(spec, info.kind, req.param) else {
+            continue;
+        };
+        let model_err = |source| RunError::Model {
+            model: spec.name,
+            source,
+        };
+        // A model that maps large inputs gets its batch in its own arena.
+        let batch = if spec.maps_shared_input {
+            Some(req.workload.prepare_in(&req.params, spec.arena())?)
+        } else {
+            None
+        };
+        let model = spec.build(workers).map_err(model_err)?;
+        entries.push((spec, model, batch));
+    }
+    let run_once = |spec: &'static ModelSpec, model: &dyn crate::Model, batch: &Batch| {
+        let t = Instant::now();
+        let outputs = model
+            .run(batch, Echo::Off)
+            .map_err(|source| RunError::Model {
+                model: spec.name,
+                source,
+            })?;
+        let ns = t.elapsed().as_secs_f64() * 1e9;
+        if batch.checksum_of(&outputs) != expected {
+            return Err(RunError::WrongResult {
+                model: spec.name,
+                workload: info.name,
+            });
+        }
+        Ok(ns)
+    };
+    for (spec, model, batch) in &entries {
+        run_once(spec, model.as_ref(), batch.as_ref().unwrap_or(&shared))?;
+    }
+    let m = entries.len();
+    let mut times = vec![Vec::with_capacity(req.rounds); m];
+    for round in 0..req.rounds {
+        for k in 0..m {
+            let i = (round + k) % m;
+            let (spec, model, batch) = &entries[i];
+            times[i].push(run_once(
+                spec,
+                model.as_ref(),
+                batch.as_ref().unwrap_or(&shared),
+            )?);
+        }
+    }
+    Ok(PairedRun {
+        workload: info.name.to_owned(),
+        group: info.bench_group(),
+        param: req.param.to_string(),
+        tasks: req.params.tasks,
+        size: req.params.size,
+        models: entries
+            .iter()
+            .zip(times)
+            .map(|((spec, _, _), times_ns)| PairedModel {
+                name: spec.name.to_owned(),
+                times_ns,
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concur_workloads::by_name;
+
+    #[test]
+    fn every_model_gets_every_round() {
+        let run = compare(&CompareRequest {
+            workload: by_name("primes").unwrap(),
+            params: Params {
+                tasks: 4,
+                size: 20_000,
+            },
+            param: 2,
+            models: vec![
+                crate::model(crate::names::SEQUENTIAL).unwrap(),
+                crate::model(crate::names::THREAD_POOL).unwrap(),
+            ],
+            rounds: 3,
+        })
+        .unwrap();
+        assert_eq!(run.group, "cpu_bound/primes");
+        assert_eq!(run.models.len(), 2);
+        assert!(run.models.iter().all(|m| m.times_ns.len() == 3));
+        assert!(
+            run.models
+                .iter()
+                .flat_map(|m| &m.times_ns)
+                .all(|t| *t > 0.0)
+        );
+    }
+
+    #[test]
+    fn the_io_rule_matches_the_bench() {
+        let m = |n| crate::model(n).unwrap();
+        assert_eq!(
+            bench_workers(m(crate::names::SEQUENTIAL), Kind::IoBound, 64),
+            None
+        );
+        assert_eq!(
+            bench_workers(m(crate::names::PROCESS_POOL), Kind::IoBound, 512),
+            None
+        );
+        assert_eq!(
+            bench_workers(m(crate::names::THREAD_PER_TASK), Kind::IoBound, 512),
+            Some(512)
+        );
+        assert_eq!(
+            bench_workers(m(crate::names::SEQUENTIAL), Kind::CpuBound, 4),
+            Some(1)
+        );
+        assert_eq!(
+            bench_workers(m(crate::names::RAYON), Kind::CpuBound, 4),
+            Some(4)
+        );
+        assert!(
+            compare(&CompareRequest {
+                workload: concur_workloads::by_name("primes").unwrap(),
+                params: Params {
+                    tasks: 2,
+                    size: 100
+                },
+                param: 1,
+                models: Vec::new(),
+                rounds: 0,
+            })
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,269 @@
+//! Ratios with their uncertainty. Every ratio the report prints comes with a 95% interval:
+//! from paired rounds when both sides were measured alternately in one loop (drift on a
+//! shared machine then cancels), else by bootstrapping the ratio of two medians from
+//! criterion's per-sample times.
+//!
+//! The resampling uses its own small generator (SplitMix64) seeded from the names of what is
+//! compared, so the same `data.json` always renders the same intervals.
+
+use std::fmt;
+
+/// How many bootstrap resamples an interval is computed from.
+pub const RESAMPLES: usize = 2_000;
+
+/// A ratio and its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    /// The point estimate (ratio of the medians, or median of the paired ratios).
+    pub value: f64,
+    /// Lower end of the 95% interval.
+    pub lo: f64,
+    /// Upper end of the 95% interval.
+    pub hi: f64,
+    /// Whether it comes from paired rounds (both sides measured alternately).
+    pub paired: bool,
+}
+
+impl Ratio {
+    /// A ratio known only as a point (no samples): its interval is the point itself.
+    pub fn point(value: f64) -> Ratio {
+        Ratio {
+            value,
+            lo: value,
+            hi: value,
+            paired: false,
+        }
+    }
+
+    /// `1 / self`: the same comparison read the other way.
+    pub fn inverse(self) -> Ratio {
+        Ratio {
+            value: 1.0 / self.value,
+            lo: 1.0 / self.hi,
+            hi: 1.0 / self.lo,
+            paired: self.paired,
+        }
+    }
+
+    /// Whether the whole interval is at or above `x`.
+    pub fn above(&self, x: f64) -> bool {
+        self.lo >= x
+    }
+
+    /// Whether the whole interval is at or below `x`.
+    pub fn below(&self, x: f64) -> bool {
+        self.hi <= x
+    }
+
+    /// Whether the interval contains `x`.
+    pub fn contains(&self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+}
+
+/// `1.69× (1.52–1.80)`: the ratio, then its interval (omitted when it has none).
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = |x: f64| {
+            if x >= 10.0 {
+                format!("{x:.1}")
+            } else if x >= 0.1 {
+                format!("{x:.2}")
+            } else {
+                format!("{x:.1e}")
+            }
+        };
+        write!(f, "{}×", digits(self.value))?;
+        if self.lo != self.hi {
+            write!(f, " ({}–{})", digits(self.lo), digits(self.hi))?;
+        }
+        Ok(())
+    }
+}
+
+/// SplitMix64: a tiny, well-known generator, good enough to pick resample indices, and
+/// stable across versions (a dependency's generator may change its stream).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A seed from the names of what is compared (FNV-1a), so each comparison has its own
+/// stream and the same data renders the same intervals.
+pub fn seed(parts: &[&str]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for b in p.bytes().chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The median of `xs` (which it sorts).
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// The 2.5% and 97.5% quantiles of `xs` (which it sorts).
+fn interval(xs: &mut [f64]) -> (f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    let at = |q: f64| xs[((xs.len() - 1) as f64 * q).round() as usize];
+    (at(0.025), at(0.975))
+}
+
+/// `median(a) / median(b)` with a bootstrap 95% interval: each resample draws both sample
+/// sets again with replacement. `None` when either side has no finite positive sample.
+pub fn ratio_of_medians(a: &[f64], b: &[f64], seed: u64) -> Option<Ratio> {
+    let clean = |xs: &[f64]| -> Vec<f64> {
+        xs.iter()
+            .copied()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .collect()
+    };
+    let (a, b) = (clean(a), clean(b));
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let value = median(&mut a.clone()) / median(&mut b.clone());
+    let mut rng = SplitMix(seed);
+    let (mut ra, mut rb) = (vec![0.0; a.len()], vec![0.0; b.len()]);
+    let mut ratios: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            for x in &mut ra {
+                *x = a[rng.below(a.len())];
+            }
+            for x in &mut rb {
+                *x = b[rng.below(b.len())];
+            }
+            median(&mut ra) / median(&mut rb)
+        })
+        .collect();
+    let (lo, hi) = interval(&mut ratios);
+    Some(Ratio {
+        value,
+        lo: lo.min(value),
+        hi: hi.max(value),
+        paired: false,
+    })
+}
+
+/// The median of the per-round ratios `a[i] / b[i]` with a bootstrap 95% interval over the
+/// rounds: both sides of a round were measured back to back, so slow drift cancels.
+pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Option<Ratio> {
+    let ratios: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x / y)
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    let value = median(&mut ratios.clone());
+    let mut rng = SplitMix(seed);
+    let mut resample = vec![0.0; ratios.len()];
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            for x in &mut resample {
+                *x = ratios[rng.below(ratios.len())];
+            }
+            median(&mut resample)
+        })
+        .collect();
+    let (lo, hi) = interval(&mut medians);
+    Some(Ratio {
+        value,
+        lo: lo.min(value),
+        hi: hi.max(value),
+        paired: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Samples around `center` with a spread of `spread` (deterministic).
+    fn around(center: f64, spread: f64, n: usize, s: u64) -> Vec<f64> {
+        let mut rng = SplitMix(s);
+        (0..n)
+            .map(|_| center * (1.0 + spread * ((rng.next() % 2001) as f64 / 1000.0 - 1.0)))
+            .collect()
+    }
+
+    #[test]
+    fn a_tight_ratio_has_a_tight_interval() {
+        let a = around(200.0, 0.01, 30, 1);
+        let b = around(100.0, 0.01, 30, 2);
+        let r = ratio_of_medians(&a, &b, 7).unwrap();
+        assert!((r.value - 2.0).abs() < 0.05, "{r}");
+        assert!(
+            r.lo > 1.93 && r.hi < 2.07 && r.lo <= r.value && r.value <= r.hi,
+            "{r}"
+        );
+        assert!(!r.paired);
+    }
+
+    #[test]
+    fn a_noisy_ratio_has_a_wide_interval() {
+        let a = around(200.0, 0.4, 10, 3);
+        let b = around(100.0, 0.4, 10, 4);
+        let r = ratio_of_medians(&a, &b, 7).unwrap();
+        assert!(r.hi - r.lo > 0.4, "{r}");
+    }
+
+    #[test]
+    fn pairing_cancels_common_drift() {
+        // Both sides drift together from 100 to 200 over the rounds; their ratio is 1.5.
+        let b: Vec<f64> = (0..20).map(|i| 100.0 + 5.0 * f64::from(i)).collect();
+        let a: Vec<f64> = b.iter().map(|x| x * 1.5).collect();
+        let paired = paired_ratio(&a, &b, 1).unwrap();
+        assert!((paired.lo - 1.5).abs() < 1e-9 && (paired.hi - 1.5).abs() < 1e-9);
+        let unpaired = ratio_of_medians(&a, &b, 1).unwrap();
+        assert!(unpaired.hi - unpaired.lo > 0.3, "{unpaired}");
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_interval() {
+        let a = around(3.0, 0.2, 15, 5);
+        let b = around(2.0, 0.2, 15, 6);
+        let s = seed(&["cpu_bound/primes", "thread-pool", "2"]);
+        assert_eq!(ratio_of_medians(&a, &b, s), ratio_of_medians(&a, &b, s));
+    }
+
+    #[test]
+    fn prints_the_interval_beside_the_ratio() {
+        let r = Ratio {
+            value: 1.694,
+            lo: 1.52,
+            hi: 1.8,
+            paired: true,
+        };
+        assert_eq!(r.to_string(), "1.69× (1.52–1.80)");
+        assert_eq!(Ratio::point(12.34).to_string(), "12.3×");
+        assert!(r.inverse().contains(1.0 / 1.694));
+        assert!(ratio_of_medians(&[], &[1.0], 0).is_none());
+        assert!(paired_ratio(&[f64::NAN], &[1.0], 0).is_none());
+    }
+}
