@@ -301,6 +301,8 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["idle", "--model", "process-pool", "--workers", "0"],
         &["idle", "--model", "thread-pool"],
         &["cpython", "--profile", "huge"],
+        &["compare", "--workload", "primes", "--param", "0"],
+        &["compare", "--workload", "primes", "--param", "2", "--models", "rayon,fibers"],
         &["frobnicate"],
     ];
     let mut transcript = String::new();
@@ -317,4 +319,29 @@ fn bad_input_is_one_line_and_exit_code_2() {
         transcript.push_str(&format!("concur {}\n  {}", args.join(" "), err));
     }
     insta::assert_snapshot!(transcript);
+}
+
+/// `concur compare`: every model it runs gets every round, each result checked.
+#[test]
+fn compare_pairs_rounds() {
+    let v = json(&[
+        "compare",
+        "--workload",
+        "primes",
+        "--param",
+        "2",
+        "--profile",
+        "smoke",
+        "--models",
+        "sequential,thread-pool,process-pool",
+        "--rounds",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(v["group"], "cpu_bound/primes");
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    for m in models {
+        assert_eq!(m["times_ns"].as_array().unwrap().len(), 3, "{m}");
+    }
 }
