@@ -1,4 +1,4 @@
-//! The `concur` command line: `list`, `run`, `spawn`, `pingpong`, `idle`, `cpython` (see
+//! The `concur` command line: `list`, `run`, `spawn`, `pingpong`, `idle`, `compare`, `cpython` (see
 //! docs/ARCHITECTURE.md, "The CLI contract").
 
 mod cli;

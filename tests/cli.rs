@@ -302,7 +302,15 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["idle", "--model", "thread-pool"],
         &["cpython", "--profile", "huge"],
         &["compare", "--workload", "primes", "--param", "0"],
-        &["compare", "--workload", "primes", "--param", "2", "--models", "rayon,fibers"],
+        &[
+            "compare",
+            "--workload",
+            "primes",
+            "--param",
+            "2",
+            "--models",
+            "rayon,fibers",
+        ],
         &["frobnicate"],
     ];
     let mut transcript = String::new();

@@ -69,17 +69,10 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         "concur bench ({} profile): building the benches…",
         profile.name()
     );
-    let mut build = Command::new(cargo());
-    build
-        .current_dir(crate::workspace_root())
-        .args(["bench", "--no-run", "-p", "concur"]);
-    for (suite, _) in SUITES {
-        build.args(["--bench", suite]);
-    }
-    let status = build.status().context("running cargo bench --no-run")?;
-    if !status.success() {
-        bail!("building the benches failed ({status})");
-    }
+    let executables = build_benches()?;
+    // The `concur` binary the probes run, built now too: the whole run measures one build,
+    // even if the sources change while it runs.
+    let concur = crate::concur_binary(true)?;
 
     // How noisy the machine is, before anything runs.
     let stall = noise::stall_probe(Duration::from_secs(1));
@@ -119,9 +112,15 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         }
         let log_path = logs.join(format!("{suite}.log"));
         let log = File::create(&log_path)?;
-        let mut cmd = Command::new(cargo());
+        let exe = executables
+            .iter()
+            .find(|(name, _)| name == suite)
+            .map(|(_, path)| path)
+            .with_context(|| format!("cargo built no executable for the {suite} bench"))?;
+        let mut cmd = Command::new(exe);
+        // As `cargo bench` runs it: from the package root, in bench mode.
         cmd.current_dir(crate::workspace_root())
-            .args(["bench", "-q", "-p", "concur", "--bench", suite, "--"])
+            .arg("--bench")
             .env(PROFILE_ENV, profile.name())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -177,17 +176,16 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         timings.push((suite.to_string(), secs));
     }
 
-    let concur = crate::concur_binary(true)?;
     let catalog = crate::catalog(&concur)?;
     let idle = run_idle_probes(&concur, &catalog, column)?;
+    let results = criterion::load(&crate::target_dir().join("criterion"), Some(started))?;
     let paired = if passthrough.is_empty() {
-        run_paired(&concur, &catalog, profile)?
+        run_paired(&concur, &catalog, profile, &results)?
     } else {
         println!("[paired] skipped: a filter or baseline was given");
         Vec::new()
     };
     let python = run_python(&concur, profile)?;
-    let results = criterion::load(&crate::target_dir().join("criterion"), Some(started))?;
     let data = RunData {
         profile: profile.name().to_owned(),
         started_at,
@@ -212,25 +210,70 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Builds every suite once and returns (suite, executable) pairs: the suites then run these
+/// files, so an edit made while a long run is going cannot rebuild a suite half-way.
+fn build_benches() -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut build = Command::new(cargo());
+    build
+        .current_dir(crate::workspace_root())
+        .args(["bench", "--no-run", "-p", "concur"])
+        .args(["--message-format", "json-render-diagnostics"])
+        .stderr(Stdio::inherit())
+        .stdout(Stdio::piped());
+    for (suite, _) in SUITES {
+        build.args(["--bench", suite]);
+    }
+    let out = build.output().context("running cargo bench --no-run")?;
+    if !out.status.success() {
+        bail!("building the benches failed ({})", out.status);
+    }
+    let mut found = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_bench = msg["target"]["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "bench"));
+        if msg["reason"] == "compiler-artifact" && is_bench {
+            if let (Some(name), Some(exe)) =
+                (msg["target"]["name"].as_str(), msg["executable"].as_str())
+            {
+                found.push((name.to_owned(), std::path::PathBuf::from(exe)));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The models the verdicts compare, in paired rounds (`concur compare --json`).
 fn run_paired(
     concur: &std::path::Path,
     catalog: &Catalog,
     profile: Profile,
+    results: &[concur_report::BenchResult],
 ) -> Result<Vec<PairedRun>> {
     let rounds = match profile {
         Profile::Smoke => 2,
         Profile::Quick => 15,
         Profile::Full => 30,
     };
-    let plan = verdicts::paired_plan(catalog);
+    // Only where the suites measured the same group at the same parameter (the quick
+    // profile stops the I/O axis at 64); a smoke run, which records nothing, runs them all.
+    let plan: Vec<(String, usize)> = verdicts::paired_plan(catalog)
+        .into_iter()
+        .filter(|(w, p)| {
+            let group = catalog.group_of(w).unwrap_or_default();
+            results.is_empty()
+                || results
+                    .iter()
+                    .any(|r| r.group == group && r.parameter.as_deref() == Some(&p.to_string()))
+        })
+        .collect();
     let mut runs = Vec::new();
-    for (i, (workload, param)) in plan.iter().enumerate() {
-        print!(
-            "\r[paired] {}/{}: {workload} at {param}, {rounds} rounds…   ",
-            i + 1,
-            plan.len()
-        );
+    print!("[paired] {} comparisons of {rounds} rounds:", plan.len());
+    for (workload, param) in &plan {
+        print!(" {workload}@{param}");
         std::io::stdout().flush()?;
         let out = Command::new(concur)
             .current_dir(crate::workspace_root())
@@ -251,7 +294,7 @@ fn run_paired(
                 .with_context(|| format!("parsing concur compare --workload {workload}"))?,
         );
     }
-    println!("\r[paired] {} comparisons done{:30}", runs.len(), "");
+    println!(" done");
     Ok(runs)
 }
 

@@ -53,9 +53,30 @@ fn broken(dom: &str, dir: &Path) -> Vec<String> {
     bad
 }
 
-/// Runs the check on `target/concur/report/index.html`.
-pub(crate) fn run() -> Result<()> {
-    let dir = crate::report_dir();
+/// Set to require Chromium (CI does): without it the check fails instead of skipping.
+const REQUIRE_ENV: &str = "CONCUR_REQUIRE_CHROMIUM";
+
+/// The saved run `--fixture` renders: real figures from a quick run on the 2-core VM, so the
+/// check sees tables, verdicts and plots even where no bench has run (CI's smoke run
+/// records no timings).
+fn fixture_data() -> PathBuf {
+    crate::workspace_root().join("crates/report/tests/fixtures/run.json")
+}
+
+/// Runs the check on `target/concur/report/index.html`, or (with `fixture`) on the report
+/// rendered from the saved fixture run into `target/concur/fixture-report`.
+pub(crate) fn run(fixture: bool) -> Result<()> {
+    let dir = if fixture {
+        let dir = crate::target_dir().join("concur").join("fixture-report");
+        let text = std::fs::read_to_string(fixture_data())
+            .with_context(|| format!("reading {}", fixture_data().display()))?;
+        let data: concur_report::RunData = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {}", fixture_data().display()))?;
+        concur_report::write(&dir, &data)?;
+        dir
+    } else {
+        crate::report_dir()
+    };
     let index = dir.join("index.html");
     if !index.is_file() {
         bail!(
@@ -64,23 +85,101 @@ pub(crate) fn run() -> Result<()> {
         );
     }
     let Some(chromium) = browser() else {
+        if std::env::var_os(REQUIRE_ENV).is_some() {
+            bail!("no Chromium installed (tried {BROWSERS:?}) and {REQUIRE_ENV} is set");
+        }
         println!("check-report: no Chromium installed (tried {BROWSERS:?}): skipped");
         return Ok(());
     };
-    let profile = std::env::temp_dir().join(format!("concur-chromium-{}", std::process::id()));
-    let out = Command::new(&chromium)
+    let url = format!("file://{}", index.canonicalize()?.display());
+    let dom = chromium_run(&chromium, &["--dump-dom".to_owned(), url.clone()])?;
+    if !dom.contains("The tutorial&#39;s table, measured")
+        && !dom.contains("The tutorial's table, measured")
+    {
+        bail!(
+            "Chromium's DOM of {} has no tutorial table",
+            index.display()
+        );
+    }
+    // The fixture's figures link into criterion pages that exist only after a real run.
+    let bad: Vec<String> = broken(&dom, &dir)
+        .into_iter()
+        .filter(|b| !(fixture && b.starts_with(concur_report::CRITERION_FROM_REPORT)))
+        .collect();
+    let plots: Vec<&str> = attributes(&dom, "src")
+        .into_iter()
+        .filter(|s| s.starts_with("plots/"))
+        .collect();
+    let unreadable: Vec<String> = plots
+        .iter()
+        .filter_map(|s| {
+            let svg = std::fs::read_to_string(dir.join(s)).unwrap_or_default();
+            if !svg.starts_with("<svg") {
+                Some(format!("{s}: not an SVG file"))
+            } else if concur_report::plots::data_marks(&svg) == 0 {
+                Some(format!("{s}: the plot is empty (no dots or bars)"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if !bad.is_empty() || !unreadable.is_empty() {
+        bail!(
+            "the report has {} broken references and {} bad plots:\n  {}",
+            bad.len(),
+            unreadable.len(),
+            bad.iter()
+                .chain(&unreadable)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
+    }
+    if fixture && plots.is_empty() {
+        bail!("the fixture's report has no plots");
+    }
+    // A full-page screenshot beside the report, for a reader (or a reviewer) to look at.
+    let shot = dir.join("screenshot.png");
+    chromium_run(
+        &chromium,
+        &[
+            format!("--screenshot={}", shot.display()),
+            format!("--window-size=1400,{}", page_height(&dom)),
+            "--hide-scrollbars".to_owned(),
+            url,
+        ],
+    )?;
+    if !shot.is_file() {
+        bail!("Chromium wrote no screenshot at {}", shot.display());
+    }
+    println!(
+        "check-report: {} links and {} plots (none empty) resolve in Chromium's rendering of {}; \
+         screenshot: {}",
+        attributes(&dom, "href").len(),
+        plots.len(),
+        index.display(),
+        shot.display()
+    );
+    Ok(())
+}
+
+/// Runs headless Chromium with `args` and a throw-away profile; returns its stdout.
+fn chromium_run(chromium: &Path, args: &[String]) -> Result<String> {
+    let profile = tempfile::Builder::new()
+        .prefix("concur-chromium-")
+        .tempdir()
+        .context("creating Chromium's profile directory")?;
+    let out = Command::new(chromium)
         .args([
             "--headless",
             "--disable-gpu",
             "--no-sandbox",
             "--no-first-run",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", index.canonicalize()?.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
         .output()
         .with_context(|| format!("running {}", chromium.display()))?;
-    let _ = std::fs::remove_dir_all(&profile);
     if !out.status.success() {
         bail!(
             "{} failed: {}",
@@ -88,43 +187,17 @@ pub(crate) fn run() -> Result<()> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let dom = String::from_utf8_lossy(&out.stdout);
-    if !dom.contains("The tutorial's table, measured") {
-        bail!(
-            "Chromium's DOM of {} has no tutorial table",
-            index.display()
-        );
-    }
-    let bad = broken(&dom, &dir);
-    let plots = attributes(&dom, "src")
-        .into_iter()
-        .filter(|s| s.starts_with("plots/"))
-        .count();
-    let non_svg: Vec<&str> = attributes(&dom, "src")
-        .into_iter()
-        .filter(|s| {
-            s.starts_with("plots/")
-                && !std::fs::read_to_string(dir.join(s)).is_ok_and(|t| t.starts_with("<svg"))
-        })
-        .collect();
-    if !bad.is_empty() || !non_svg.is_empty() {
-        bail!(
-            "the report has {} broken references and {} unreadable plots:\n  {}",
-            bad.len(),
-            non_svg.len(),
-            bad.iter()
-                .map(String::as_str)
-                .chain(non_svg.iter().copied())
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        );
-    }
-    println!(
-        "check-report: {} links and {plots} plots resolve in Chromium's rendering of {}",
-        attributes(&dom, "href").len(),
-        index.display()
-    );
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A window tall enough for the whole page: headless Chromium's screenshot is the window.
+fn page_height(dom: &str) -> usize {
+    let count = |tag: &str| dom.matches(tag).count();
+    let estimate = 600
+        + 34 * count("<tr")
+        + 470 * count("<img")
+        + 44 * (count("<p") + count("<li") + count("<h2"));
+    estimate.clamp(1200, 30_000)
 }
 
 #[cfg(test)]

@@ -52,9 +52,15 @@ enum Task {
     },
     /// Re-render the report from target/concur/report/data.json without running anything.
     Report,
-    /// Load the report in headless Chromium and check every link and plot (skipped when no
-    /// Chromium is installed).
-    CheckReport,
+    /// Load the report in headless Chromium, check every link and plot and save a
+    /// screenshot beside it (skipped when no Chromium is installed, unless
+    /// CONCUR_REQUIRE_CHROMIUM is set).
+    CheckReport {
+        /// Check the report rendered from the saved fixture run (real figures from a quick
+        /// run) instead of the last bench run's.
+        #[arg(long)]
+        fixture: bool,
+    },
     /// Write the docs' tables of models, workloads and channels from the registries; with
     /// `--check`, fail when they are stale instead.
     Codegen {
@@ -100,7 +106,7 @@ fn main() -> ExitCode {
             bench::run(profile, &passthrough)
         }
         Task::Report => rerender(),
-        Task::CheckReport => check::run(),
+        Task::CheckReport { fixture } => check::run(fixture),
         Task::ReadmeExamples => readme_examples::run(),
         Task::Codegen { check } => codegen::run(check),
         Task::RecipeCheck => recipe_check::run(),

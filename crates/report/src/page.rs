@@ -479,3 +479,32 @@ mod tests {
         assert_eq!(back, data);
     }
 }
+
+#[cfg(test)]
+mod saved_run {
+    use super::*;
+
+    /// A real quick run from the 2-core VM (`tests/fixtures/run.json`, also what `cargo
+    /// xtask check-report --fixture` renders): every row is judged, every plot has data.
+    #[test]
+    fn a_saved_quick_run_judges_every_row() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run.json");
+        let data: RunData = crate::read_json(std::path::Path::new(path)).unwrap();
+        let rows = verdicts::rows(&data);
+        assert_eq!(rows.len(), 7);
+        for r in &rows {
+            assert_ne!(r.class, Class::NotMeasured, "{}: {}", r.feature, r.verdict);
+        }
+        assert!(!data.paired.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let written = crate::write(dir.path(), &data).unwrap();
+        let plots = crate::plots::write(dir.path(), &data).unwrap();
+        assert!(plots.len() >= 5);
+        for p in &plots {
+            let svg = std::fs::read_to_string(dir.path().join(&p.file)).unwrap();
+            assert!(crate::plots::data_marks(&svg) > 0, "{} is empty", p.file);
+        }
+        let md = std::fs::read_to_string(written.markdown).unwrap();
+        assert!(md.contains("## At a glance") && md.contains("## What to pick"));
+    }
+}

@@ -1,13 +1,20 @@
 //! The report's plots, drawn with plotters as standalone SVG files next to the report
 //! (referenced by relative path: nothing is fetched from anywhere).
+//!
+//! One colour per model in every plot (by its place in the catalog, in a hue of its family:
+//! blues for threads, oranges and reds for processes, green for async tasks, grey for the
+//! reference); legends sit beside the data, never over it; ratios carry error bars from
+//! their 95% intervals; worker counts are integer ticks, with the ideal linear speedup up to
+//! the machine's cores; log axes are labelled in time units.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::catalog::Axis;
+use crate::catalog::{Axis, Family, Peers};
 use crate::criterion::BenchResult;
 use crate::data::RunData;
+use crate::units::human_time;
 use crate::{Error, write_file};
 
 /// A plot written into the report directory.
@@ -18,6 +25,11 @@ pub struct Plot {
     /// What it shows.
     pub title: String,
 }
+
+/// Plot size, and the width kept for the legend on the right.
+const WIDTH: u32 = 820;
+const HEIGHT: u32 = 420;
+const LEGEND: u32 = 170;
 
 /// Draws every plot the run's data allows into `dir/plots/`; returns them in report order:
 /// a speedup plot per group by workers, a time plot per group by concurrency, a bar chart
@@ -33,17 +45,18 @@ pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>, Error> {
             let (title, svg) = match axis {
                 Axis::Workers => (
                     format!(
-                        "{}: speedup over `{}` by workers",
+                        "{}: speedup over `{}` by workers (error bars: 95% intervals; dashed: \
+                         ideal)",
                         g.id, data.catalog.roles.sequential
                     ),
                     speedup_svg(&g.id, data),
                 ),
                 Axis::Concurrency => (
-                    format!("{}: time per batch by concurrent requests", g.id),
+                    format!("{}: time per batch by concurrent requests (log–log)", g.id),
                     io_svg(&g.id, data),
                 ),
                 Axis::None if g.bars => (
-                    format!("{}: time per function (log scale)", g.id),
+                    format!("{}: time per function, fastest first (log scale)", g.id),
                     bars_svg(&g.id, data),
                 ),
                 Axis::None => continue,
@@ -58,13 +71,16 @@ pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>, Error> {
     Ok(plots)
 }
 
-/// Functions of `group` in first-seen order.
-fn functions<'a>(members: &[&'a BenchResult]) -> Vec<&'a str> {
+/// Functions of `group`, in the catalog's order.
+fn functions<'a>(data: &RunData, members: &[&'a BenchResult]) -> Vec<&'a str> {
     let mut f: Vec<&str> = Vec::new();
     for m in members {
         if !f.contains(&m.function.as_str()) {
             f.push(&m.function);
         }
+    }
+    if let Some(g) = members.first().map(|m| m.group.as_str()) {
+        f.sort_by_key(|name| (data.catalog.rank(g, name), name.to_string()));
     }
     f
 }
@@ -73,127 +89,233 @@ fn param(r: &BenchResult) -> Option<f64> {
     r.parameter.as_deref()?.parse().ok()
 }
 
-fn color(i: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
+/// The colour of `function` in every plot: a hue of its family, a shade by its place in the
+/// family.
+fn color(data: &RunData, function: &str) -> RGBColor {
+    const THREADS: [RGBColor; 4] = [
+        RGBColor(21, 101, 192),
+        RGBColor(66, 165, 245),
+        RGBColor(0, 151, 167),
+        RGBColor(92, 107, 192),
     ];
-    PALETTE[i % PALETTE.len()]
+    const PROCESSES: [RGBColor; 4] = [
+        RGBColor(230, 81, 0),
+        RGBColor(198, 40, 40),
+        RGBColor(255, 167, 38),
+        RGBColor(173, 20, 87),
+    ];
+    const TASKS: [RGBColor; 2] = [RGBColor(46, 125, 50), RGBColor(124, 179, 66)];
+    const OTHER: [RGBColor; 4] = [
+        RGBColor(97, 97, 97),
+        RGBColor(141, 110, 99),
+        RGBColor(171, 71, 188),
+        RGBColor(120, 144, 156),
+    ];
+    let cat = &data.catalog;
+    let nth = |names: Vec<&str>| names.iter().position(|n| *n == function).unwrap_or(0);
+    if let Some(m) = cat.model(function) {
+        let same: Vec<&str> = cat
+            .models
+            .iter()
+            .filter(|x| x.family == m.family)
+            .map(|x| x.name.as_str())
+            .collect();
+        let i = nth(same);
+        return match m.family {
+            Family::Threads => THREADS[i % THREADS.len()],
+            Family::Processes => PROCESSES[i % PROCESSES.len()],
+            Family::Tasks => TASKS[i % TASKS.len()],
+            Family::Sequential => OTHER[0],
+        };
+    }
+    if let Some(c) = cat.channels.iter().find(|c| c.name == function) {
+        let same: Vec<&str> = cat
+            .channels
+            .iter()
+            .filter(|x| x.peers == c.peers && x.is_floor == c.is_floor)
+            .map(|x| x.name.as_str())
+            .collect();
+        let i = nth(same);
+        return match (c.peers, c.is_floor) {
+            (_, true) => OTHER[(1 + i) % OTHER.len()],
+            (Peers::Threads, _) => THREADS[i % THREADS.len()],
+            (Peers::ThreadAndTask, _) => TASKS[i % TASKS.len()],
+            (Peers::Processes, _) => PROCESSES[i % PROCESSES.len()],
+        };
+    }
+    // A pool's task through its transport: the pool's colour.
+    if let Some(h) = cat.handoffs.iter().find(|h| h.function == function) {
+        return color(data, &h.model);
+    }
+    OTHER[3]
 }
 
-/// A line per function of `members`: (parameter, `y(result)`) points, where both exist.
+/// One line of a plot: a function's points (x, y, and the y interval).
+struct Series<'a> {
+    name: &'a str,
+    points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A series per function of `members`: (parameter, y, lo, hi) points, where they exist.
 fn series<'a>(
+    data: &RunData,
     members: &[&'a BenchResult],
-    y: impl Fn(&BenchResult) -> Option<f64>,
-) -> Vec<(&'a str, Vec<(f64, f64)>)> {
-    functions(members)
+    y: impl Fn(&BenchResult) -> Option<(f64, f64, f64)>,
+) -> Vec<Series<'a>> {
+    functions(data, members)
         .into_iter()
         .map(|f| {
-            let points: Vec<(f64, f64)> = members
+            let mut points: Vec<(f64, f64, f64, f64)> = members
                 .iter()
                 .filter(|r| r.function == f)
-                .filter_map(|r| Some((param(r)?, y(r)?)))
+                .filter_map(|r| {
+                    let (v, lo, hi) = y(r)?;
+                    Some((param(r)?, v, lo, hi))
+                })
                 .collect();
-            (f, points)
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series { name: f, points }
         })
-        .filter(|(_, points)| !points.is_empty())
+        .filter(|s| !s.points.is_empty())
         .collect()
 }
 
-/// The smallest and largest x and y over every point.
-fn bounds(series: &[(&str, Vec<(f64, f64)>)]) -> ((f64, f64), (f64, f64)) {
-    let mut b = ((f64::MAX, 0f64), (f64::MAX, 0f64));
-    for &(x, y) in series.iter().flat_map(|(_, p)| p) {
-        b = ((b.0.0.min(x), b.0.1.max(x)), (b.1.0.min(y), b.1.1.max(y)));
-    }
-    b
-}
-
-/// Draws each series as a coloured line with dots, and the legend; any axes.
-fn draw_lines<'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    series: &[(&str, Vec<(f64, f64)>)],
-) -> Option<()>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    for (i, (name, points)) in series.iter().enumerate() {
-        let c = color(i);
-        chart
-            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-            .ok()?
-            .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+/// The legend, in its own area to the right of the chart: a swatch and a name per series.
+fn legend(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    data: &RunData,
+    names: &[&str],
+) -> Option<()> {
+    for (i, name) in names.iter().enumerate() {
+        let y = 40 + 20 * i as i32;
+        let c = color(data, name);
+        area.draw(&PathElement::new(vec![(4, y), (24, y)], c.stroke_width(3)))
             .ok()?;
+        area.draw(&Text::new(
+            name.to_string(),
+            (30, y - 7),
+            ("sans-serif", 13),
+        ))
+        .ok()?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .ok()
+    Some(())
 }
 
-/// Speedup against workers, a line per model.
+/// Speedup against workers, a line per model with error bars, and the ideal speedup.
 fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
     let members: Vec<&BenchResult> = data.members(group).collect();
-    let series = series(&members, |r| data.ratio(r).map(|x| x.value));
-    let ((_, max_x), (_, max_y)) = bounds(&series);
-    if series.is_empty() || max_x <= 0.0 {
-        return None;
-    }
+    let series = series(data, &members, |r| {
+        let s = data.ratio(r)?;
+        Some((s.value, s.lo, s.hi))
+    });
+    let mut workers: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    workers.sort_by(f64::total_cmp);
+    workers.dedup();
+    let max_x = *workers.last()?;
+    let max_y = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.3))
+        .fold(0f64, f64::max);
+    let cores = data.machine.cores.max(1) as f64;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
+        let (plot, side) = root.split_horizontally(WIDTH - LEGEND);
+        let mut chart = ChartBuilder::on(&plot)
             .caption(group, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(48)
-            .build_cartesian_2d(0.5f64..max_x + 0.5, 0f64..(max_y * 1.15).max(2.2))
+            .build_cartesian_2d(
+                0.5f64..max_x + 0.5,
+                0f64..(max_y * 1.1).max(cores.min(max_x) * 1.1).max(2.2),
+            )
             .ok()?;
         chart
             .configure_mesh()
             .x_desc("workers")
             .y_desc("speedup over sequential")
+            // Ticks every half worker; only whole workers are labelled.
+            .x_labels((2.0 * max_x) as usize + 2)
+            .x_label_formatter(&integer_label)
             .draw()
             .ok()?;
-        draw_lines(&mut chart, &series)?;
+        // Ideal: linear up to the cores, flat after.
+        let ideal: Vec<(f64, f64)> = [1.0, cores.min(max_x), max_x]
+            .into_iter()
+            .map(|x| (x, x.min(cores)))
+            .collect();
+        chart
+            .draw_series(DashedLineSeries::new(
+                ideal,
+                6,
+                4,
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .ok()?;
+        for s in &series {
+            let c = color(data, s.name);
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|p| (p.0, p.1)),
+                    c.stroke_width(2),
+                ))
+                .ok()?;
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.stroke_width(1), 6)),
+                )
+                .ok()?;
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .map(|p| Circle::new((p.0, p.1), 3, c.filled())),
+                )
+                .ok()?;
+        }
+        let names: Vec<&str> = series.iter().map(|s| s.name).collect();
+        legend(&side, data, &names)?;
         root.present().ok()?;
     }
     Some(svg)
 }
 
-/// Time per batch against concurrency, log-log, a line per model.
+/// Time per batch against concurrency, log-log, a line per model, error bars from
+/// criterion's intervals of the median.
 fn io_svg(group: &str, data: &RunData) -> Option<String> {
     let members: Vec<&BenchResult> = data.members(group).collect();
-    let series = series(&members, |r| Some(r.median_ns / 1e6));
+    let series = series(data, &members, |r| {
+        Some((
+            r.median_ns,
+            r.median_ci_ns.0.min(r.median_ns),
+            r.median_ci_ns.1.max(r.median_ns),
+        ))
+    });
     if series.is_empty() {
         return None;
     }
-    let ((min_x, max_x), (min_y, max_y)) = bounds(&series);
+    let points = || series.iter().flat_map(|s| s.points.iter());
+    let min_x = points().map(|p| p.0).fold(f64::MAX, f64::min);
+    let max_x = points().map(|p| p.0).fold(0f64, f64::max);
+    let min_y = points().map(|p| p.2).fold(f64::MAX, f64::min);
+    let max_y = points().map(|p| p.3).fold(0f64, f64::max);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
+        let (plot, side) = root.split_horizontally(WIDTH - LEGEND);
+        let mut chart = ChartBuilder::on(&plot)
             .caption(group, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
-            .y_label_area_size(56)
+            .y_label_area_size(64)
             .build_cartesian_2d(
                 (min_x / 1.5..max_x * 1.5).log_scale(),
                 (min_y / 1.5..max_y * 1.5).log_scale(),
@@ -202,66 +324,135 @@ fn io_svg(group: &str, data: &RunData) -> Option<String> {
         chart
             .configure_mesh()
             .x_desc("concurrent requests")
-            .y_desc("ms per batch")
+            .y_desc("time per batch")
+            // A log axis's fine grid is a band of lines: keep only the labelled ones.
+            .light_line_style(WHITE)
+            .y_labels(8)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| human_time(*y))
             .draw()
             .ok()?;
-        draw_lines(&mut chart, &series)?;
+        for s in &series {
+            let c = color(data, s.name);
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|p| (p.0, p.1)),
+                    c.stroke_width(2),
+                ))
+                .ok()?;
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.stroke_width(1), 6)),
+                )
+                .ok()?;
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .map(|p| Circle::new((p.0, p.1), 3, c.filled())),
+                )
+                .ok()?;
+        }
+        let names: Vec<&str> = series.iter().map(|s| s.name).collect();
+        legend(&side, data, &names)?;
         root.present().ok()?;
     }
     Some(svg)
 }
 
-/// Time per function: a horizontal bar each, log scale.
+/// Time per function: a horizontal bar each, fastest first, log scale in time units, with
+/// criterion's interval of the median as an error bar.
 fn bars_svg(group: &str, data: &RunData) -> Option<String> {
-    let bars: Vec<(&str, f64)> = data
-        .members(group)
-        .map(|r| (r.function.as_str(), r.median_ns))
-        .collect();
+    let mut bars: Vec<&BenchResult> = data.members(group).filter(|r| r.median_ns > 0.0).collect();
     if bars.is_empty() {
         return None;
     }
-    let (lo, hi) = bars
+    bars.sort_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
+    let lo = bars
         .iter()
-        .fold((f64::MAX, 0f64), |a, b| (a.0.min(b.1), a.1.max(b.1)));
-    let n = bars.len() as u32;
+        .map(|b| b.median_ci_ns.0.min(b.median_ns))
+        .fold(f64::MAX, f64::min)
+        .max(1e-3);
+    let hi = bars
+        .iter()
+        .map(|b| b.median_ci_ns.1.max(b.median_ns))
+        .fold(0f64, f64::max);
+    let n = bars.len();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 60 + 26 * n)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH, 70 + 24 * n as u32)).into_drawing_area();
         root.fill(&WHITE).ok()?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.to_owned()).collect();
+        let labels: Vec<String> = bars.iter().map(|b| b.function.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption(group, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
-            .y_label_area_size(130)
-            .build_cartesian_2d((lo / 2.0..hi * 2.0).log_scale(), (0u32..n).into_segmented())
+            .y_label_area_size(140)
+            .build_cartesian_2d((lo / 2.0..hi * 2.0).log_scale(), 0f64..n as f64)
             .ok()?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("ns (log)")
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
+            .light_line_style(WHITE)
+            .x_desc("time (log scale)")
+            .x_label_formatter(&|x| human_time(*x))
+            // Bar i fills [n-1-i, n-i), fastest at the top; its label sits at the middle.
+            .y_labels(2 * n + 1)
+            .y_label_formatter(&|y| {
+                let i = n as f64 - 0.5 - y;
+                if (i - i.round()).abs() < 1e-6 {
+                    labels.get(i.round() as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
             })
-            .y_labels(n as usize)
             .draw()
             .ok()?;
         chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, ns))| {
-                let i = i as u32;
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let top = (n - i) as f64 - 0.15;
+                let bottom = (n - 1 - i) as f64 + 0.15;
                 Rectangle::new(
-                    [
-                        (lo / 2.0, SegmentValue::Exact(i)),
-                        (*ns, SegmentValue::Exact(i + 1)),
-                    ],
-                    color(i as usize).mix(0.8).filled(),
+                    [(lo / 2.0, bottom), (b.median_ns, top)],
+                    color(data, &b.function).mix(0.85).filled(),
+                )
+            }))
+            .ok()?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let mid = (n - 1 - i) as f64 + 0.5;
+                ErrorBar::new_horizontal(
+                    mid,
+                    b.median_ci_ns.0.min(b.median_ns),
+                    b.median_ns,
+                    b.median_ci_ns.1.max(b.median_ns),
+                    BLACK.stroke_width(1),
+                    6,
                 )
             }))
             .ok()?;
         root.present().ok()?;
     }
     Some(svg)
+}
+
+/// `x` as a whole number, or nothing when it is not one.
+fn integer_label(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-6 && *x > 0.0 {
+        format!("{x:.0}")
+    } else {
+        String::new()
+    }
+}
+
+/// How many data marks (a line plot's dots, a bar chart's bars) an SVG the plots above drew
+/// holds: an empty plot has none (`cargo xtask check-report` fails on it). The background is
+/// one rectangle; axes and grid are lines, not marks.
+pub fn data_marks(svg: &str) -> usize {
+    svg.matches("<circle").count() + svg.matches("<rect").count().saturating_sub(1)
 }
 
 #[cfg(test)]

@@ -288,7 +288,14 @@ fn row(
     class: Class,
     verdict: String,
 ) -> Row {
-    let headline = format!("{feature}: {}.", first_clause(&verdict));
+    // The badge says the class: the headline starts after the verdict's own class words.
+    let first = first_clause(&verdict);
+    let first = ["holds", "partly holds", "does not hold", "inconclusive"]
+        .iter()
+        .find(|w| first.starts_with(*w))
+        .and_then(|_| first.split_once(": ").map(|(_, rest)| rest))
+        .unwrap_or(first);
+    let headline = format!("{feature}: {first}.");
     Row {
         feature,
         threading,
@@ -359,11 +366,9 @@ fn module_used(run: &Run<'_>) -> Row {
         .into_iter()
         .filter_map(v)
         .collect();
-    let procs: Vec<String> = ["ipc-channel", "rustix"]
-        .into_iter()
-        .filter_map(v)
-        .collect();
-    if threads.is_empty() && procs.is_empty() {
+    let ipc = v("ipc-channel").unwrap_or_else(|| "`ipc-channel`".into());
+    let memfd = v("rustix").map_or_else(String::new, |r| format!(" ({r})"));
+    if run.data.modules.is_empty() {
         return row(
             claim,
             Vec::new(),
@@ -375,10 +380,9 @@ fn module_used(run: &Run<'_>) -> Row {
     let rustc = &run.data.machine.rustc;
     let verdict = format!(
         "threads are `std::thread` ({rustc}) behind {}; async tasks are `{}`'s; processes \
-         are concur-procs over {} and concur-shm over a sealed memfd",
+         are concur-procs over {ipc}, or over concur-shm's rings in a sealed memfd{memfd}",
         threads.join(", "),
         run.n.tasks,
-        procs.join(", ")
     );
     row(claim, Vec::new(), 0, Class::Info, verdict)
 }
@@ -535,8 +539,8 @@ fn best_for(run: &Run<'_>) -> Row {
     let cpu_cmp = run.cost(cpu, &n.thread_pool, &n.process_pool, Some("2"));
     let mut figures = present(&[&io_threads, &cpu_cmp, &big]);
     figures.extend(run.time(io, &n.process_pool, Some("64")));
-    let mut parts = Vec::new();
-    let mut classes = Vec::new();
+    // (class, words) per part: I/O, then CPU.
+    let mut parts: Vec<(Class, String)> = Vec::new();
     if let Some((r, _)) = &io_threads {
         let (class, text) = if r.below(IO_SUITS) {
             (
@@ -561,13 +565,13 @@ fn best_for(run: &Run<'_>) -> Row {
                 ),
             )
         };
-        classes.push(class);
-        parts.push(text);
+        let mut text = text;
         if let Some((b, _)) = &big {
-            parts.push(format!(
-                "with caveat: at 512, a thread per request takes {b} the async tasks' time"
+            text.push_str(&format!(
+                "; with caveat: at 512, a thread per request takes {b} the async tasks' time"
             ));
         }
+        parts.push((class, text));
     }
     if let Some((r, _)) = &cpu_cmp {
         // `r` is the threads' time over the processes': above 1, processes are faster.
@@ -605,19 +609,17 @@ fn best_for(run: &Run<'_>) -> Row {
                 }
             }
         };
-        classes.push(class);
-        parts.push(text);
+        parts.push((class, text));
     }
     if parts.is_empty() {
         return not_measured(claim, figures);
     }
-    row(
-        claim,
-        figures,
-        2,
-        Class::combine(&classes),
-        parts.join("; "),
-    )
+    let classes: Vec<Class> = parts.iter().map(|(c, _)| *c).collect();
+    let class = Class::combine(&classes);
+    // The part that decides the row's class comes first (the headline quotes it).
+    parts.sort_by_key(|(c, _)| *c != class);
+    let words: Vec<String> = parts.into_iter().map(|(_, t)| t).collect();
+    row(claim, figures, 2, class, words.join("; "))
 }
 
 fn gil(run: &Run<'_>) -> Row {
@@ -781,17 +783,24 @@ pub struct Pick {
 /// What a model costs to keep, by the figures of this run: memory per idle worker (its own
 /// probe, else its family's), then start-up (the spawn group). Lower is cheaper; `None` when
 /// nothing was measured.
-fn cost(run: &Run<'_>, model: &str) -> (f64, f64) {
+/// For CPU-bound work (`io` false) an async model's workers are blocking threads, so it costs
+/// what a thread costs; only for I/O is a pending task its unit.
+fn cost(run: &Run<'_>, model: &str, io: bool) -> (f64, f64) {
     let n = run.n;
     let family = run.data.catalog.model(model).map(|m| m.family);
     let stand_in = match family {
         Some(Family::Threads) => &n.thread_per_task,
         Some(Family::Processes) => &n.process_pool,
-        Some(Family::Tasks) => &n.tasks,
+        Some(Family::Tasks) if io => &n.tasks,
+        Some(Family::Tasks) => &n.thread_per_task,
         _ => model,
     };
-    let memory = run
-        .idle(model)
+    let own = if family == Some(Family::Tasks) && !io {
+        None
+    } else {
+        run.idle(model)
+    };
+    let memory = own
         .or_else(|| run.idle(stand_in))
         .map_or(f64::INFINITY, |p| p.pss_bytes_per_worker);
     let start = run
@@ -825,11 +834,26 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
             .map(|(m, _)| *m)
             .filter(|m| *m == fastest || ratio(m).is_some_and(|r| r.lo <= 1.0))
             .collect();
+        let io = data
+            .catalog
+            .group(&group)
+            .is_some_and(|g| g.axis == Axis::Concurrency);
+        // Among models that cost alike: a pool before a model that starts a worker per task
+        // (that one pays its start-up on every task), then the registry's order.
+        let rank = |m: &str| {
+            let per_task = data
+                .catalog
+                .model(m)
+                .is_some_and(|e| e.default_workers == "tasks");
+            (per_task, data.catalog.rank(&group, m))
+        };
         let pick = *tied
             .iter()
             .min_by(|a, b| {
-                let (ca, cb) = (cost(&run, a), cost(&run, b));
-                ca.0.total_cmp(&cb.0).then(ca.1.total_cmp(&cb.1))
+                let (ca, cb) = (cost(&run, a, io), cost(&run, b, io));
+                clearly_less(ca.0, cb.0)
+                    .or_else(|| clearly_less(ca.1, cb.1))
+                    .unwrap_or_else(|| rank(a).cmp(&rank(b)))
             })
             .unwrap_or(&fastest);
         let family = data.catalog.model(pick).map(|m| m.family);
@@ -842,7 +866,7 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
                  pick `{pick}`: {}",
                 rest.join(", "),
                 human_time(best_ns),
-                why_cheapest(&run, pick, &tied),
+                why_cheapest(&run, pick, &tied, io),
             )));
         } else {
             text = text.and(Text::with_code(&format!(
@@ -924,9 +948,26 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
     out
 }
 
+/// How `a` compares with `b` when one is clearly (more than [`COST_APART`] times) the
+/// smaller; `None` when they are too close to tell, so noise cannot flip a pick.
+fn clearly_less(a: f64, b: f64) -> Option<std::cmp::Ordering> {
+    if a * COST_APART < b {
+        Some(std::cmp::Ordering::Less)
+    } else if b * COST_APART < a {
+        Some(std::cmp::Ordering::Greater)
+    } else {
+        None
+    }
+}
+
+/// Two costs (bytes per idle worker, start-up time) decide between tied models only when
+/// this far apart; closer than that, a pool goes before a per-task model, then the
+/// registry's order decides (a stable choice).
+pub const COST_APART: f64 = 1.5;
+
 /// Why `pick` is the cheapest of `tied`, in the figures that decided it.
-fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str]) -> String {
-    let (memory, start) = cost(run, pick);
+fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str], io: bool) -> String {
+    let (memory, start) = cost(run, pick, io);
     let family = run
         .data
         .catalog
@@ -935,7 +976,7 @@ fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str]) -> String {
     let others_memory = tied
         .iter()
         .filter(|m| **m != pick)
-        .map(|m| cost(run, m).0)
+        .map(|m| cost(run, m, io).0)
         .filter(|m| m.is_finite())
         .reduce(f64::max);
     match others_memory {
@@ -945,7 +986,9 @@ fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str]) -> String {
             human_bytes(o)
         ),
         _ if start.is_finite() => format!(
-            "{family} cost least here ({} to start a worker)",
+            "{family} cost least ({} per idle worker, {} to start one; a pool before a \
+             per-task model, then the registry's order, among those that cost alike)",
+            human_bytes(memory),
             human_time(start)
         ),
         _ => format!("{family} cost least by this run's figures"),
