@@ -11,9 +11,11 @@
 
 mod common;
 
+use concur::harness::floors::TCP_FLOOR;
 use concur::harness::paired::bench_workers;
-use concur::harness::{Profile, models};
-use concur::workloads::{Kind, Params};
+use concur::harness::{Profile, available_cores, models};
+use concur::http::TcpFloor;
+use concur::workloads::{HttpFetch, Kind, Params};
 
 fn main() {
     // First thing: the process models' workers and the loopback server re-run this binary.
@@ -36,6 +38,15 @@ fn main() {
                 if let Some(workers) = bench_workers(spec, Kind::IoBound, n) {
                     common::bench_model_at(&mut group, spec, n, workers, &checked);
                 }
+            }
+            // The floor under fetches: the same exchanges over raw loopback TCP, no HTTP,
+            // on as many client threads as the tokio model has.
+            if info.name == HttpFetch::NAME {
+                let latency = std::time::Duration::from_millis(params.size);
+                let floor = TcpFloor::start(latency, available_cores()).expect("tcp floor");
+                group.bench_with_input(criterion::BenchmarkId::new(TCP_FLOOR, n), &n, |b, &n| {
+                    b.iter(|| floor.exchange(n).expect("tcp floor exchange"))
+                });
             }
         }
         group.finish();

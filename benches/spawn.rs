@@ -1,10 +1,13 @@
 //! Claim: "threads: lower overhead; processes: process creation is costly".
 //!
 //! Group `spawn`: spawn+join of one no-op worker, the way each model starts its workers
-//! (`sequential` is a plain function call, the floor).
+//! (`sequential` is a plain function call), and the floors of starting a process on this
+//! machine: `fork-exit` (fork, the child exits at once) and `exec-self` (this binary started
+//! again in a mode that exits at once), which the process models are read against.
 
 mod common;
 
+use concur::harness::floors::{self, EXEC_SELF, FORK_EXIT};
 use concur::harness::{Profile, models};
 
 fn main() {
@@ -18,6 +21,12 @@ fn main() {
             b.iter(|| spec.spawn_join_one().expect("worker starts"));
         });
     }
+    group.bench_function(FORK_EXIT, |b| {
+        b.iter(|| floors::fork_exit().expect("fork"));
+    });
+    group.bench_function(EXEC_SELF, |b| {
+        b.iter(|| floors::exec_self().expect("exec"));
+    });
     group.finish();
     c.final_summary();
 }

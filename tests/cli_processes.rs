@@ -242,3 +242,66 @@ fn grayscale_leaves_no_temporary_files() {
     assert_eq!(out.status.code(), Some(130), "interrupted");
     assert_empty_and_remove(&tmp);
 }
+
+/// `concur pingpong --channel iceoryx2` with a private `TMPDIR`, in its own process group.
+fn spawn_iceoryx(tmp: &std::path::Path, round_trips: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_concur"))
+        .env("TMPDIR", tmp)
+        .args([
+            "pingpong",
+            "--channel",
+            "iceoryx2",
+            "--round-trips",
+            round_trips,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+/// iceoryx2 keeps files in `/dev/shm` and under a root directory: none is left after a run,
+/// after Ctrl-C in the middle of one, or after the parent is killed (the next run removes a
+/// dead process's files).
+#[test]
+fn iceoryx2_leaves_no_files() {
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let tmp = private_tmp("iox-ok");
+    let out = spawn_iceoryx(&tmp, "2000").wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_empty_and_remove(&tmp);
+    assert_no_shm_segments();
+
+    for signal in [Signal::SIGINT, Signal::SIGKILL] {
+        let tmp = private_tmp("iox-signal");
+        let mut child = spawn_iceoryx(&tmp, "1000000000");
+        // Wait until the echo child is up and the files exist.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while children_of(child.id()).is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let echo = children_of(child.id());
+        assert_eq!(echo.len(), 1, "{signal}: the echo child");
+        thread::sleep(Duration::from_millis(200));
+        kill(Pid::from_raw(-i32::try_from(child.id()).unwrap()), signal).unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal}: interrupted");
+        assert_gone(&echo);
+        if signal == Signal::SIGKILL {
+            // Nothing could clean up: the next run removes the dead process's files.
+            let out = spawn_iceoryx(&tmp, "10").wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_empty_and_remove(&tmp);
+        assert_no_shm_segments();
+    }
+}

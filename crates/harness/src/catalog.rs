@@ -4,14 +4,15 @@
 //! and the docs' tables read only this, so they name nothing themselves.
 
 use concur_report::catalog::{
-    self as c, Axis, BenchSize, Catalog, ChannelEntry, Compare, GroupEntry, Handoff, ModelEntry,
-    Roles, WorkloadEntry,
+    self as c, Against, Axis, BenchSize, Catalog, ChannelEntry, Compare, Comparison, GroupEntry,
+    Handoff, ModelEntry, Roles, WorkloadEntry,
 };
 use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
 
 use crate::Profile;
+use crate::floors::{EXEC_SELF, FORK_EXIT, TCP_FLOOR};
 use crate::models::{Family, models, names};
-use crate::pingpong::{Peers, channels};
+use crate::pingpong::{Peers, SHM_SPIN, channels};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
 pub const SPAWN_GROUP: &str = "spawn";
@@ -66,7 +67,7 @@ pub fn catalog() -> Catalog {
         compare: Compare::CostOf(names::THREAD_PER_TASK.to_owned()),
         axis: Axis::None,
         bars: false,
-        extra_functions: Vec::new(),
+        extra_functions: vec![FORK_EXIT.to_owned(), EXEC_SELF.to_owned()],
     }];
     // A workload's group: I/O is read against the model that never blocks a thread, the
     // rest as speedups over `sequential`.
@@ -83,7 +84,11 @@ pub fn catalog() -> Catalog {
             },
             axis: if io { Axis::Concurrency } else { Axis::Workers },
             bars: false,
-            extra_functions: Vec::new(),
+            extra_functions: if i.name == HttpFetch::NAME {
+                vec![TCP_FLOOR.to_owned()]
+            } else {
+                Vec::new()
+            },
         });
     }
     let (pingpong, bulk) = ipc_groups();
@@ -126,7 +131,116 @@ pub fn catalog() -> Catalog {
                 function: pool_task(model),
             })
             .collect(),
+        comparisons: comparisons(),
     }
+}
+
+/// What each model or channel is read against, and the target (docs/ARCHITECTURE.md,
+/// "Floors and peers", says why each).
+fn comparisons() -> Vec<Comparison> {
+    let cmp =
+        |group: &str, param: Option<&str>, subject: &str, against: &str, kind, target| Comparison {
+            group: group.to_owned(),
+            param: param.map(str::to_owned),
+            subject: subject.to_owned(),
+            against: against.to_owned(),
+            kind,
+            target,
+        };
+    let mut out = Vec::new();
+    // Starting a worker process: no more than half again what exec of this binary costs.
+    for m in [
+        names::PROCESS_PER_TASK,
+        names::PROCESS_POOL,
+        names::SHM_POOL,
+    ] {
+        out.push(cmp(
+            SPAWN_GROUP,
+            None,
+            m,
+            EXEC_SELF,
+            Against::Floor,
+            Some(1.5),
+        ));
+    }
+    out.push(cmp(
+        SPAWN_GROUP,
+        None,
+        EXEC_SELF,
+        FORK_EXIT,
+        Against::Floor,
+        None,
+    ));
+    // Fetches: tokio within 15% of raw loopback TCP at the same concurrency.
+    let fetch = concur_workloads::AnyWorkload::info(&HttpFetch).bench_group();
+    for n in ["64", "512"] {
+        out.push(cmp(
+            &fetch,
+            Some(n),
+            names::TOKIO,
+            TCP_FLOOR,
+            Against::Floor,
+            Some(1.15),
+        ));
+    }
+    // Channels: each against the floor under it and the best peer.
+    for ch in channels() {
+        if let Some(floor) = ch.floor {
+            let target = (ch.name == SHM_SPIN).then_some(1.5);
+            out.push(cmp(
+                PINGPONG_GROUP,
+                None,
+                ch.name,
+                floor,
+                Against::Floor,
+                target,
+            ));
+        }
+        if let Some(model) = ch.transport_of {
+            out.push(cmp(
+                PINGPONG_GROUP,
+                None,
+                &pool_task(model),
+                ch.name,
+                Against::Floor,
+                Some(1.5),
+            ));
+        }
+    }
+    out.push(cmp(
+        PINGPONG_GROUP,
+        None,
+        SHM_SPIN,
+        crate::iceoryx::CHANNEL,
+        Against::Peer,
+        Some(1.0),
+    ));
+    // 1 MiB: the copying ring at half of memcpy's bandwidth or better; iceoryx2 for scale.
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        SHM_SPIN,
+        MEMCPY,
+        Against::Floor,
+        Some(2.0),
+    ));
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        crate::iceoryx::CHANNEL,
+        MEMCPY,
+        Against::Floor,
+        None,
+    ));
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        SHM_SPIN,
+        crate::iceoryx::CHANNEL,
+        Against::Peer,
+        None,
+    ));
+    out
 }
 
 /// The `ipc` groups, described from the channel registry.

@@ -27,6 +27,8 @@
 
 pub mod catalog;
 pub mod cpython;
+pub mod floors;
+pub mod iceoryx;
 pub mod idle;
 mod idle_probes;
 mod models;

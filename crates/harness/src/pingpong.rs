@@ -41,6 +41,9 @@ pub enum Peers {
     Processes,
 }
 
+/// The spinning shared-memory ring's channel name (read against its floor and its peer).
+pub const SHM_SPIN: &str = "shm-spin";
+
 /// A channel `concur pingpong` and the `ipc` bench measure: one registry entry each.
 #[derive(Debug)]
 pub struct ChannelSpec {
@@ -118,13 +121,13 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         open: || Ok(Box::new(IpcPeer::start()?)),
     },
     ChannelSpec {
-        name: "shm-spin",
+        name: SHM_SPIN,
         peers: Peers::Processes,
         summary: "concur-shm rings in one shared segment, both ends spinning",
         is_floor: false,
         floor: Some("atomic-spin"),
         transport_of: None,
-        open: || Ok(Box::new(ShmPeer::start("shm-spin")?)),
+        open: || Ok(Box::new(ShmPeer::start(SHM_SPIN)?)),
     },
     ChannelSpec {
         name: "shm-futex",
@@ -134,6 +137,15 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         floor: Some("futex"),
         transport_of: Some(crate::names::SHM_POOL),
         open: || Ok(Box::new(ShmPeer::start("shm-futex")?)),
+    },
+    ChannelSpec {
+        name: crate::iceoryx::CHANNEL,
+        peers: Peers::Processes,
+        summary: "iceoryx2 0.10 publish-subscribe of byte slices, written into loaned samples, both ends polling (the best-known Rust shared-memory IPC, for comparison)",
+        is_floor: false,
+        floor: Some("atomic-spin"),
+        transport_of: None,
+        open: || Ok(Box::new(crate::iceoryx::IceoryxPeer::start()?)),
     },
     ChannelSpec {
         name: "atomic-spin",
@@ -361,7 +373,7 @@ struct StreamPeer {
     ack: [u8; 8],
 }
 
-fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
+pub(crate) fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
     Command::new(std::env::current_exe()?)
         .env(ECHO_ENV, channel)
         .stdin(stdin)
@@ -617,7 +629,7 @@ impl Drop for FloorPeer {
 // ---- the echo child ----------------------------------------------------------------------
 
 /// The answer to one message: the message itself if short, else its length.
-fn answer(msg: &[u8]) -> Vec<u8> {
+pub(crate) fn answer(msg: &[u8]) -> Vec<u8> {
     if msg.len() <= 8 {
         msg.to_vec()
     } else {
@@ -628,6 +640,7 @@ fn answer(msg: &[u8]) -> Vec<u8> {
 /// Serves echo requests on `spec` (the value of [`ECHO_ENV`]) until end-of-file.
 pub fn serve_echo(spec: &str) -> io::Result<()> {
     match spec.split_once(':') {
+        Some((crate::iceoryx::CHANNEL, id)) => crate::iceoryx::serve_echo(id),
         Some(("ipc-channel", server)) => {
             let (to_child, rx) = ipc::bytes_channel()?;
             let (tx, from_child) = ipc::bytes_channel()?;
@@ -643,7 +656,7 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
             Ok(())
         }
         None if spec == "pipe" => echo_stream(io::stdin().lock(), io::stdout().lock()),
-        None if spec == "shm-spin" || spec == "shm-futex" => {
+        None if spec == SHM_SPIN || spec == "shm-futex" => {
             let wait = shm_wait(spec);
             let to_me = Arc::new(
                 Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?,

@@ -37,6 +37,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
+mod floor;
+
+pub use floor::TcpFloor;
+
 /// How long a client waits for one response before giving up.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -24,6 +24,37 @@ pub struct Catalog {
     /// Where each pool's hand-off cost (one empty task) is measured.
     #[serde(default)]
     pub handoffs: Vec<Handoff>,
+    /// What each model or channel is read against: its floor or its best peer, with the
+    /// target ratio, for the report's "floors and peers" table.
+    #[serde(default)]
+    pub comparisons: Vec<Comparison>,
+}
+
+/// `subject`'s time over `against`'s in `group` at `param`, and the most it should be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The bench group.
+    pub group: String,
+    /// The parameter, if the group has one.
+    pub param: Option<String>,
+    /// The model or channel read.
+    pub subject: String,
+    /// What it is read against.
+    pub against: String,
+    /// A floor (the mechanism's least cost) or a peer (another implementation).
+    pub kind: Against,
+    /// The most `subject / against` should be, if there is a target.
+    pub target: Option<f64>,
+}
+
+/// What a comparison reads a figure against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Against {
+    /// The least the mechanism costs on this machine.
+    Floor,
+    /// Another implementation of the same thing.
+    Peer,
 }
 
 /// Where a model's hand-off cost is measured: one empty task through it, as `function` in

@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod criterion;
 mod data;
 pub mod doc;
+pub mod floors;
 pub mod html;
 mod machine;
 pub mod markdown;

@@ -127,6 +127,8 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
             .push(Block::List(picks.into_iter().map(|p| p.text).collect()));
     }
 
+    floors_section(&mut doc, data);
+
     if !plots.is_empty() {
         doc.section("Plots");
         for p in plots {
@@ -187,6 +189,59 @@ fn header(data: &RunData) -> Vec<Text> {
             data.catalog.roles.sequential
         )),
     ]
+}
+
+/// "Floors and peers": each model read against its mechanism's floor or its best peer.
+fn floors_section(doc: &mut Document, data: &RunData) {
+    let rows = crate::floors::rows(data);
+    if rows.is_empty() {
+        return;
+    }
+    doc.section("Floors and peers");
+    doc.paragraph(Text::with_code(
+        "Each model or channel read against the floor of its mechanism (the least this machine \
+         can do: a cache-line or futex round trip, a fork or an exec, raw loopback TCP, a \
+         memcpy) or against its best peer, both measured in this run: the ratio is the \
+         subject's time over the other's, with its 95% interval, and the target is the most it \
+         should be. \"met\" needs the whole interval at or under the target.",
+    ));
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            let c = r.comparison;
+            let at = c
+                .param
+                .as_ref()
+                .map_or(String::new(), |p| format!(" at {p}"));
+            let outcome = match r.outcome {
+                crate::floors::Outcome::Met => Class::Holds,
+                crate::floors::Outcome::Missed => Class::DoesNotHold,
+                crate::floors::Outcome::Inconclusive => Class::Inconclusive,
+                crate::floors::Outcome::NoTarget => Class::NotMeasured,
+            };
+            vec![
+                Text::plain(format!("{}{at}", c.group)).link(data.group_link(&c.group)),
+                Text::code(c.subject.as_str()).and(format!(" {}", human_time(r.subject_ns))),
+                Text::plain(format!("{} ", crate::floors::kind_label(c.kind)))
+                    .and(Text::code(c.against.as_str()))
+                    .and(format!(" {}", human_time(r.against_ns))),
+                Text::plain(r.ratio.to_string()),
+                Text::plain(c.target.map_or("–".to_owned(), |t| format!("≤ {t}×"))),
+                Text::badge(&crate::doc::slug(outcome.label()), r.outcome.label()),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: vec![
+            Column::text("group"),
+            Column::text("model or channel"),
+            Column::text("read against"),
+            Column::numeric("ratio"),
+            Column::numeric("target"),
+            Column::text("outcome"),
+        ],
+        rows: table_rows,
+    }));
 }
 
 /// The noise figures, one line.
