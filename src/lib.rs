@@ -29,6 +29,9 @@
 //! assert_eq!(report.output, ["Square: 100", "Cube: 1000", "Done!"]);
 //! ```
 
+pub mod cli;
+
+pub use cli::main_with;
 pub use concur_harness as harness;
 pub use concur_http as http;
 pub use concur_procs as procs;
@@ -37,3 +40,8 @@ pub use concur_shm as shm;
 pub use concur_tasks as tasks;
 pub use concur_threads as threads;
 pub use concur_workloads as workloads;
+
+/// The README's examples ("Measure your own code"), compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -19,7 +19,7 @@ use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::port::update_connections::UpdateConnections;
 use iceoryx2::prelude::*;
 
-use crate::pingpong::{RoundTrip, answer, echo_child};
+use crate::peer::{RoundTrip, answer, echo_child};
 
 /// The channel's name in the registry.
 pub const CHANNEL: &str = "iceoryx2";

@@ -33,6 +33,7 @@ pub mod idle;
 mod idle_probes;
 mod models;
 pub mod paired;
+mod peer;
 pub mod pingpong;
 pub mod probe;
 mod profile;

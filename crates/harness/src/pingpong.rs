@@ -14,7 +14,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::thread;
 use std::time::Instant;
 
@@ -28,6 +28,9 @@ use concur_shm::ring::{self, Receiver, Sender};
 use concur_shm::{Segment, Wait, pid_gone};
 
 use crate::stats::Summary;
+
+pub use crate::peer::{ECHO_ENV, RoundTrip};
+use crate::peer::{answer, echo_child};
 
 /// Which two ends a channel connects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -200,10 +203,6 @@ const SHM_RING: usize = 4 << 20;
 /// The mailbox value that tells a floor echo child to exit.
 const QUIT: u32 = u32::MAX;
 
-/// Set in an echo child's environment: which channel to serve (and, for `ipc-channel`, the
-/// one-shot server to connect to, after a colon).
-pub const ECHO_ENV: &str = "CONCUR_ECHO_CHANNEL";
-
 /// The largest message an echo peer accepts: lengths come from another process.
 const MAX_MESSAGE: usize = 64 << 20;
 
@@ -225,12 +224,6 @@ pub struct PingPongReport {
     pub min_ns: f64,
     /// Mean, ns (bimodal on a busy machine: read the median first).
     pub mean_ns: f64,
-}
-
-/// One side of an established channel: send a message, wait for the answer.
-pub trait RoundTrip {
-    /// Sends `payload` and waits for the peer's answer (the payload back, or an ack).
-    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()>;
 }
 
 /// Opens `channel` (starting its peer thread or process).
@@ -371,14 +364,6 @@ struct StreamPeer {
     writer: Box<dyn Write + Send>,
     reader: Box<dyn Read + Send>,
     ack: [u8; 8],
-}
-
-pub(crate) fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
-    Command::new(std::env::current_exe()?)
-        .env(ECHO_ENV, channel)
-        .stdin(stdin)
-        .stdout(stdout)
-        .spawn()
 }
 
 impl StreamPeer {
@@ -627,15 +612,6 @@ impl Drop for FloorPeer {
 }
 
 // ---- the echo child ----------------------------------------------------------------------
-
-/// The answer to one message: the message itself if short, else its length.
-pub(crate) fn answer(msg: &[u8]) -> Vec<u8> {
-    if msg.len() <= 8 {
-        msg.to_vec()
-    } else {
-        (msg.len() as u64).to_le_bytes().to_vec()
-    }
-}
 
 /// Serves echo requests on `spec` (the value of [`ECHO_ENV`]) until end-of-file.
 pub fn serve_echo(spec: &str) -> io::Result<()> {

@@ -115,12 +115,20 @@ fn handle(frame: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
         }
     }
     .map_err(|e| e.message)?;
-    serde_json::to_vec(&output).map_err(|e| e.to_string())
+    // postcard: compact for a unit that sends its result back (`TaskOutput::data`).
+    postcard::to_allocvec(&output).map_err(|e| e.to_string())
 }
 
-/// Decodes a worker's reply.
+/// Decodes a worker's reply (bytes from another process: every byte must be used).
 pub(crate) fn decode_output(bytes: &[u8]) -> Result<TaskOutput, String> {
-    serde_json::from_slice(bytes).map_err(|e| format!("undecodable task output: {e}"))
+    match postcard::take_from_bytes::<TaskOutput>(bytes) {
+        Ok((output, [])) => Ok(output),
+        Ok((_, rest)) => Err(format!(
+            "undecodable task output: {} stray bytes after it",
+            rest.len()
+        )),
+        Err(e) => Err(format!("undecodable task output: {e}")),
+    }
 }
 
 #[cfg(test)]

@@ -193,15 +193,18 @@ impl RunData {
 
     /// `a`'s time over `b`'s in `group` at `param`, with its 95% interval: from paired
     /// rounds when a paired run measured both, else bootstrapped from criterion's samples,
-    /// else (no samples) the ratio of the medians alone.
+    /// else (no samples) the ratio of the medians alone; `None` unless criterion measured
+    /// both.
     pub fn time_ratio(&self, group: &str, a: &str, b: &str, param: Option<&str>) -> Option<Ratio> {
         let seed = stats::seed(&[group, a, b, param.unwrap_or("")]);
+        // Paired rounds are read beside criterion's figures for the same group, never
+        // alone (a smoke run pairs two tiny rounds only to check that the probe works).
+        let (ra, rb) = (self.find(group, a, param)?, self.find(group, b, param)?);
         if let Some((ta, tb)) = param.and_then(|p| self.paired_times(group, p, a, b)) {
             if let Some(r) = stats::paired_ratio(ta, tb, seed) {
                 return Some(r);
             }
         }
-        let (ra, rb) = (self.find(group, a, param)?, self.find(group, b, param)?);
         stats::ratio_of_medians(&ra.samples_ns, &rb.samples_ns, seed)
             .or_else(|| Some(Ratio::point(ra.median_ns / rb.median_ns)))
             .filter(|r| r.value.is_finite())

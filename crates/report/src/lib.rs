@@ -122,6 +122,27 @@ pub fn write(dir: &Path, data: &RunData) -> Result<Written, Error> {
     Ok(written)
 }
 
+/// Saves `data` as `dir/data.json` and writes the report of one workload (`workload`'s
+/// group alone: "threads or processes" for it, what to pick, its plot and table) into `dir`.
+pub fn write_workload(dir: &Path, data: &RunData, workload: &str) -> Result<Written, Error> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let json = serde_json::to_vec_pretty(data).expect("run data always serialises");
+    write_file(&dir.join("data.json"), json)?;
+    let group = data.group_of(workload);
+    let plots: Vec<plots::Plot> = plots::write(dir, data)?
+        .into_iter()
+        .filter(|p| p.file == format!("plots/{}.svg", group.replace('/', "_")))
+        .collect();
+    let doc = page::workload_document(data, workload, &plots);
+    let written = Written {
+        markdown: dir.join("summary.md"),
+        html: dir.join("index.html"),
+    };
+    write_file(&written.markdown, markdown::render(&doc))?;
+    write_file(&written.html, html::render(&doc))?;
+    Ok(written)
+}
+
 /// Reads `dir/data.json` (saved by [`write()`]) and writes the report again from it alone.
 pub fn rerender(dir: &Path) -> Result<Written, Error> {
     let data: RunData = read_json(&dir.join("data.json"))?;

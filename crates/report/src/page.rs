@@ -175,8 +175,15 @@ fn header(data: &RunData) -> Vec<Text> {
         .join(", ");
     vec![
         Text::with_code(&format!(
-            "Run: `{}` profile, started {}, git revision `{}`; suites: {}.",
-            data.profile, data.started_at, data.git_revision, suites
+            "Run: `{}` profile, started {}, git revision `{}`{}.",
+            data.profile,
+            data.started_at,
+            data.git_revision,
+            if suites.is_empty() {
+                String::new()
+            } else {
+                format!("; suites: {suites}")
+            }
         )),
         Text::plain(format!(
             "Machine: {}, {} cores, {} GiB, Linux {}, {}.",
@@ -189,6 +196,73 @@ fn header(data: &RunData) -> Vec<Text> {
             data.catalog.roles.sequential
         )),
     ]
+}
+
+/// The report for one workload of the user's own (the `concur-bench` driver writes it): the
+/// run, "threads or processes" for this code, what to pick at each worker count, the plot
+/// and the group's table.
+pub fn workload_document(data: &RunData, workload: &str, plots: &[Plot]) -> Document {
+    let mut doc = Document {
+        title: format!("concur report: {workload}"),
+        blocks: Vec::new(),
+    };
+    for line in header(data) {
+        doc.paragraph(line);
+    }
+    if let Some(noise) = &data.noise {
+        doc.paragraph(noise_line(noise));
+        if let Some(why) = noise.warning() {
+            doc.blocks.push(Block::Warning(Text::plain(format!(
+                "this machine was noisy during the run: {why}."
+            ))));
+        }
+    }
+    let group = data.group_of(workload);
+    if data.members(&group).next().is_none() {
+        doc.paragraph(no_results_note(data));
+        return doc;
+    }
+    doc.section(format!("Threads or processes for {workload}?"));
+    match verdicts::family_verdict(data, &group) {
+        Some((class, words)) => doc.paragraph(
+            Text::plain("The tutorial's \"processes for CPU-bound work\", for this code: ")
+                .and(badge(class))
+                .and(" ")
+                .and(Text::with_code(&words)),
+        ),
+        None => {
+            doc.paragraph("Not measured: the run has no thread and process model at 2 workers.")
+        }
+    }
+    doc.section("What to pick");
+    doc.paragraph(Text::with_code(
+        "At each worker count, the fastest model and every model within noise of it (the 95% \
+         interval of its time over the fastest's reaches 1×); the pick is the tied model that \
+         costs least by this run's figures.",
+    ));
+    let mut params: Vec<String> = data
+        .members(&group)
+        .filter_map(|r| r.parameter.clone())
+        .collect();
+    params.sort_by_key(|p| p.parse::<u64>().unwrap_or(u64::MAX));
+    params.dedup();
+    let axis = data.catalog.group(&group).map_or(Axis::Workers, |g| g.axis);
+    let picks: Vec<Text> = params
+        .iter()
+        .filter_map(|p| {
+            let what = param_heading(axis, &Some(p.clone()));
+            verdicts::pick(data, &what, &group, p).map(|pick| pick.text)
+        })
+        .collect();
+    doc.blocks.push(Block::List(picks));
+    for p in plots {
+        doc.blocks.push(Block::Figure {
+            src: p.file.clone(),
+            caption: Text::with_code(&p.title),
+        });
+    }
+    group_section(&mut doc, data, &group);
+    doc
 }
 
 /// "Floors and peers": each model read against its mechanism's floor or its best peer.
@@ -561,5 +635,29 @@ mod saved_run {
         }
         let md = std::fs::read_to_string(written.markdown).unwrap();
         assert!(md.contains("## At a glance") && md.contains("## What to pick"));
+    }
+
+    /// A smoke run records no criterion figures but pairs two tiny rounds to check the
+    /// probe: nothing is judged from those, and nothing links to a criterion page.
+    #[test]
+    fn paired_rounds_alone_judge_nothing() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run.json");
+        let mut data: RunData = crate::read_json(std::path::Path::new(path)).unwrap();
+        data.results.clear();
+        for r in verdicts::rows(&data) {
+            assert!(
+                matches!(r.class, Class::NotMeasured | Class::Holds | Class::Info),
+                "{}: {}",
+                r.feature,
+                r.verdict
+            );
+            assert!(
+                r.figures.iter().all(|f| !f.link.contains("criterion")),
+                "{}",
+                r.feature
+            );
+        }
+        let md = crate::markdown::render(&document(&data, &[]));
+        assert!(!md.contains("../../criterion/"), "{md}");
     }
 }

@@ -820,80 +820,7 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
     };
     let n = run.n;
     let situation = |what: &str, workload: &str, param: &str| -> Option<Pick> {
-        let group = run.group(workload);
-        let mut c: Vec<(&str, f64)> = data
-            .members(&group)
-            .filter(|r| r.parameter.as_deref() == Some(param) && r.function != n.sequential)
-            .map(|r| (r.function.as_str(), r.median_ns))
-            .collect();
-        c.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let &(fastest, best_ns) = c.first()?;
-        let ratio = |m: &str| data.time_ratio(&group, m, fastest, Some(param));
-        let tied: Vec<&str> = c
-            .iter()
-            .map(|(m, _)| *m)
-            .filter(|m| *m == fastest || ratio(m).is_some_and(|r| r.lo <= 1.0))
-            .collect();
-        let io = data
-            .catalog
-            .group(&group)
-            .is_some_and(|g| g.axis == Axis::Concurrency);
-        // Among models that cost alike: a pool before a model that starts a worker per task
-        // (that one pays its start-up on every task), then the registry's order.
-        let rank = |m: &str| {
-            let per_task = data
-                .catalog
-                .model(m)
-                .is_some_and(|e| e.default_workers == "tasks");
-            (per_task, data.catalog.rank(&group, m))
-        };
-        let pick = *tied
-            .iter()
-            .min_by(|a, b| {
-                let (ca, cb) = (cost(&run, a, io), cost(&run, b, io));
-                clearly_less(ca.0, cb.0)
-                    .or_else(|| clearly_less(ca.1, cb.1))
-                    .unwrap_or_else(|| rank(a).cmp(&rank(b)))
-            })
-            .unwrap_or(&fastest);
-        let family = data.catalog.model(pick).map(|m| m.family);
-        let mut text = Text::plain(what).strong().and(": ");
-        if tied.len() > 1 {
-            let names: Vec<String> = tied.iter().map(|m| format!("`{m}`")).collect();
-            let (last, rest) = names.split_last().expect("two or more");
-            text = text.and(Text::with_code(&format!(
-                "{} and {last} within noise of each other (the fastest, `{fastest}`, {}); \
-                 pick `{pick}`: {}",
-                rest.join(", "),
-                human_time(best_ns),
-                why_cheapest(&run, pick, &tied, io),
-            )));
-        } else {
-            text = text.and(Text::with_code(&format!(
-                "`{fastest}` ({})",
-                human_time(best_ns)
-            )));
-            if let Some((second, _)) = c.get(1) {
-                if let Some(r) = ratio(second) {
-                    text = text.and(Text::with_code(&format!(
-                        ", then `{second}` at {r} its time"
-                    )));
-                }
-            }
-        }
-        Some(Pick {
-            situation: what.to_owned(),
-            model: pick.to_owned(),
-            family,
-            tied: if tied.len() > 1 {
-                tied.iter().map(|s| s.to_string()).collect()
-            } else {
-                Vec::new()
-            },
-            text: text
-                .and(" — ")
-                .and(Text::plain(group.as_str()).link(run.link(&group))),
-        })
+        pick_in(&run, what, &run.group(workload), param)
     };
     let mut out: Vec<Pick> = [
         situation("CPU-bound work on 2 cores", &n.cpu_workload, "2"),
@@ -946,6 +873,152 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
         });
     }
     out
+}
+
+/// "Threads or processes?" for one group at 2 workers: the fastest model of each family,
+/// and a verdict from the threads' time over the processes' (the same thresholds as the
+/// tutorial's table: within [`SAME`] is a tie, which threads win on cost).
+pub fn family_verdict(data: &RunData, group: &str) -> Option<(Class, String)> {
+    let best = |family: Family| -> Option<(&str, f64)> {
+        data.members(group)
+            .filter(|r| r.parameter.as_deref() == Some("2"))
+            .filter(|r| {
+                data.catalog
+                    .model(&r.function)
+                    .is_some_and(|m| m.family == family)
+            })
+            .map(|r| (r.function.as_str(), r.median_ns))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    let (t, _) = best(Family::Threads)?;
+    let (p, _) = best(Family::Processes)?;
+    let r = data.time_ratio(group, t, p, Some("2"))?;
+    let speed = |m: &str| {
+        data.speedup(group, m, "2").map_or(String::new(), |s| {
+            format!(" ({s} over `{}`)", data.catalog.roles.sequential)
+        })
+    };
+    let (ts, ps) = (speed(t), speed(p));
+    Some(if r.above(SAME) {
+        (
+            Class::Holds,
+            format!(
+                "processes win: the fastest thread model, `{t}`{ts}, takes {r} the time of the \
+                 fastest process model, `{p}`{ps}"
+            ),
+        )
+    } else if r.below(SAME) && r.lo >= 1.0 / SAME {
+        (
+            Class::DoesNotHold,
+            format!(
+                "threads and processes tie: `{t}`{ts} takes {r} the time of `{p}`{ps}; threads \
+                 cost less (no worker processes, no copies)"
+            ),
+        )
+    } else if r.hi < 1.0 / SAME {
+        (
+            Class::DoesNotHold,
+            format!("threads win: `{t}`{ts} takes {r} the time of `{p}`{ps}"),
+        )
+    } else {
+        (
+            Class::Inconclusive,
+            format!(
+                "inconclusive on this machine: `{t}`{ts} takes {r} the time of `{p}`{ps}, an \
+                 interval across a threshold ({SAME}× either way); {}",
+                settle(data)
+            ),
+        )
+    })
+}
+
+/// The pick for one situation: the models of `group` at `param` within noise of the
+/// fastest, and the cheapest of them (see [`what_to_pick`]).
+pub fn pick(data: &RunData, what: &str, group: &str, param: &str) -> Option<Pick> {
+    let run = Run {
+        data,
+        n: &data.catalog.roles,
+    };
+    pick_in(&run, what, group, param)
+}
+
+fn pick_in(run: &Run<'_>, what: &str, group: &str, param: &str) -> Option<Pick> {
+    let data = run.data;
+    let n = run.n;
+    let group = group.to_owned();
+    let mut c: Vec<(&str, f64)> = data
+        .members(&group)
+        .filter(|r| r.parameter.as_deref() == Some(param) && r.function != n.sequential)
+        .map(|r| (r.function.as_str(), r.median_ns))
+        .collect();
+    c.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let &(fastest, best_ns) = c.first()?;
+    let ratio = |m: &str| data.time_ratio(&group, m, fastest, Some(param));
+    let tied: Vec<&str> = c
+        .iter()
+        .map(|(m, _)| *m)
+        .filter(|m| *m == fastest || ratio(m).is_some_and(|r| r.lo <= 1.0))
+        .collect();
+    let io = data
+        .catalog
+        .group(&group)
+        .is_some_and(|g| g.axis == Axis::Concurrency);
+    // Among models that cost alike: a pool before a model that starts a worker per task
+    // (that one pays its start-up on every task), then the registry's order.
+    let rank = |m: &str| {
+        let per_task = data
+            .catalog
+            .model(m)
+            .is_some_and(|e| e.default_workers == "tasks");
+        (per_task, data.catalog.rank(&group, m))
+    };
+    let pick = *tied
+        .iter()
+        .min_by(|a, b| {
+            let (ca, cb) = (cost(run, a, io), cost(run, b, io));
+            clearly_less(ca.0, cb.0)
+                .or_else(|| clearly_less(ca.1, cb.1))
+                .unwrap_or_else(|| rank(a).cmp(&rank(b)))
+        })
+        .unwrap_or(&fastest);
+    let family = data.catalog.model(pick).map(|m| m.family);
+    let mut text = Text::plain(what).strong().and(": ");
+    if tied.len() > 1 {
+        let names: Vec<String> = tied.iter().map(|m| format!("`{m}`")).collect();
+        let (last, rest) = names.split_last().expect("two or more");
+        text = text.and(Text::with_code(&format!(
+            "{} and {last} within noise of each other (the fastest, `{fastest}`, {}); \
+             pick `{pick}`: {}",
+            rest.join(", "),
+            human_time(best_ns),
+            why_cheapest(run, pick, &tied, io),
+        )));
+    } else {
+        text = text.and(Text::with_code(&format!(
+            "`{fastest}` ({})",
+            human_time(best_ns)
+        )));
+        if let Some((second, _)) = c.get(1) {
+            if let Some(r) = ratio(second) {
+                text = text.and(Text::with_code(&format!(
+                    ", then `{second}` at {r} its time"
+                )));
+            }
+        }
+    }
+    Some(Pick {
+        situation: what.to_owned(),
+        model: pick.to_owned(),
+        family,
+        tied: if tied.len() > 1 {
+            tied.iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        },
+        text: text
+            .and(" — ")
+            .and(Text::plain(group.as_str()).link(run.link(&group))),
+    })
 }
 
 /// How `a` compares with `b` when one is clearly (more than [`COST_APART`] times) the

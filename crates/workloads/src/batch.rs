@@ -110,6 +110,7 @@ trait ErasedInputs: Send + Sync {
     fn encode_ref(&self, index: usize) -> Option<Vec<u8>>;
     fn io(&self, index: usize) -> Option<IoOp>;
     fn after_io(&self, index: usize, done: IoDone, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
+    fn merge(&self, outputs: &[TaskOutput]) -> u64;
 }
 
 struct Typed<W: Workload> {
@@ -120,6 +121,10 @@ struct Typed<W: Workload> {
 impl<W: Workload> ErasedInputs for Typed<W> {
     fn len(&self) -> usize {
         self.inputs.len()
+    }
+
+    fn merge(&self, outputs: &[TaskOutput]) -> u64 {
+        self.workload.merge(outputs)
     }
 
     fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
@@ -227,8 +232,9 @@ impl Batch {
         self.inner.after_io(index, done, cx)
     }
 
-    /// [`crate::checksum`] of `outputs`: here so callers need only the batch.
+    /// The batch's checksum from `outputs`: the workload's [`crate::Workload::merge`] (by
+    /// default [`crate::checksum`] of the digests).
     pub fn checksum_of(&self, outputs: &[TaskOutput]) -> u64 {
-        crate::checksum(outputs)
+        self.inner.merge(outputs)
     }
 }

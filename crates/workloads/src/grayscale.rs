@@ -259,6 +259,7 @@ impl Workload for Grayscale {
         Ok(TaskOutput {
             digest: mix(fnv ^ mix(input.index)),
             text: Some(line),
+            data: Vec::new(),
         })
     }
 }

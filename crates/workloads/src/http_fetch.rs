@@ -172,6 +172,7 @@ impl Workload for HttpFetch {
         Ok(TaskOutput {
             digest,
             text: Some(line),
+            data: Vec::new(),
         })
     }
 }

@@ -58,7 +58,7 @@ pub use batch::{AnyWorkload, Batch, TaskError};
 pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
 use io::IO_BENCH;
 pub use io::{IoDone, IoOp, fetch_error};
-pub use registry::{all, by_name, names};
+pub use registry::{RegisterError, all, by_name, names, register};
 pub use shared::{Arena, Heap, SharedBytes};
 
 use std::sync::Arc;
@@ -168,6 +168,10 @@ pub struct TaskOutput {
     pub digest: u64,
     /// The line the unit printed, if it prints one (the tutorial's `Square: 100`).
     pub text: Option<String>,
+    /// The unit's result itself, when the workload merges results ([`Workload::merge`]):
+    /// bytes that travel back from a worker process like the digest does. Empty for most.
+    #[serde(default)]
+    pub data: Vec<u8>,
 }
 
 /// An invalid `(tasks, size)` for a workload.
@@ -218,6 +222,15 @@ pub trait Workload: Send + Sync + 'static {
             "{} does not wait on I/O",
             self.info().name
         )))
+    }
+
+    /// The whole batch's checksum from every unit's output, in task order. The default
+    /// combines the digests ([`checksum`]); a workload whose units send back partial results
+    /// in [`TaskOutput::data`] merges them here and digests the merged result. Outputs may
+    /// come from another process: decode defensively (a malformed one must give a checksum
+    /// that differs from `sequential`'s, never a panic).
+    fn merge(&self, outputs: &[TaskOutput]) -> u64 {
+        checksum(outputs)
     }
 
     /// The inputs, with the workload's one large input (if it has one) allocated by `arena`.
@@ -287,6 +300,7 @@ mod tests {
         TaskOutput {
             digest: d,
             text: None,
+            data: Vec::new(),
         }
     }
 

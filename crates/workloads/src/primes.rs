@@ -113,6 +113,7 @@ impl Workload for Primes {
         Ok(TaskOutput {
             digest: count,
             text: None,
+            data: Vec::new(),
         })
     }
 }

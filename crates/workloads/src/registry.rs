@@ -1,21 +1,73 @@
-//! Every workload, by CLI name.
+//! Every workload, by CLI name: the built-ins, then the workloads a program registered with
+//! [`register`] before anything looked at the registry.
 
-use crate::WORKLOADS as ALL;
+use std::sync::OnceLock;
+
+use crate::WORKLOADS;
 use crate::batch::AnyWorkload;
 
-/// Every workload, in the order `concur list` shows them.
+/// The registry as fixed at its first use: the built-ins and what [`register`] added.
+static ALL: OnceLock<&'static [&'static dyn AnyWorkload]> = OnceLock::new();
+
+/// Every workload, in the order `concur list` shows them: the built-ins, then the
+/// registered ones.
 pub fn all() -> &'static [&'static dyn AnyWorkload] {
-    ALL
+    ALL.get_or_init(|| WORKLOADS)
 }
 
 /// The workload called `name`, if there is one.
 pub fn by_name(name: &str) -> Option<&'static dyn AnyWorkload> {
-    ALL.iter().copied().find(|w| w.info().name == name)
+    all().iter().copied().find(|w| w.info().name == name)
 }
 
 /// Every workload's name, for error messages.
 pub fn names() -> Vec<&'static str> {
-    ALL.iter().map(|w| w.info().name).collect()
+    all().iter().map(|w| w.info().name).collect()
+}
+
+/// Why [`register`] refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RegisterError {
+    /// Something used the registry (or registered) before: the registry is fixed at first
+    /// use, so a worker process and its parent always see the same one.
+    #[error(
+        "workloads must be registered first thing in main, before anything uses the \
+         registry (call concur::main_with, or register, as main's first line)"
+    )]
+    TooLate,
+    /// Two workloads would have the same name.
+    #[error("a workload called '{0}' exists already: give yours another name")]
+    Duplicate(&'static str),
+    /// A name that could not be typed on a command line.
+    #[error(
+        "'{0}' is not a valid workload name: use lower-case letters, digits and '-', \
+         starting with a letter"
+    )]
+    BadName(&'static str),
+}
+
+/// Adds workloads defined outside concur to the registry, after the built-ins: `concur
+/// list`, `run`, the models' worker processes (which re-run the same program, so make this
+/// main's first call) and the benches then find them by name. Refused once anything has
+/// used the registry, for a duplicate name, or for a name that is not a plain CLI word.
+pub fn register(extra: &[&'static dyn AnyWorkload]) -> Result<(), RegisterError> {
+    let mut combined: Vec<&'static dyn AnyWorkload> = WORKLOADS.to_vec();
+    for w in extra {
+        let name = w.info().name;
+        let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(RegisterError::BadName(name));
+        }
+        if combined.iter().any(|c| c.info().name == name) {
+            return Err(RegisterError::Duplicate(name));
+        }
+        combined.push(*w);
+    }
+    let leaked: &'static [&'static dyn AnyWorkload] = Box::leak(combined.into_boxed_slice());
+    ALL.set(leaked).map_err(|_| RegisterError::TooLate)
 }
 
 #[cfg(test)]

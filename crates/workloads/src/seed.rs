@@ -99,6 +99,7 @@ impl Workload for SeedSquareCube {
         Ok(TaskOutput {
             digest: value,
             text: Some(line),
+            data: Vec::new(),
         })
     }
 }

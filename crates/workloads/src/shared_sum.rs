@@ -260,6 +260,7 @@ fn sum(values: &[u64], cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
     Ok(TaskOutput {
         digest: sum,
         text: None,
+        data: Vec::new(),
     })
 }
 

@@ -97,6 +97,7 @@ impl Workload for Sleep {
         Ok(TaskOutput {
             digest: mix(input.index << 20 ^ input.ms),
             text: None,
+            data: Vec::new(),
         })
     }
 }

@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use concur::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
-use concur::workloads::{self, Echo, Params};
+use crate::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
+use crate::workloads::{self, Echo, Params};
 
-use crate::cli::{
+use crate::cli::args::{
     Cli, Command, CompareArgs, CpythonArgs, IdleArgs, PingpongArgs, RunArgs, SpawnArgs,
 };
 
@@ -152,7 +152,7 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
-    let r = concur::harness::pingpong::pingpong(args.channel, args.round_trips)
+    let r = crate::harness::pingpong::pingpong(args.channel, args.round_trips)
         .map_err(|e| Failure::runtime(format!("{} ping-pong failed: {e}", args.channel)))?;
     if args.json {
         print_json(&r);
@@ -166,7 +166,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
 }
 
 fn idle(args: &IdleArgs) -> Result<ExitCode, Failure> {
-    let r = concur::harness::idle::idle_cost(args.model, args.workers)
+    let r = crate::harness::idle::idle_cost(args.model, args.workers)
         .map_err(|e| Failure::runtime(e.to_string()))?;
     if args.json {
         print_json(&r);
@@ -210,7 +210,7 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
         print_json(&run);
         return Ok(ExitCode::SUCCESS);
     }
-    let median = |xs: &[f64]| concur::report::stats::median(&mut xs.to_vec());
+    let median = |xs: &[f64]| crate::report::stats::median(&mut xs.to_vec());
     let first = &run.models[0];
     println!(
         "{} at {} ({} tasks, size {}), {} rounds: median per batch, and the time over `{}`'s \
@@ -218,7 +218,7 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
         run.group, run.param, run.tasks, run.size, args.rounds, first.name
     );
     for m in &run.models {
-        let ratio = concur::report::stats::paired_ratio(&m.times_ns, &first.times_ns, 1)
+        let ratio = crate::report::stats::paired_ratio(&m.times_ns, &first.times_ns, 1)
             .map(|r| r.to_string())
             .unwrap_or_default();
         println!(

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
+use crate::harness::idle::idle_models;
+use crate::harness::pingpong::{channel, unknown_channel};
+use crate::harness::{ModelSpec, Profile, model, model_names};
+use crate::workloads::{AnyWorkload, by_name, names};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
-use concur::harness::idle::idle_models;
-use concur::harness::pingpong::{channel, unknown_channel};
-use concur::harness::{ModelSpec, Profile, model, model_names};
-use concur::workloads::{AnyWorkload, by_name, names};
 
 /// Threads or processes? The same workloads under every Rust concurrency model, measured.
 #[derive(Parser)]

@@ -1,0 +1,35 @@
+//! What every ping-pong peer shares: the round-trip trait, the echo child's start and its
+//! answer rule. Its own module so the channels built elsewhere (`iceoryx`) and the registry
+//! (`pingpong`) both depend on it, not on each other.
+
+use std::io;
+use std::process::{Child, Command, Stdio};
+
+/// Set in an echo child's environment: which channel to serve (and, for `ipc-channel`, the
+/// one-shot server to connect to, after a colon).
+pub const ECHO_ENV: &str = "CONCUR_ECHO_CHANNEL";
+
+/// One side of an established channel: send a message, wait for the answer.
+pub trait RoundTrip {
+    /// Sends `payload` and waits for the peer's answer (the payload back, or an ack).
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()>;
+}
+
+/// Starts this executable again as the echo peer of `channel`.
+pub(crate) fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
+    Command::new(std::env::current_exe()?)
+        .env(ECHO_ENV, channel)
+        .stdin(stdin)
+        .stdout(stdout)
+        .spawn()
+}
+
+/// The echo rule: a payload of at most 8 bytes comes back as itself, a longer one as its
+/// length (8 bytes, an acknowledgement).
+pub(crate) fn answer(msg: &[u8]) -> Vec<u8> {
+    if msg.len() <= 8 {
+        msg.to_vec()
+    } else {
+        (msg.len() as u64).to_le_bytes().to_vec()
+    }
+}

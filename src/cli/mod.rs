@@ -1,0 +1,53 @@
+//! The `concur` command line as a library: `concur`'s own `main` is [`main`], and a program
+//! that measures its own workloads calls [`main_with`] and gets the same CLI with its
+//! workloads beside the built-ins (docs/ARCHITECTURE.md, "The CLI contract").
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::workloads::AnyWorkload;
+
+/// `concur`'s main: the worker bootstrap, then the command line.
+pub fn main() -> ExitCode {
+    main_with(&[])
+}
+
+/// The `concur` command line with `workloads` registered beside the built-ins: `list`
+/// shows them, `run`, `compare` and `spawn` run them under every model. Call it as the
+/// first thing in `main` (worker processes re-run the program and must find the same
+/// workloads): it registers them, serves as a worker when the process is one, and otherwise
+/// parses the arguments and runs the command. A registration error (a duplicate or invalid
+/// name, or a registry already used) exits with code 2 and says what to fix.
+pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
+    if let Err(e) = crate::workloads::register(workloads) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    // In a worker process (process models) this serves tasks and never returns.
+    crate::harness::init_workers();
+    // Ctrl-C or SIGTERM: remove half-done worker handshakes (ipc-channel sockets in the
+    // temporary directory) and iceoryx2's files (`/dev/shm`, its root directory), and exit
+    // as a shell expects (128 + SIGINT). Worker processes die with us (PR_SET_PDEATHSIG)
+    // and, on Ctrl-C, from the terminal's own SIGINT.
+    let _ = ctrlc::set_handler(|| {
+        crate::procs::remove_pending_handshakes();
+        crate::workloads::remove_temp_dirs();
+        crate::harness::iceoryx::remove_files();
+        std::process::exit(130);
+    });
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return args::exit_on_parse_error(e),
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
