@@ -82,8 +82,8 @@ pub(crate) struct SpawnArgs {
 
 #[derive(Args)]
 pub(crate) struct PingpongArgs {
-    /// The channel: crossbeam, std-mpsc (between threads); pipe, unix-socket, ipc-channel,
-    /// shm-spin, shm-futex (between this process and a child); or a floor: atomic-spin, futex.
+    /// The channel, or a floor (the channels table of docs/ARCHITECTURE.md; a wrong name
+    /// lists the valid ones).
     #[arg(long, value_parser = parse_channel)]
     pub channel: &'static str,
     /// How many round trips to time (one sample each).
