@@ -948,7 +948,13 @@ fn pick_in(run: &Run<'_>, what: &str, group: &str, param: &str) -> Option<Pick> 
     let group = group.to_owned();
     let mut c: Vec<(&str, f64)> = data
         .members(&group)
-        .filter(|r| r.parameter.as_deref() == Some(param) && r.function != n.sequential)
+        // Models only: a group's floors (`tcp-floor`) are what models are read against,
+        // not something to pick.
+        .filter(|r| {
+            r.parameter.as_deref() == Some(param)
+                && r.function != n.sequential
+                && data.catalog.model(&r.function).is_some()
+        })
         .map(|r| (r.function.as_str(), r.median_ns))
         .collect();
     c.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -1279,6 +1285,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(", then `rayon` at 1.01× ("), "{text}");
+    }
+
+    #[test]
+    fn a_floor_is_never_picked() {
+        let mut d = data(105.0, 210.0, 0.01);
+        d.results.push(result(
+            "cpu_bound/primes",
+            "tcp-floor",
+            Some("2"),
+            1.0,
+            0.01,
+        ));
+        let picks = what_to_pick(&d);
+        assert_ne!(picks[0].model, "tcp-floor");
+        assert!(d.catalog.model(&picks[0].model).is_some());
     }
 
     #[test]
