@@ -29,6 +29,13 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     }
     // In a worker process (process models) this serves tasks and never returns.
     crate::harness::init_workers();
+    // A workload from outside is checked once, here, for what would make it unmeasurable.
+    for w in workloads {
+        if let Err(e) = crate::workloads::self_check(*w) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     // Ctrl-C or SIGTERM: remove half-done worker handshakes (ipc-channel sockets in the
     // temporary directory) and iceoryx2's files (`/dev/shm`, its root directory), and exit
     // as a shell expects (128 + SIGINT). Worker processes die with us (PR_SET_PDEATHSIG)

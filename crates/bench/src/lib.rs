@@ -193,6 +193,12 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         return ExitCode::from(2);
     }
     concur_harness::init_workers();
+    for w in workloads {
+        if let Err(e) = concur_workloads::self_check(*w) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let profile = Profile::from_env();
     let started = SystemTime::now();
     let started_at = concur_report::now_rfc3339();

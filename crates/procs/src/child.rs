@@ -42,7 +42,8 @@ pub type Handler = fn(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, Str
 /// `main` instead, because it does not call [`crate::init`] first.
 pub(crate) fn init_hint(program: &std::path::Path) -> String {
     format!(
-        "(does {} call concur_procs::init first thing in main?)",
+        "(does {} call concur_procs::init first thing in main? With concur: \
+         concur::main_with, or concur::harness::init_workers)",
         program.display()
     )
 }

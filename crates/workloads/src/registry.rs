@@ -70,6 +70,62 @@ pub fn register(extra: &[&'static dyn AnyWorkload]) -> Result<(), RegisterError>
     ALL.set(leaked).map_err(|_| RegisterError::TooLate)
 }
 
+/// Runs `workload` at its first test parameters the way the models will, and says what a
+/// user must fix before measuring it: parameters it refuses, a unit that fails or panics, a
+/// unit that is not deterministic (the checksum is compared across models), or an input
+/// that does not survive serialisation (worker processes receive it encoded).
+pub fn self_check(workload: &'static dyn AnyWorkload) -> Result<(), String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let info = workload.info();
+    let name = info.name;
+    let Some(params) = info.test_params.first() else {
+        return Err(format!(
+            "{name}: its Info has no test_params: give one small, fast set"
+        ));
+    };
+    let batch = workload
+        .prepare(params)
+        .map_err(|e| format!("{name}: its own test parameters {params:?} are refused: {e}"))?;
+    let run = |how: &str, f: &dyn Fn() -> Result<crate::TaskOutput, crate::TaskError>| {
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(format!("{name}: a task failed {how}: {}", e.message)),
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                Err(format!("{name}: a task panicked {how}: {msg}"))
+            }
+        }
+    };
+    let cx = crate::Cx::reference();
+    for i in 0..batch.len() {
+        let first = run("at the test parameters", &|| batch.run(i, &cx))?;
+        let again = run("at the test parameters", &|| batch.run(i, &cx))?;
+        if first != again {
+            return Err(format!(
+                "{name}: task {i} gives different results on two runs: a unit must be \
+                 deterministic (every model's checksum is compared with sequential's)"
+            ));
+        }
+        let encoded = batch.encode(i);
+        let via = run("after its input was encoded and decoded", &|| {
+            workload.run_encoded(&encoded, &cx)
+        })?;
+        if via != first {
+            return Err(format!(
+                "{name}: task {i}'s input does not survive serialisation (the unit gives \
+                 another result after encode and decode, as a worker process receives it): \
+                 check that the Input's Serialize and Deserialize keep every field"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +139,15 @@ mod tests {
             assert_eq!(names.iter().filter(|m| *m == n).count(), 1);
         }
         assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn every_built_in_passes_the_self_check() {
+        for w in all() {
+            if w.info().kind != crate::Kind::IoBound {
+                assert_eq!(self_check(*w), Ok(()), "{}", w.info().name);
+            }
+        }
     }
 
     /// What a worker process does (decode the input, run it) equals the in-process run.
