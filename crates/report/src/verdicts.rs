@@ -924,7 +924,7 @@ pub fn family_verdict(data: &RunData, group: &str) -> Option<(Class, String)> {
         (
             Class::Inconclusive,
             format!(
-                "inconclusive on this machine: `{t}`{ts} takes {r} the time of `{p}`{ps}, an \
+                "not settled on this machine: `{t}`{ts} takes {r} the time of `{p}`{ps}, an \
                  interval across a threshold ({SAME}× either way); {}",
                 settle(data)
             ),
