@@ -96,10 +96,20 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     if report.checksum_ok {
         Ok(ExitCode::SUCCESS)
     } else {
-        Err(Failure::runtime(format!(
-            "checksum mismatch: {} produced {}, sequential {}",
-            report.model, report.checksum, report.expected_checksum
-        )))
+        let message = format!(
+            "checksum mismatch on {}: {} produced {}, sequential {}",
+            report.workload, report.model, report.checksum, report.expected_checksum
+        );
+        // A built-in that differs is concur's bug; an outside workload's is the user's to fix.
+        if workloads::is_builtin(report.workload) {
+            Err(Failure::runtime(message))
+        } else {
+            Err(Failure::usage(format!(
+                "{message}: the workload's result depends on how it is scheduled (a unit that \
+                 is not deterministic, shared state between units, or a merge that depends on \
+                 the order results arrive in)"
+            )))
+        }
     }
 }
 

@@ -58,7 +58,7 @@ pub use batch::{AnyWorkload, Batch, TaskError};
 pub use cx::{Cx, Echo, Hooks, NoHooks, Waits};
 use io::IO_BENCH;
 pub use io::{IoDone, IoOp, fetch_error};
-pub use registry::{RegisterError, all, by_name, names, register, self_check};
+pub use registry::{RegisterError, all, by_name, is_builtin, names, register, self_check};
 pub use shared::{Arena, Heap, SharedBytes};
 
 use std::sync::Arc;

@@ -20,6 +20,11 @@ pub fn by_name(name: &str) -> Option<&'static dyn AnyWorkload> {
     all().iter().copied().find(|w| w.info().name == name)
 }
 
+/// Whether `name` is one of concur's own workloads (not one a program registered).
+pub fn is_builtin(name: &str) -> bool {
+    WORKLOADS.iter().any(|w| w.info().name == name)
+}
+
 /// Every workload's name, for error messages.
 pub fn names() -> Vec<&'static str> {
     all().iter().map(|w| w.info().name).collect()

@@ -5,5 +5,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // The one bootstrap line (worker processes re-run this binary).
-    concur_bench::main_with(&[&word_freq::WORD_FREQ])
+    concur::bench::main_with(&[&word_freq::WORD_FREQ])
 }

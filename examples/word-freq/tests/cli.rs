@@ -1,0 +1,54 @@
+//! The `word-freq` binary is concur's CLI with the workload beside the built-ins.
+
+use std::process::Command;
+
+fn word_freq(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_word-freq"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn lists_and_runs_beside_the_built_ins() {
+    let list = String::from_utf8(word_freq(&["list"]).stdout).unwrap();
+    assert!(
+        list.contains("word-freq") && list.contains("primes"),
+        "{list}"
+    );
+    for model in ["thread-pool", "process-pool", "shm-pool"] {
+        let out = word_freq(&[
+            "run",
+            "--model",
+            model,
+            "--workload",
+            "word-freq",
+            "--size",
+            "256",
+            "--workers",
+            "2",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["checksum_ok"], true, "{model}: {v}");
+        assert_eq!(v["workload"], "word-freq");
+    }
+    // Bad input is the CLI's usual one-line error and exit 2.
+    let bad = word_freq(&[
+        "run",
+        "--model",
+        "rayon",
+        "--workload",
+        "word-freq",
+        "--size",
+        "0",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("KiB of text"), "{err}");
+}
