@@ -338,7 +338,8 @@ fn settle(data: &RunData) -> &'static str {
     if data.profile == "full" {
         "a quieter machine, or more samples, would settle it"
     } else {
-        "the full profile (`cargo xtask bench`) or a quieter machine would settle it"
+        "the full profile (`CONCUR_BENCH_PROFILE=full`, the default of `cargo xtask bench` \
+         and `cargo bench`) or a quieter machine would settle it"
     }
 }
 
