@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -39,10 +40,24 @@ enum Reply {
 /// mid-handshake it would stay behind, so [`remove_pending_handshakes`] can remove it.
 static PENDING: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// Removes the sockets (and their temporary directories) of handshakes still in flight. For
-/// a signal handler that is about to exit the process (`concur` calls it on Ctrl-C): the
-/// workers themselves die with their parent (`PR_SET_PDEATHSIG`).
+/// Set once the process is shutting down: no new handshake starts (a pool would otherwise
+/// start a replacement for a worker the same Ctrl-C killed, after the cleanup ran).
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// Handshakes between creating their one-shot server and registering it in [`PENDING`].
+static CREATING: AtomicUsize = AtomicUsize::new(0);
+
+/// Removes the sockets (and their temporary directories) of handshakes still in flight, and
+/// refuses new ones from then on. For a signal handler that is about to exit the process
+/// (`concur` calls it on Ctrl-C): the workers themselves die with their parent
+/// (`PR_SET_PDEATHSIG`).
 pub fn remove_pending_handshakes() {
+    // SeqCst with `start`'s increment-then-check: either `start` sees the flag and backs
+    // out, or we see its count and wait for it to register its server.
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while CREATING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(1));
+    }
     let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
     for name in pending.iter() {
         let socket = Path::new(name);
@@ -100,8 +115,19 @@ impl Transport for IpcTransport {
     type Shared<'a> = ();
 
     fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Child, IpcLink), Error> {
-        let (server, name) = IpcOneShotServer::<Hello>::new()?;
-        let _pending = PendingHandshake::new(&name);
+        CREATING.fetch_add(1, Ordering::SeqCst);
+        if SHUTTING_DOWN.load(Ordering::SeqCst) {
+            CREATING.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::Start("the process is shutting down".into()));
+        }
+        let created = IpcOneShotServer::<Hello>::new();
+        let registered = created
+            .as_ref()
+            .ok()
+            .map(|(_, name)| PendingHandshake::new(name));
+        CREATING.fetch_sub(1, Ordering::SeqCst);
+        let (server, name) = created?;
+        let _pending = registered;
         let mut child = Command::new(program)
             .env(WORKER_ENV, &name)
             .env(PARENT_ENV, std::process::id().to_string())
