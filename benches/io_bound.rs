@@ -12,10 +12,9 @@
 mod common;
 
 use concur::harness::floors::TCP_FLOOR;
-use concur::harness::paired::bench_workers;
-use concur::harness::{Profile, available_cores, models};
+use concur::harness::{Profile, available_cores};
 use concur::http::TcpFloor;
-use concur::workloads::{HttpFetch, Kind, Params};
+use concur::workloads::{HttpFetch, Kind};
 
 fn main() {
     // First thing: the process models' workers and the loopback server re-run this binary.
@@ -23,33 +22,18 @@ fn main() {
     let profile = Profile::from_env();
     let mut c = common::criterion(profile);
     for w in common::workloads_of(Kind::IoBound) {
-        let info = w.info();
-        let mut group = c.benchmark_group(info.bench_group());
-        group.sampling_mode(criterion::SamplingMode::Flat);
-        group.sample_size(10);
-        for &n in profile.concurrency_axis() {
-            let params = Params {
-                tasks: n,
-                size: profile.bench_params(info).size,
-            };
-            let checked = common::Checked::new(w, params);
-            // The workers rule is the harness's, shared with `concur compare`.
-            for spec in models() {
-                if let Some(workers) = bench_workers(spec, Kind::IoBound, n) {
-                    common::bench_model_at(&mut group, spec, n, workers, &checked);
-                }
-            }
-            // The floor under fetches: the same exchanges over raw loopback TCP, no HTTP,
-            // on as many client threads as the tokio model has.
-            if info.name == HttpFetch::NAME {
+        let fetch = w.info().name == HttpFetch::NAME;
+        concur_bench::bench_io(&mut c, w, profile, |group, n, params| {
+            // The floor under fetches: the same exchanges over raw loopback TCP, no HTTP, on
+            // as many client threads as the tokio model has.
+            if fetch {
                 let latency = std::time::Duration::from_millis(params.size);
                 let floor = TcpFloor::start(latency, available_cores()).expect("tcp floor");
                 group.bench_with_input(criterion::BenchmarkId::new(TCP_FLOOR, n), &n, |b, &n| {
                     b.iter(|| floor.exchange(n).expect("tcp floor exchange"))
                 });
             }
-        }
-        group.finish();
+        });
     }
     c.final_summary();
 }

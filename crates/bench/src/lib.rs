@@ -160,9 +160,15 @@ pub fn bench_scaling(
     group.finish();
 }
 
-/// One I/O group: every model at each concurrency of the profile (`n` tasks, the workers
-/// rule of [`bench_workers`]).
-fn bench_io(c: &mut Criterion, w: &'static dyn AnyWorkload, profile: Profile) {
+/// One I/O group: every model at each concurrency `n` of the profile (`n` tasks, the
+/// workers rule of [`bench_workers`]); `also` adds benchmarks of its own at each `n` (with
+/// that batch's parameters), e.g. a floor.
+pub fn bench_io(
+    c: &mut Criterion,
+    w: &'static dyn AnyWorkload,
+    profile: Profile,
+    mut also: impl FnMut(&mut BenchmarkGroup<'_, WallTime>, usize, Params),
+) {
     let info = w.info();
     let mut group = c.benchmark_group(info.bench_group());
     group.sampling_mode(criterion::SamplingMode::Flat);
@@ -178,6 +184,7 @@ fn bench_io(c: &mut Criterion, w: &'static dyn AnyWorkload, profile: Profile) {
                 bench_model_at(&mut group, spec, n, workers, &checked);
             }
         }
+        also(&mut group, n, params);
     }
     group.finish();
 }
@@ -208,7 +215,7 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     for &w in workloads {
         let info = w.info();
         if info.kind == Kind::IoBound {
-            bench_io(&mut c, w, profile);
+            bench_io(&mut c, w, profile, |_, _, _| {});
         } else {
             let checked = Checked::new(w, profile.bench_params(info));
             let samples = profile.bench_samples(info);

@@ -58,18 +58,7 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
         title: "concur report".into(),
         blocks: Vec::new(),
     };
-    for line in header(data) {
-        doc.paragraph(line);
-    }
-    if let Some(noise) = &data.noise {
-        doc.paragraph(noise_line(noise));
-        if let Some(why) = noise.warning() {
-            doc.blocks.push(Block::Warning(Text::plain(format!(
-                "this machine was noisy during the run: {why}. Verdicts may be inconclusive; \
-                 the intervals say how far to trust each ratio."
-            ))));
-        }
-    }
+    run_header(&mut doc, data);
     let rows = verdicts::rows(data);
     doc.section("At a glance");
     doc.blocks.push(Block::List(
@@ -165,6 +154,23 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
     doc
 }
 
+/// The run, the machine, what every figure is, and the noise (with a warning above the
+/// thresholds): the top of every report.
+fn run_header(doc: &mut Document, data: &RunData) {
+    for line in header(data) {
+        doc.paragraph(line);
+    }
+    if let Some(noise) = &data.noise {
+        doc.paragraph(noise_line(noise));
+        if let Some(why) = noise.warning() {
+            doc.blocks.push(Block::Warning(Text::plain(format!(
+                "this machine was noisy during the run: {why}. Verdicts may be inconclusive; \
+                 the intervals say how far to trust each ratio."
+            ))));
+        }
+    }
+}
+
 fn header(data: &RunData) -> Vec<Text> {
     let m = &data.machine;
     let suites = data
@@ -206,17 +212,7 @@ pub fn workload_document(data: &RunData, workload: &str, plots: &[Plot]) -> Docu
         title: format!("concur report: {workload}"),
         blocks: Vec::new(),
     };
-    for line in header(data) {
-        doc.paragraph(line);
-    }
-    if let Some(noise) = &data.noise {
-        doc.paragraph(noise_line(noise));
-        if let Some(why) = noise.warning() {
-            doc.blocks.push(Block::Warning(Text::plain(format!(
-                "this machine was noisy during the run: {why}."
-            ))));
-        }
-    }
+    run_header(&mut doc, data);
     let group = data.group_of(workload);
     if data.members(&group).next().is_none() {
         doc.paragraph(no_results_note(data));

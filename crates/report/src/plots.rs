@@ -201,6 +201,43 @@ fn legend(
     Some(())
 }
 
+/// Each series as a line in its model's colour, a dot per point and an error bar from its
+/// interval; any axes.
+fn draw_series<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    data: &RunData,
+    series: &[Series<'_>],
+) -> Option<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for s in series {
+        let c = color(data, s.name);
+        chart
+            .draw_series(LineSeries::new(
+                s.points.iter().map(|p| (p.0, p.1)),
+                c.stroke_width(2),
+            ))
+            .ok()?;
+        chart
+            .draw_series(
+                s.points
+                    .iter()
+                    .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.stroke_width(1), 6)),
+            )
+            .ok()?;
+        chart
+            .draw_series(
+                s.points
+                    .iter()
+                    .map(|p| Circle::new((p.0, p.1), 3, c.filled())),
+            )
+            .ok()?;
+    }
+    Some(())
+}
+
 /// Speedup against workers, a line per model with error bars, and the ideal speedup.
 fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
     let members: Vec<&BenchResult> = data.members(group).collect();
@@ -257,29 +294,7 @@ fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
                 BLACK.mix(0.5).stroke_width(1),
             ))
             .ok()?;
-        for s in &series {
-            let c = color(data, s.name);
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().map(|p| (p.0, p.1)),
-                    c.stroke_width(2),
-                ))
-                .ok()?;
-            chart
-                .draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.stroke_width(1), 6)),
-                )
-                .ok()?;
-            chart
-                .draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| Circle::new((p.0, p.1), 3, c.filled())),
-                )
-                .ok()?;
-        }
+        draw_series(&mut chart, data, &series)?;
         let names: Vec<&str> = series.iter().map(|s| s.name).collect();
         legend(&side, data, &names)?;
         root.present().ok()?;
@@ -332,29 +347,7 @@ fn io_svg(group: &str, data: &RunData) -> Option<String> {
             .y_label_formatter(&|y| human_time(*y))
             .draw()
             .ok()?;
-        for s in &series {
-            let c = color(data, s.name);
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().map(|p| (p.0, p.1)),
-                    c.stroke_width(2),
-                ))
-                .ok()?;
-            chart
-                .draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.stroke_width(1), 6)),
-                )
-                .ok()?;
-            chart
-                .draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| Circle::new((p.0, p.1), 3, c.filled())),
-                )
-                .ok()?;
-        }
+        draw_series(&mut chart, data, &series)?;
         let names: Vec<&str> = series.iter().map(|s| s.name).collect();
         legend(&side, data, &names)?;
         root.present().ok()?;

@@ -1,37 +1,18 @@
 //! Registering a workload from outside: valid names only, no duplicates, and only before
 //! anything used the registry. One test (the registry is per process).
 
+mod common;
+
 use concur_workloads::{
-    BenchSizes, Cx, Info, Kind, Params, ParamsError, RegisterError, TaskError, TaskOutput,
-    Workload, all, by_name, names, register,
+    Cx, Info, Params, ParamsError, RegisterError, TaskError, TaskOutput, Workload, all, by_name,
+    names, register,
 };
 
 struct Toy(&'static Info);
 
-static GOOD: Info = info("toy-sum");
-static BAD: Info = info("Toy Sum");
-static CLASH: Info = info("primes");
-
-const fn info(name: &'static str) -> Info {
-    Info {
-        name,
-        summary: "a toy",
-        kind: Kind::CpuBound,
-        default_tasks: 2,
-        default_size: 10,
-        size_meaning: "numbers",
-        epilogue: None,
-        test_params: &[Params { tasks: 2, size: 10 }],
-        bench: BenchSizes {
-            smoke: Params { tasks: 2, size: 10 },
-            quick: Params { tasks: 2, size: 10 },
-            full: Params { tasks: 2, size: 10 },
-            samples: None,
-        },
-        bench_description: "a toy",
-        python: false,
-    }
-}
+static GOOD: Info = common::toy_info("toy-sum");
+static BAD: Info = common::toy_info("Toy Sum");
+static CLASH: Info = common::toy_info("primes");
 
 impl Workload for Toy {
     type Input = u64;

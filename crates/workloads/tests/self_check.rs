@@ -1,32 +1,13 @@
 //! `self_check` names what a user must fix before an outside workload can be measured.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use concur_workloads::{
-    BenchSizes, Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Workload, self_check,
+    Cx, Info, Params, ParamsError, TaskError, TaskOutput, Workload, self_check,
 };
 use serde::{Deserialize, Serialize};
-
-const fn info(name: &'static str) -> Info {
-    Info {
-        name,
-        summary: "a toy",
-        kind: Kind::CpuBound,
-        default_tasks: 2,
-        default_size: 10,
-        size_meaning: "numbers",
-        epilogue: None,
-        test_params: &[Params { tasks: 2, size: 10 }],
-        bench: BenchSizes {
-            smoke: Params { tasks: 2, size: 10 },
-            quick: Params { tasks: 2, size: 10 },
-            full: Params { tasks: 2, size: 10 },
-            samples: None,
-        },
-        bench_description: "a toy",
-        python: false,
-    }
-}
 
 /// What the toys do wrong.
 #[derive(Clone, Copy)]
@@ -75,10 +56,10 @@ impl Workload for Toy {
     }
 }
 
-static FINE: Info = info("fine");
-static LOSSY: Info = info("lossy");
-static PANICS: Info = info("panics");
-static RANDOM: Info = info("random");
+static FINE: Info = common::toy_info("fine");
+static LOSSY: Info = common::toy_info("lossy");
+static PANICS: Info = common::toy_info("panics");
+static RANDOM: Info = common::toy_info("random");
 static FINE_TOY: Toy = Toy(&FINE, Fault::None);
 static LOSSY_TOY: Toy = Toy(&LOSSY, Fault::Lossy);
 static PANICS_TOY: Toy = Toy(&PANICS, Fault::Panics);
