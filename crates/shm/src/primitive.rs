@@ -12,3 +12,10 @@ pub(crate) fn spin_loop() {
 }
 #[cfg(not(loom))]
 pub(crate) use std::hint::spin_loop;
+
+#[cfg(loom)]
+pub(crate) fn yield_now() {
+    loom::thread::yield_now();
+}
+#[cfg(not(loom))]
+pub(crate) use std::thread::yield_now;

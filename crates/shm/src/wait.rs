@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::primitive::{AtomicU32, Ordering, fence, spin_loop};
+use crate::primitive::{AtomicU32, Ordering, fence, spin_loop, yield_now};
 use crate::{Error, Result};
 
 /// How a blocked `send` or `recv` waits.
@@ -59,8 +59,15 @@ impl Deadline {
 }
 
 /// While spinning, how many checks between two looks at the clock (when there is a
-/// deadline).
+/// deadline); the other periodic checks' periods are multiples of it.
 const SPINS_PER_CLOCK_CHECK: u32 = 1 << 10;
+
+/// While spinning, how many checks between two yields of the CPU. Two spinning ends that the
+/// scheduler put on the same core (it happens on a 2-core machine) would otherwise wait a
+/// whole time slice for each other, milliseconds per message; a yield after this many
+/// fruitless checks (tens of microseconds) hands the core over at once, and a round trip
+/// that completes sooner never reaches it.
+const SPINS_PER_YIELD: u32 = 1 << 12;
 
 /// In [`Wait::Spin`] mode, how many checks between two peer-liveness checks.
 const SPINS_PER_LIVENESS_CHECK: u32 = 1 << 20;
@@ -94,13 +101,21 @@ pub(crate) fn wait_until(
             return Ok(());
         }
         n = n.wrapping_add(1);
-        if n % SPINS_PER_LIVENESS_CHECK == 0
-            && let Some(why) = peer_gone()
-        {
-            return Err(Error::PeerGone(why));
-        }
-        if deadline.is_some() && n % SPINS_PER_CLOCK_CHECK == 0 {
-            Deadline::left(deadline)?;
+        // One masked test on the fast path; the periodic checks share the rare branch
+        // (their periods are powers of two, multiples of the clock check's).
+        if n & (SPINS_PER_CLOCK_CHECK - 1) == 0 {
+            if n % SPINS_PER_LIVENESS_CHECK == 0
+                && let Some(why) = peer_gone()
+            {
+                return Err(Error::PeerGone(why));
+            }
+            if deadline.is_some() {
+                Deadline::left(deadline)?;
+            }
+            if (n < spins || wait == Wait::Spin) && n % SPINS_PER_YIELD == 0 {
+                yield_now();
+                continue;
+            }
         }
         if n < spins || wait == Wait::Spin {
             spin_loop();
