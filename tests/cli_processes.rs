@@ -165,10 +165,14 @@ fn spawn_run(
     size: &str,
     workers: &str,
 ) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_concur"))
-        .env("TMPDIR", tmp)
-        .args(["run", "--model", model, "--workload", workload])
-        .args([
+    spawn_concur(
+        tmp,
+        &[
+            "run",
+            "--model",
+            model,
+            "--workload",
+            workload,
             "--tasks",
             tasks,
             "--size",
@@ -176,7 +180,15 @@ fn spawn_run(
             "--workers",
             workers,
             "--json",
-        ])
+        ],
+    )
+}
+
+/// `concur ARGS` with a private `TMPDIR`, in its own process group, stderr captured.
+fn spawn_concur(tmp: &std::path::Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_concur"))
+        .env("TMPDIR", tmp)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -245,20 +257,16 @@ fn grayscale_leaves_no_temporary_files() {
 
 /// `concur pingpong --channel iceoryx2` with a private `TMPDIR`, in its own process group.
 fn spawn_iceoryx(tmp: &std::path::Path, round_trips: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_concur"))
-        .env("TMPDIR", tmp)
-        .args([
+    spawn_concur(
+        tmp,
+        &[
             "pingpong",
             "--channel",
             "iceoryx2",
             "--round-trips",
             round_trips,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap()
+        ],
+    )
 }
 
 /// iceoryx2 keeps files in `/dev/shm` and under a root directory: none is left after a run,

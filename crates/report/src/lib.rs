@@ -108,11 +108,20 @@ pub struct Written {
 /// Saves `data` as `dir/data.json` and writes the plots, `summary.md` and `index.html`
 /// into `dir` (created if needed).
 pub fn write(dir: &Path, data: &RunData) -> Result<Written, Error> {
+    write_with(dir, data, |plots| page::document(data, &plots))
+}
+
+/// Saves `data` into `dir` (created if needed), draws the plots, and writes the document
+/// `page` builds from them as `summary.md` and `index.html`.
+fn write_with(
+    dir: &Path,
+    data: &RunData,
+    page: impl FnOnce(Vec<plots::Plot>) -> doc::Document,
+) -> Result<Written, Error> {
     fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
     let json = serde_json::to_vec_pretty(data).expect("run data always serialises");
     write_file(&dir.join("data.json"), json)?;
-    let plots = plots::write(dir, data)?;
-    let doc = page::document(data, &plots);
+    let doc = page(plots::write(dir, data)?);
     let written = Written {
         markdown: dir.join("summary.md"),
         html: dir.join("index.html"),
@@ -125,22 +134,11 @@ pub fn write(dir: &Path, data: &RunData) -> Result<Written, Error> {
 /// Saves `data` as `dir/data.json` and writes the report of one workload (`workload`'s
 /// group alone: "threads or processes" for it, what to pick, its plot and table) into `dir`.
 pub fn write_workload(dir: &Path, data: &RunData, workload: &str) -> Result<Written, Error> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-    let json = serde_json::to_vec_pretty(data).expect("run data always serialises");
-    write_file(&dir.join("data.json"), json)?;
-    let group = data.group_of(workload);
-    let plots: Vec<plots::Plot> = plots::write(dir, data)?
-        .into_iter()
-        .filter(|p| p.file == format!("plots/{}.svg", group.replace('/', "_")))
-        .collect();
-    let doc = page::workload_document(data, workload, &plots);
-    let written = Written {
-        markdown: dir.join("summary.md"),
-        html: dir.join("index.html"),
-    };
-    write_file(&written.markdown, markdown::render(&doc))?;
-    write_file(&written.html, html::render(&doc))?;
-    Ok(written)
+    let file = format!("plots/{}.svg", data.group_of(workload).replace('/', "_"));
+    write_with(dir, data, |plots| {
+        let own: Vec<plots::Plot> = plots.into_iter().filter(|p| p.file == file).collect();
+        page::workload_document(data, workload, &own)
+    })
 }
 
 /// Reads `dir/data.json` (saved by [`write()`]) and writes the report again from it alone.

@@ -202,9 +202,10 @@ fn legend(
 }
 
 /// Each series as a line in its model's colour, a dot per point and an error bar from its
-/// interval; any axes.
+/// interval, on any axes; then the legend in `side`, beside the data.
 fn draw_series<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    side: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
     data: &RunData,
     series: &[Series<'_>],
 ) -> Option<()>
@@ -235,7 +236,8 @@ where
             )
             .ok()?;
     }
-    Some(())
+    let names: Vec<&str> = series.iter().map(|s| s.name).collect();
+    legend(side, data, &names)
 }
 
 /// Speedup against workers, a line per model with error bars, and the ideal speedup.
@@ -294,9 +296,7 @@ fn speedup_svg(group: &str, data: &RunData) -> Option<String> {
                 BLACK.mix(0.5).stroke_width(1),
             ))
             .ok()?;
-        draw_series(&mut chart, data, &series)?;
-        let names: Vec<&str> = series.iter().map(|s| s.name).collect();
-        legend(&side, data, &names)?;
+        draw_series(&mut chart, &side, data, &series)?;
         root.present().ok()?;
     }
     Some(svg)
@@ -347,9 +347,7 @@ fn io_svg(group: &str, data: &RunData) -> Option<String> {
             .y_label_formatter(&|y| human_time(*y))
             .draw()
             .ok()?;
-        draw_series(&mut chart, data, &series)?;
-        let names: Vec<&str> = series.iter().map(|s| s.name).collect();
-        legend(&side, data, &names)?;
+        draw_series(&mut chart, &side, data, &series)?;
         root.present().ok()?;
     }
     Some(svg)
