@@ -12,7 +12,7 @@ use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, Share
 use crate::Profile;
 use crate::floors::{EXEC_SELF, FORK_EXIT, TCP_FLOOR};
 use crate::models::{Family, models, names};
-use crate::pingpong::{Peers, SHM_SPIN, channels};
+use crate::pingpong::{Peers, SHM_LOAN, SHM_SPIN, channels};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
 pub const SPAWN_GROUP: &str = "spawn";
@@ -238,6 +238,23 @@ fn comparisons() -> Vec<Comparison> {
         SHM_SPIN,
         crate::iceoryx::CHANNEL,
         Against::Peer,
+        None,
+    ));
+    // Zero-copy: concur-shm's slots no slower than iceoryx2's loaned samples.
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        SHM_LOAN,
+        crate::iceoryx::CHANNEL,
+        Against::Peer,
+        Some(1.0),
+    ));
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        SHM_LOAN,
+        MEMCPY,
+        Against::Floor,
         None,
     ));
     out

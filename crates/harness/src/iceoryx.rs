@@ -283,7 +283,7 @@ pub(crate) fn serve_echo(id: &str) -> io::Result<()> {
             |msg| (!msg.is_empty()).then(|| answer(msg)),
         )?;
         match reply {
-            Some(reply) => send(&pong, &reply)?,
+            Some(reply) => send(&pong, reply.as_bytes())?,
             None => return Ok(()),
         }
     }

@@ -25,11 +25,28 @@ pub(crate) fn echo_child(channel: &str, stdin: Stdio, stdout: Stdio) -> io::Resu
 }
 
 /// The echo rule: a payload of at most 8 bytes comes back as itself, a longer one as its
-/// length (8 bytes, an acknowledgement).
-pub(crate) fn answer(msg: &[u8]) -> Vec<u8> {
-    if msg.len() <= 8 {
-        msg.to_vec()
+/// length (8 bytes, an acknowledgement). On the stack: an echo allocates nothing per message.
+pub(crate) fn answer(msg: &[u8]) -> Answer {
+    let mut bytes = [0u8; 8];
+    let len = if msg.len() <= 8 {
+        bytes[..msg.len()].copy_from_slice(msg);
+        msg.len()
     } else {
-        (msg.len() as u64).to_le_bytes().to_vec()
+        bytes = (msg.len() as u64).to_le_bytes();
+        8
+    };
+    Answer { bytes, len }
+}
+
+/// An echo's answer: at most 8 bytes.
+pub(crate) struct Answer {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl Answer {
+    /// The bytes to send back.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use concur_shm::mailbox::{Mailbox, Slot};
 use concur_shm::ring::{self, Receiver, Sender};
-use concur_shm::{Segment, Wait, pid_gone};
+use concur_shm::{Segment, Wait, pid_gone, slots};
 
 use crate::stats::Summary;
 
@@ -46,6 +46,9 @@ pub enum Peers {
 
 /// The spinning shared-memory ring's channel name (read against its floor and its peer).
 pub const SHM_SPIN: &str = "shm-spin";
+
+/// The zero-copy shared-memory channel's name (concur-shm's slots, both ends spinning).
+pub const SHM_LOAN: &str = "shm-loan";
 
 /// A channel `concur pingpong` and the `ipc` bench measure: one registry entry each.
 #[derive(Debug)]
@@ -140,6 +143,15 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         floor: Some("futex"),
         transport_of: Some(crate::names::SHM_POOL),
         open: || Ok(Box::new(ShmPeer::start("shm-futex")?)),
+    },
+    ChannelSpec {
+        name: SHM_LOAN,
+        peers: Peers::Processes,
+        summary: "concur-shm slots: each message written into a loaned slot and read in place (zero-copy), both ends spinning",
+        is_floor: false,
+        floor: Some("atomic-spin"),
+        transport_of: None,
+        open: || Ok(Box::new(LoanPeer::start()?)),
     },
     ChannelSpec {
         name: crate::iceoryx::CHANNEL,
@@ -555,6 +567,64 @@ impl Drop for ShmPeer {
     }
 }
 
+/// Slots per direction of the zero-copy channel: one being read while the next is filled.
+const LOAN_SLOTS: u32 = 2;
+
+/// Bytes per slot: the bulk group's 1 MiB and room for more (as the iceoryx2 channel).
+const LOAN_SLOT_SIZE: usize = 2 << 20;
+
+/// An echo child over two sets of concur-shm slots, one each way (stdin: ours to it,
+/// stdout: its to us). Each message is written into a loaned slot and read in place.
+struct LoanPeer {
+    child: Child,
+    tx: Option<slots::Lender>,
+    rx: slots::Reader,
+}
+
+impl LoanPeer {
+    fn start() -> io::Result<Self> {
+        let to_child = slots::create_spinning(LOAN_SLOTS, LOAN_SLOT_SIZE).map_err(shm_err)?;
+        let from_child = slots::create_spinning(LOAN_SLOTS, LOAN_SLOT_SIZE).map_err(shm_err)?;
+        let mut tx = slots::Lender::attach(&to_child, Wait::Spin).map_err(shm_err)?;
+        let mut rx = slots::Reader::attach(&from_child, Wait::Spin).map_err(shm_err)?;
+        let child = echo_child(
+            SHM_LOAN,
+            Stdio::from(to_child.fd().try_clone_to_owned()?),
+            Stdio::from(from_child.fd().try_clone_to_owned()?),
+        )?;
+        tx.expect_peer(child.id());
+        rx.expect_peer(child.id());
+        Ok(LoanPeer {
+            child,
+            tx: Some(tx),
+            rx,
+        })
+    }
+}
+
+/// Writes `payload` into a slot loaned from `tx` and publishes it.
+fn loan_send(tx: &mut slots::Lender, payload: &[u8]) -> concur_shm::Result<()> {
+    let mut loan = tx.loan(payload.len())?;
+    loan.copy_from_slice(payload);
+    loan.publish()
+}
+
+impl RoundTrip for LoanPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        let tx = self.tx.as_mut().expect("open until drop");
+        loan_send(tx, payload).map_err(shm_err)?;
+        // Read in place; dropping the sample returns the slot.
+        self.rx.recv().map(drop).map_err(shm_err)
+    }
+}
+
+impl Drop for LoanPeer {
+    fn drop(&mut self) {
+        drop(self.tx.take()); // The child sees the sender gone and exits.
+        let _ = self.child.wait();
+    }
+}
+
 /// The floor: a child that copies the ping word into the pong word.
 struct FloorPeer {
     child: Child,
@@ -627,7 +697,7 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
                 })
                 .map_err(|e| io::Error::other(format!("{e:?}")))?;
             while let Ok(msg) = rx.recv() {
-                tx.send(&answer(&msg))?;
+                tx.send(answer(&msg).as_bytes())?;
             }
             Ok(())
         }
@@ -645,10 +715,29 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
             let mut buf = Vec::new();
             loop {
                 match rx.recv(&mut buf) {
-                    Ok(()) => tx.send(&answer(&buf)).map_err(shm_err)?,
+                    Ok(()) => tx.send(answer(&buf).as_bytes()).map_err(shm_err)?,
                     Err(concur_shm::Error::PeerGone(_)) => return Ok(()),
                     Err(e) => return Err(shm_err(e)),
                 }
+            }
+        }
+        None if spec == SHM_LOAN => {
+            let to_me = Arc::new(
+                Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?,
+            );
+            let from_me = Arc::new(
+                Segment::from_fd(io::stdout().as_fd().try_clone_to_owned()?).map_err(shm_err)?,
+            );
+            let mut rx = slots::Reader::attach(&to_me, Wait::Spin).map_err(shm_err)?;
+            let mut tx = slots::Lender::attach(&from_me, Wait::Spin).map_err(shm_err)?;
+            loop {
+                // The answer is made from the slot in place, which is released before the reply.
+                let reply = match rx.recv() {
+                    Ok(sample) => answer(&sample),
+                    Err(concur_shm::Error::PeerGone(_)) => return Ok(()),
+                    Err(e) => return Err(shm_err(e)),
+                };
+                loan_send(&mut tx, reply.as_bytes()).map_err(shm_err)?;
             }
         }
         None if spec == "atomic-spin" || spec == "futex" => {
@@ -697,7 +786,7 @@ fn echo_stream(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
         }
         buf.resize(n, 0);
         input.read_exact(&mut buf)?;
-        output.write_all(&answer(&buf))?;
+        output.write_all(answer(&buf).as_bytes())?;
         output.flush()?;
     }
 }

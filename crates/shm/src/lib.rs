@@ -6,6 +6,8 @@
 //! - [`ring`]: a bounded single-producer, single-consumer byte ring laid out in a segment,
 //!   with acquire/release atomics and a waiting strategy that spins, then sleeps on a futex
 //!   ([`Wait`]).
+//! - [`slots`]: zero-copy transfer: the sender fills a slot of shared memory in place and
+//!   publishes it, the receiver reads it in place and releases it.
 //! - [`Region`]: a read-only shared region for large inputs: written once, sealed, mapped by
 //!   any number of processes as one copy.
 //! - [`Doorbell`]: many processes ring, one waits: how a pool's parent sleeps until any
@@ -47,6 +49,7 @@ mod primitive;
 mod region;
 pub mod ring;
 mod segment;
+pub mod slots;
 mod wait;
 
 pub use doorbell::Doorbell;

@@ -78,7 +78,7 @@ pub fn segment_len(capacity: usize) -> usize {
 /// `flags` bit: both ends only ever spin, so neither ever sleeps and publishing skips the
 /// fence-and-check that wakes a sleeper (a fence per message is a large part of a
 /// cache-line round trip).
-const SPIN_ONLY: u64 = 1;
+pub(crate) const SPIN_ONLY: u64 = 1;
 
 /// Creates a segment holding an empty ring of `capacity` bytes (a power of two, at least 64)
 /// whose ends may sleep on a futex ([`Wait::SpinThenFutex`]).
@@ -93,20 +93,37 @@ pub fn create_spinning(capacity: usize) -> Result<Arc<Segment>> {
 }
 
 fn create_with_flags(capacity: usize, flags: u64) -> Result<Arc<Segment>> {
+    check_capacity(capacity)?;
+    let seg = Segment::create("concur-ring", segment_len(capacity))?;
+    // SAFETY: the segment is page-aligned, `segment_len(capacity)` long, zero-filled, and
+    // nobody else has its descriptor yet.
+    unsafe { init_at(seg.as_ptr(), capacity as u64, flags) };
+    Ok(Arc::new(seg))
+}
+
+/// Refuses a capacity that is not a power of two from 64 to 2^31.
+pub(crate) fn check_capacity(capacity: usize) -> Result<()> {
     if !capacity.is_power_of_two() || capacity < 64 || capacity > u32::MAX as usize {
         return Err(Error::Corrupt(format!(
             "ring capacity {capacity} must be a power of two from 64 to 2^31"
         )));
     }
-    let seg = Segment::create("concur-ring", segment_len(capacity))?;
-    // SAFETY: the segment is page-aligned, at least HEADER_LEN long, zero-filled (a valid
-    // Header: all atomics), and nobody else has its descriptor yet.
-    let hdr = unsafe { &*(seg.as_ptr() as *const Header) };
-    hdr.capacity.store(capacity as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Writes the header of an empty ring of `capacity` bytes at `at`, magic last: a peer that
+/// sees the magic sees an initialised header.
+///
+/// # Safety
+///
+/// `at` is 8-byte aligned, the start of `segment_len(capacity)` zero-filled bytes that stay
+/// mapped for the call, and no other process has been handed them yet.
+pub(crate) unsafe fn init_at(at: *mut u8, capacity: u64, flags: u64) {
+    // SAFETY: per the contract; a zero-filled Header is valid (all atomics).
+    let hdr = unsafe { &*(at as *const Header) };
+    hdr.capacity.store(capacity, Ordering::Relaxed);
     hdr.flags.store(flags, Ordering::Relaxed);
-    // Written last: a peer that sees the magic sees an initialised header.
     hdr.magic.store(MAGIC, Ordering::Release);
-    Ok(Arc::new(seg))
 }
 
 /// One end's view of a ring: where the header and data are, and what keeps them mapped.
@@ -125,15 +142,28 @@ unsafe impl Send for Core {}
 
 impl Core {
     fn attach(seg: &Arc<Segment>) -> Result<Core> {
-        if seg.len() < HEADER_LEN + 64 {
+        Core::attach_at(seg, 0, seg.len())
+    }
+
+    /// The ring in `len` bytes of `seg` from `offset` (8-byte aligned; checked by callers
+    /// that place rings, here checked again).
+    fn attach_at(seg: &Arc<Segment>, offset: usize, len: usize) -> Result<Core> {
+        if offset % 8 != 0 || offset.checked_add(len).is_none_or(|end| end > seg.len()) {
             return Err(Error::Corrupt(format!(
-                "segment of {} bytes is too small for a ring",
+                "a ring of {len} bytes at {offset} does not fit a segment of {} bytes",
                 seg.len()
             )));
         }
-        // SAFETY: the mapping is page-aligned and at least HEADER_LEN long; a Header is all
-        // atomics, valid for any bit pattern another process may have written.
-        let hdr = unsafe { &*(seg.as_ptr() as *const Header) };
+        if len < HEADER_LEN + 64 {
+            return Err(Error::Corrupt(format!(
+                "{len} bytes are too few for a ring"
+            )));
+        }
+        // SAFETY: `offset` is inside the page-aligned mapping and 8-byte aligned, with at
+        // least HEADER_LEN bytes after it; a Header is all atomics, valid for any bit
+        // pattern another process may have written.
+        let at = unsafe { seg.as_ptr().add(offset) };
+        let hdr = unsafe { &*(at as *const Header) };
         if hdr.magic.load(Ordering::Acquire) != MAGIC {
             return Err(Error::Corrupt("bad magic: not a concur ring".into()));
         }
@@ -143,19 +173,15 @@ impl Core {
             SPIN_ONLY => true,
             other => return Err(Error::Corrupt(format!("unknown ring flags {other:#x}"))),
         };
-        if !cap.is_power_of_two()
-            || cap < 64
-            || Some(cap) != (seg.len() - HEADER_LEN).try_into().ok()
-        {
+        if !cap.is_power_of_two() || cap < 64 || Some(cap) != (len - HEADER_LEN).try_into().ok() {
             return Err(Error::Corrupt(format!(
-                "capacity {cap} does not match a segment of {} bytes",
-                seg.len()
+                "capacity {cap} does not match a ring of {len} bytes"
             )));
         }
         Ok(Core {
             hdr,
-            // SAFETY: HEADER_LEN < seg.len(), so the data area starts inside the mapping.
-            data: unsafe { seg.as_ptr().add(HEADER_LEN) },
+            // SAFETY: offset + HEADER_LEN < offset + len <= seg.len(): inside the mapping.
+            data: unsafe { at.add(HEADER_LEN) },
             cap,
             spin_only,
             _keep: Arc::clone(seg) as Arc<dyn Any + Send + Sync>,
@@ -247,6 +273,17 @@ impl Sender {
     /// Attaches to the ring in `seg` as its only producer.
     pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Sender> {
         Self::from_core(Core::attach(seg)?, wait)
+    }
+
+    /// Attaches to the ring in `len` bytes of `seg` from `offset` (a ring inside a larger
+    /// layout, such as [`crate::slots`]).
+    pub(crate) fn attach_at(
+        seg: &Arc<Segment>,
+        offset: usize,
+        len: usize,
+        wait: Wait,
+    ) -> Result<Sender> {
+        Self::from_core(Core::attach_at(seg, offset, len)?, wait)
     }
 
     fn from_core(core: Core, wait: Wait) -> Result<Sender> {
@@ -408,6 +445,17 @@ impl Receiver {
     /// Attaches to the ring in `seg` as its only consumer.
     pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Receiver> {
         Self::from_core(Core::attach(seg)?, wait)
+    }
+
+    /// Attaches to the ring in `len` bytes of `seg` from `offset` (a ring inside a larger
+    /// layout, such as [`crate::slots`]).
+    pub(crate) fn attach_at(
+        seg: &Arc<Segment>,
+        offset: usize,
+        len: usize,
+        wait: Wait,
+    ) -> Result<Receiver> {
+        Self::from_core(Core::attach_at(seg, offset, len)?, wait)
     }
 
     fn from_core(core: Core, wait: Wait) -> Result<Receiver> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concur_shm::ring::{self, Receiver, Sender};
-use concur_shm::{Error, Segment, Wait};
+use concur_shm::{Error, Segment, Wait, slots};
 
 const ROLE: &str = "CONCUR_SHM_TEST_ROLE";
 
@@ -65,6 +65,19 @@ fn peer_role() {
                 rx.recv(&mut buf).unwrap();
             }
             // Exit without running destructors: as if killed, the ring is not closed.
+            std::process::exit(0);
+        }
+        "read-slots-then-vanish" => {
+            // Check each slot in place, keep the last `count` without releasing them, then
+            // exit without running destructors: as if killed while holding every slot.
+            let mut rx = slots::Reader::attach(&seg, Wait::default()).unwrap();
+            for seq in 0..100 {
+                let sample = rx.recv().unwrap();
+                assert_eq!(&*sample, message(seq).as_slice());
+            }
+            for _ in 0..count {
+                std::mem::forget(rx.recv().unwrap());
+            }
             std::process::exit(0);
         }
         other => panic!("unknown role {other}"),
@@ -151,5 +164,36 @@ fn a_consumer_that_vanishes_fails_the_blocked_sender() {
         );
     };
     assert!(peer.wait().unwrap().success());
+    assert!(matches!(err, Error::PeerGone(_)), "{err}");
+}
+
+#[test]
+fn slots_cross_processes_intact_and_a_reader_that_vanishes_with_every_slot_is_reported() {
+    let seg = slots::create(4, 512).unwrap();
+    let mut tx = slots::Lender::attach(&seg, Wait::default()).unwrap();
+    let mut peer = spawn_peer(&seg, "read-slots-then-vanish:4").unwrap();
+    tx.expect_peer(peer.id());
+    let t = Instant::now();
+    let mut sent = 0;
+    let err = loop {
+        let msg = message(sent);
+        match tx.loan(msg.len()) {
+            Ok(mut loan) => {
+                loan.copy_from_slice(&msg);
+                loan.publish().unwrap();
+                sent += 1;
+            }
+            Err(e) => break e,
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the lender never noticed"
+        );
+    };
+    assert!(
+        peer.wait().unwrap().success(),
+        "the reader checked every slot it read"
+    );
+    assert_eq!(sent, 104, "100 read and released, then all 4 slots kept");
     assert!(matches!(err, Error::PeerGone(_)), "{err}");
 }
