@@ -35,6 +35,7 @@ pub use cli::main_with;
 /// The criterion driver for your own workloads (`concur-bench`; feature `bench`).
 #[cfg(feature = "bench")]
 pub use concur_bench as bench;
+pub use concur_cluster as cluster;
 pub use concur_harness as harness;
 pub use concur_http as http;
 pub use concur_procs as procs;

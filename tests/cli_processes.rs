@@ -313,3 +313,44 @@ fn iceoryx2_leaves_no_files() {
         assert_no_shm_segments();
     }
 }
+
+#[test]
+fn sigkill_of_a_cluster_process_ends_the_run_within_the_bound_naming_it() {
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let tmp = private_tmp("kill-cluster");
+    // Three processes: this run is process 0, two more are its children.
+    let mut child = spawn_run(&tmp, "cluster", "sleep", "60", "100", "3");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let members = loop {
+        let kids = children_of(child.id());
+        if kids.len() == 2 {
+            break kids;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the cluster's processes did not start: {kids:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    // Let them join and take units (60 units of 100 ms on 3 processes: 2 s).
+    thread::sleep(Duration::from_millis(500));
+    let victim = members[1];
+    kill(pid(victim), Signal::SIGKILL).unwrap();
+    let t = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = t.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        took < concur::cluster::DETECTION_BOUND,
+        "ended in {took:?}, beyond the stated bound: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {victim}")) && stderr.contains("was killed by SIGKILL"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert_gone(&members);
+    assert_empty_and_remove(&tmp);
+}

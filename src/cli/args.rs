@@ -36,6 +36,9 @@ pub(crate) enum Command {
     /// Run several models alternately on one batch, round after round, and print each one's
     /// times and its ratio to the first (what the report's verdicts read).
     Compare(CompareArgs),
+    /// Serve as one process of a `--model cluster --hosts FILE` run started on another host
+    /// (process 0 runs `concur run ... --hosts FILE`; process I runs this with the same file).
+    ClusterWorker(ClusterWorkerArgs),
     /// Run the CPython reference (`python/concur_ref.py`) at a bench profile's sizes and
     /// print its runs as one JSON list (an empty one, after a notice, without `python3`).
     Cpython(CpythonArgs),
@@ -59,6 +62,10 @@ pub(crate) struct RunArgs {
     /// The workload's size parameter [default: the workload's].
     #[arg(long, value_parser = parse_u64, allow_negative_numbers = true)]
     pub size: Option<u64>,
+    /// A host file for `--model cluster` across machines: one `host:port` per line, this
+    /// process first; start `concur cluster-worker --hosts FILE --process I` on the others.
+    #[arg(long)]
+    pub hosts: Option<std::path::PathBuf>,
     /// Timed runs; figures are medians, with min and max beside them.
     #[arg(long, default_value = "1", value_parser = parse_positive, allow_negative_numbers = true)]
     pub repeat: usize,
@@ -128,6 +135,17 @@ pub(crate) struct CompareArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ClusterWorkerArgs {
+    /// The host file process 0 was given.
+    #[arg(long)]
+    pub hosts: std::path::PathBuf,
+    /// This process's index: its line in the host file, counted from 0 (process 0 is the
+    /// `concur run`).
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub process: usize,
 }
 
 #[derive(Args)]

@@ -6,7 +6,8 @@ use crate::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
 use crate::workloads::{self, Echo, Params};
 
 use crate::cli::args::{
-    Cli, Command, CompareArgs, CpythonArgs, IdleArgs, PingpongArgs, RunArgs, SpawnArgs,
+    Cli, ClusterWorkerArgs, Command, CompareArgs, CpythonArgs, IdleArgs, PingpongArgs, RunArgs,
+    SpawnArgs,
 };
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -39,6 +40,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Idle(args) => idle(&args),
         Command::Compare(args) => compare(&args),
         Command::Cpython(args) => cpython(&args),
+        Command::ClusterWorker(args) => cluster_worker(&args),
     }
 }
 
@@ -76,14 +78,18 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         tasks: args.tasks.unwrap_or(info.default_tasks),
         size: args.size.unwrap_or(info.default_size),
     };
-    let report = harness::run(&RunRequest {
+    let request = RunRequest {
         model: args.model,
         workload: args.workload,
         params,
         workers: args.workers,
         repeat: args.repeat,
         echo: if args.json { Echo::Off } else { Echo::Stdout },
-    })
+    };
+    let report = match &args.hosts {
+        Some(file) => harness::run_on_hosts(&request, read_hosts(file)?),
+        None => harness::run(&request),
+    }
     .map_err(|e| match e {
         RunError::Invalid(m) => Failure::usage(m),
         other => Failure::runtime(other.to_string()),
@@ -111,6 +117,28 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             )))
         }
     }
+}
+
+/// Reads a host file; a bad one is a usage error naming the file and the line.
+fn read_hosts(file: &std::path::Path) -> Result<Vec<concur_cluster::Host>, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::usage(format!("--hosts {}: {e}", file.display())))?;
+    concur_cluster::parse_hosts(&text)
+        .map_err(|e| Failure::usage(format!("--hosts {}: {e}", file.display())))
+}
+
+fn cluster_worker(args: &ClusterWorkerArgs) -> Result<ExitCode, Failure> {
+    let hosts = read_hosts(&args.hosts)?;
+    if args.process >= hosts.len() {
+        return Err(Failure::usage(format!(
+            "--process {}: the host file {} lists processes 0 to {}",
+            args.process,
+            args.hosts.display(),
+            hosts.len() - 1
+        )));
+    }
+    harness::cluster::serve(&hosts, args.process).map_err(|e| Failure::runtime(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The measurement, for people: goes to stderr so stdout carries only the workload's own

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod catalog;
+pub mod cluster;
 pub mod cpython;
 pub mod floors;
 pub mod iceoryx;
@@ -47,7 +48,7 @@ pub use models::{
     Family, Model, ModelError, ModelSpec, ShmArena, model, model_names, models, names,
 };
 pub use profile::Profile;
-pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run};
+pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run, run_on_hosts};
 pub use spawn::{SpawnReport, spawn_cost};
 pub use worker::init_workers;
 

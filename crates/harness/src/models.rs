@@ -67,6 +67,8 @@ pub mod names {
     pub const SHM_POOL: &str = "shm-pool";
     /// `tokio`.
     pub const TOKIO: &str = "tokio";
+    /// `cluster`.
+    pub const CLUSTER: &str = "cluster";
 }
 
 /// Why a model could not complete a batch.
@@ -85,6 +87,9 @@ pub enum ModelError {
     /// A worker process crashed, broke the protocol, or its task failed.
     #[error(transparent)]
     Worker(#[from] TaskFailure),
+    /// A cluster process was lost, did not join, or broke the protocol.
+    #[error(transparent)]
+    Cluster(#[from] concur_cluster::Error),
     /// The tokio runtime could not start, or a task panicked.
     #[error(transparent)]
     Tasks(#[from] concur_tasks::Error),
@@ -299,6 +304,16 @@ static MODELS: &[ModelSpec] = &[
         }),
         build: |k| Ok(Box::new(Tokio(TokioPool::new(k)?))),
         spawn_join_one: || Ok(TokioPool::spawn_join_one()?),
+    },
+    ModelSpec {
+        name: names::CLUSTER,
+        summary: "WORKERS timely-dataflow processes over TCP, this one process 0 (the others started again here, or on other hosts with --hosts); each rebuilds the batch, units dealt by index (multiprocessing across machines)",
+        family: Family::Processes,
+        per_task: false,
+        maps_shared_input: false,
+        idle: None,
+        build: |k| Ok(Box::new(crate::cluster::ClusterModel::local(k)?)),
+        spawn_join_one: crate::cluster::spawn_join_one,
     },
 ];
 

@@ -118,6 +118,36 @@ pub fn reference_checksum(batch: &Batch) -> Result<u64, ModelError> {
 /// Prepares the inputs, computes the reference, starts the model, then times `repeat` runs.
 /// Starting the model (a pool's workers) is not timed: pools are reused across batches.
 pub fn run(req: &RunRequest) -> Result<RunReport, RunError> {
+    run_with(req, None)
+}
+
+/// Like [`run`], for `--model cluster` across the hosts of a host file: this process is
+/// process 0 (the first line), the others run `concur cluster-worker`. `--workers`, if
+/// given, must equal the number of hosts.
+pub fn run_on_hosts(
+    req: &RunRequest,
+    hosts: Vec<concur_cluster::Host>,
+) -> Result<RunReport, RunError> {
+    if req.model.name != crate::models::names::CLUSTER {
+        return Err(RunError::Invalid(format!(
+            "--hosts is for --model {}, not {}",
+            crate::models::names::CLUSTER,
+            req.model.name
+        )));
+    }
+    if let Some(w) = req.workers.filter(|&w| w != hosts.len()) {
+        return Err(RunError::Invalid(format!(
+            "--workers {w} does not match the host file's {} processes",
+            hosts.len()
+        )));
+    }
+    run_with(req, Some(hosts))
+}
+
+fn run_with(
+    req: &RunRequest,
+    hosts: Option<Vec<concur_cluster::Host>>,
+) -> Result<RunReport, RunError> {
     if req.repeat == 0 {
         return Err(RunError::Invalid("--repeat must be at least 1".into()));
     }
@@ -136,7 +166,11 @@ pub fn run(req: &RunRequest) -> Result<RunReport, RunError> {
         source,
     };
     let expected = reference_checksum(&batch).map_err(model_err)?;
-    let model = req.model.build(workers).map_err(model_err)?;
+    let model = match hosts {
+        Some(hosts) => crate::cluster::with_hosts(hosts),
+        None => req.model.build(workers),
+    }
+    .map_err(model_err)?;
 
     let mut walls = Vec::with_capacity(req.repeat);
     let mut cpus = Vec::with_capacity(req.repeat);

@@ -33,6 +33,7 @@ pub fn init_workers() {
         std::process::exit(code);
     }
     concur_http::init();
+    concur_cluster::init(crate::cluster::run_unit);
     concur_procs::init(handle);
 }
 

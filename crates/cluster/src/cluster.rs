@@ -1,0 +1,521 @@
+//! Process 0: starts or awaits the other processes, runs jobs, watches for lost ones.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::dataflow::{self, Coordinator, Done, Job, Runner};
+use crate::hosts::Host;
+use crate::wire::{self, BEAT, BYE, Hello, Kind, SILENT_FOR};
+use crate::{Error, MEMBER_ENV, Options};
+
+/// A cluster of timely processes; this one is process 0. Jobs run one at a time.
+///
+/// Dropping it ends the dataflow on every process and reaps the local ones. After a lost
+/// process, every call fails with the same [`Error::ProcessLost`], and dropping it kills
+/// and reaps the local processes at once (the timely threads of this process, which cannot
+/// be interrupted, are left to end with it).
+pub struct Cluster {
+    hosts: Vec<Host>,
+    state: Mutex<State>,
+    /// The first process found lost, by the monitors or by a run.
+    lost: Arc<Mutex<Option<Error>>>,
+}
+
+struct State {
+    jobs: Option<Sender<Job>>,
+    done: Receiver<Done>,
+    worker: std::thread::Thread,
+    guards: Option<timely::communication::WorkerGuards<()>>,
+    next_job: u64,
+    /// Local members (process `i` at `i - 1`), reaped on drop.
+    children: Vec<Child>,
+    /// Write halves of the control connections (member `i` at `i - 1`).
+    controls: Vec<TcpStream>,
+}
+
+impl Cluster {
+    /// Starts a cluster of `processes` on this machine: this process is process 0, the
+    /// others are this executable started again (they must call [`crate::init`] first thing
+    /// in `main`), each listening on a free loopback port of its own choosing.
+    pub fn local(
+        processes: usize,
+        runner: impl Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+        options: Options,
+    ) -> Result<Cluster, Error> {
+        if processes == 0 || processes > crate::hosts::MAX_PROCESSES {
+            return Err(Error::Config(format!(
+                "{processes} processes: a cluster has 1 to {}",
+                crate::hosts::MAX_PROCESSES
+            )));
+        }
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::io("bind", e))?
+            .port();
+        let me = Host {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let exe = std::env::current_exe().map_err(|e| Error::io("find this executable", e))?;
+        let mut children = Vec::new();
+        for i in 1..processes {
+            let child = Command::new(&exe)
+                .env(MEMBER_ENV, format!("{i}/{processes}/{me}"))
+                .stdin(Stdio::null())
+                .spawn();
+            match child {
+                Ok(c) => children.push(c),
+                Err(e) => {
+                    reap_now(&mut children);
+                    return Err(Error::io(&format!("start process {i}"), e));
+                }
+            }
+        }
+        Self::establish(
+            listener,
+            me,
+            None,
+            processes,
+            children,
+            Arc::new(runner),
+            options,
+        )
+    }
+
+    /// Starts process 0 of the cluster in `hosts` (this process listens at `hosts[0]`);
+    /// the others are started on their hosts with [`crate::serve`] (for concur: `concur
+    /// cluster-worker --hosts FILE --process I`) and must join within
+    /// [`Options::join_timeout`].
+    pub fn with_hosts(
+        hosts: Vec<Host>,
+        runner: impl Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+        options: Options,
+    ) -> Result<Cluster, Error> {
+        let first = hosts
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::Config("no hosts".into()))?;
+        let listener = TcpListener::bind((first.host.as_str(), first.port))
+            .map_err(|e| Error::io(&format!("listen at {first} (process 0)"), e))?;
+        let n = hosts.len();
+        Self::establish(
+            listener,
+            first,
+            Some(hosts),
+            n,
+            Vec::new(),
+            Arc::new(runner),
+            options,
+        )
+    }
+
+    /// The join, the mesh and timely, on process 0's side.
+    fn establish(
+        listener: TcpListener,
+        me: Host,
+        listed: Option<Vec<Host>>,
+        processes: usize,
+        mut children: Vec<Child>,
+        runner: Runner,
+        options: Options,
+    ) -> Result<Cluster, Error> {
+        let fail = |children: &mut Vec<Child>, e: Error| {
+            reap_now(children);
+            e
+        };
+        let deadline = Instant::now() + options.join_timeout;
+        let name = |i: usize, hosts: &Option<Vec<Host>>| match hosts {
+            Some(h) => format!("process {i} ({})", h[i]),
+            None => format!("process {i}"),
+        };
+        // Join: one control connection from every other process.
+        let mut controls: Vec<Option<(TcpStream, u16)>> = (1..processes).map(|_| None).collect();
+        while controls.iter().any(Option::is_none) {
+            if let Some(e) = local_exit(&mut children, "before joining") {
+                return Err(fail(&mut children, e));
+            }
+            let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+            match wire::accept_until(&listener, processes, slice) {
+                Ok(Some((stream, hello))) => {
+                    let i = hello.process as usize;
+                    if hello.kind != Kind::Control || i == 0 || controls[i - 1].is_some() {
+                        let e = Error::Protocol(format!(
+                            "an unexpected {:?} connection from process {i} while joining",
+                            hello.kind
+                        ));
+                        return Err(fail(&mut children, e));
+                    }
+                    if let Some(h) = &listed
+                        && h[i].port != hello.port
+                    {
+                        let e = Error::Config(format!(
+                            "process {i} listens on port {}, but the host file says {}",
+                            hello.port, h[i]
+                        ));
+                        return Err(fail(&mut children, e));
+                    }
+                    controls[i - 1] = Some((stream, hello.port));
+                }
+                Ok(None) if Instant::now() >= deadline => {
+                    let missing = controls.iter().position(Option::is_none).expect("one") + 1;
+                    let e = Error::JoinTimeout {
+                        process: name(missing, &listed),
+                        after: options.join_timeout,
+                    };
+                    return Err(fail(&mut children, e));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(fail(&mut children, Error::io("a joining process", e))),
+            }
+        }
+        let mut controls: Vec<(TcpStream, u16)> =
+            controls.into_iter().map(Option::unwrap).collect();
+        let hosts = listed.unwrap_or_else(|| {
+            std::iter::once(me.clone())
+                .chain(controls.iter().map(|(_, port)| Host {
+                    host: "127.0.0.1".into(),
+                    port: *port,
+                }))
+                .collect()
+        });
+        for (i, (stream, _)) in controls.iter_mut().enumerate() {
+            if let Err(e) = wire::write_hosts(stream, &hosts) {
+                let e = Error::io(&format!("send the addresses to process {}", i + 1), e);
+                return Err(fail(&mut children, e));
+            }
+        }
+        // Mesh: every other process connects its data connection to us.
+        let mut sockets: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
+        while sockets.iter().skip(1).any(Option::is_none) {
+            if let Some(e) = local_exit(&mut children, "while connecting") {
+                return Err(fail(&mut children, e));
+            }
+            let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+            match wire::accept_until(&listener, processes, slice) {
+                Ok(Some((stream, hello))) => {
+                    let i = hello.process as usize;
+                    if hello.kind != Kind::Data || i == 0 || sockets[i].is_some() {
+                        let e = Error::Protocol(format!(
+                            "an unexpected {:?} connection from process {i}",
+                            hello.kind
+                        ));
+                        return Err(fail(&mut children, e));
+                    }
+                    sockets[i] = Some(stream);
+                }
+                Ok(None) if Instant::now() >= deadline => {
+                    let missing = (1..processes).find(|&i| sockets[i].is_none()).expect("one");
+                    let e = Error::JoinTimeout {
+                        process: format!("process {missing} ({})", hosts[missing]),
+                        after: options.join_timeout,
+                    };
+                    return Err(fail(&mut children, e));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(fail(&mut children, Error::io("a connecting process", e))),
+            }
+        }
+        drop(listener);
+        // Timely, with the link to our worker.
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+        let (done_tx, done_rx) = crossbeam_channel::unbounded();
+        let (thread_tx, thread_rx) = crossbeam_channel::bounded(1);
+        let coordinator = Coordinator {
+            jobs: jobs_rx,
+            done: done_tx,
+            thread: thread_tx,
+        };
+        let guards = match dataflow::start(sockets, 0, runner, Some(coordinator)) {
+            Ok(g) => g,
+            Err(e) => return Err(fail(&mut children, Error::Protocol(e))),
+        };
+        let Ok(worker) = thread_rx.recv_timeout(options.join_timeout) else {
+            return Err(fail(
+                &mut children,
+                Error::Protocol("the timely worker did not start".into()),
+            ));
+        };
+        // Watch every member's heartbeat.
+        let lost = Arc::new(Mutex::new(None));
+        let mut writers = Vec::new();
+        for (i, (stream, _)) in controls.into_iter().enumerate() {
+            let process = i + 1;
+            match stream.try_clone() {
+                Ok(w) => writers.push(w),
+                Err(e) => return Err(fail(&mut children, Error::io("clone a connection", e))),
+            }
+            let (lost, host, worker) = (
+                Arc::clone(&lost),
+                hosts[process].to_string(),
+                worker.clone(),
+            );
+            std::thread::Builder::new()
+                .name(format!("concur-cluster-watch-{process}"))
+                .spawn(move || watch(stream, process, host, lost, worker))
+                .map_err(|e| Error::io("start a watchdog thread", e))?;
+        }
+        Ok(Cluster {
+            hosts,
+            state: Mutex::new(State {
+                jobs: Some(jobs_tx),
+                done: done_rx,
+                worker,
+                guards: Some(guards),
+                next_job: 0,
+                children,
+                controls: writers,
+            }),
+            lost,
+        })
+    }
+
+    /// How many processes the cluster has.
+    pub fn processes(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Every process's address, process 0 first.
+    pub fn hosts(&self) -> &[Host] {
+        &self.hosts
+    }
+
+    /// Runs units `0..units` of the job `desc` describes (every process rebuilds it from
+    /// these bytes) and returns their results in index order. A unit's error fails the job
+    /// ([`Error::Unit`]); a lost process fails it and the cluster ([`Error::ProcessLost`]),
+    /// noticed within [`crate::DETECTION_BOUND`].
+    pub fn run(&self, desc: &[u8], units: u64) -> Result<Vec<Vec<u8>>, Error> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.check(&mut st)?;
+        let id = st.next_job;
+        st.next_job += 1;
+        let job = Job {
+            id,
+            desc: Arc::new(desc.to_vec()),
+            units,
+        };
+        if st.jobs.as_ref().is_none_or(|j| j.send(job).is_err()) {
+            return Err(self.lose(&mut st, None));
+        }
+        st.worker.unpark();
+        let n = usize::try_from(units).map_err(|_| Error::Config(format!("{units} units")))?;
+        let mut out: Vec<Option<Vec<u8>>> = vec![None; n];
+        let mut got = 0;
+        while got < n {
+            match st.done.recv_timeout(Duration::from_millis(20)) {
+                Ok(d) if d.job == id => {
+                    let i = d.index as usize;
+                    if i >= n || out[i].is_some() {
+                        return Err(Error::Protocol(format!(
+                            "result {} of a job of {n} units arrived twice or out of range",
+                            d.index
+                        )));
+                    }
+                    match d.output {
+                        Ok(bytes) => out[i] = Some(bytes),
+                        Err(message) => {
+                            let process = (d.index + 1) as usize % self.hosts.len();
+                            return Err(Error::Unit {
+                                index: d.index,
+                                process,
+                                message,
+                            });
+                        }
+                    }
+                    got += 1;
+                }
+                Ok(_) => {} // A late result of an earlier, failed job.
+                Err(RecvTimeoutError::Timeout) => self.check(&mut st)?,
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Our worker stopped: most likely a peer's connection broke first.
+                    self.check(&mut st)?;
+                    return Err(self.lose(&mut st, None));
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap).collect())
+    }
+
+    /// Fails if a process was lost (the monitors' verdict, or a local child's exit).
+    fn check(&self, st: &mut State) -> Result<(), Error> {
+        if let Some(exact) = local_exit(&mut st.children, "") {
+            // An exit status says more than a closed connection: it replaces one.
+            let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+            if lost.as_ref().is_none_or(
+                |l| matches!(l, Error::ProcessLost { why, .. } if why.starts_with("closed")),
+            ) {
+                *lost = Some(exact.clone());
+            }
+            drop(lost);
+            return Err(self.lose(st, Some(exact)));
+        }
+        let recorded = self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(e) = recorded else {
+            return Ok(());
+        };
+        // A local member's connection closes as it dies; its exit status (the signal) says
+        // more, and the kernel has it a moment later.
+        let until = Instant::now() + Duration::from_millis(200);
+        while !st.children.is_empty() && Instant::now() < until {
+            if let Some(exact) = local_exit(&mut st.children, "") {
+                *self.lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(exact.clone());
+                return Err(self.lose(st, Some(exact)));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(self.lose(st, Some(e)))
+    }
+
+    /// Records `why` (or, without one, that this process's own worker stopped) as the
+    /// cluster's loss unless one is recorded, and returns the recorded one.
+    fn lose(&self, st: &mut State, why: Option<Error>) -> Error {
+        let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+        let e = lost.get_or_insert_with(|| {
+            why.unwrap_or_else(|| Error::ProcessLost {
+                process: 0,
+                host: self.hosts[0].to_string(),
+                why: "its timely worker stopped".into(),
+            })
+        });
+        // The other processes cannot finish without the lost one: stop them now.
+        reap_now(&mut st.children);
+        e.clone()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        let broken = self
+            .lost
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if broken {
+            reap_now(&mut st.children);
+            // Timely's threads here wait on a peer that is gone: leave them.
+            std::mem::forget(st.guards.take());
+            return;
+        }
+        // A clean end: closing the job channel ends our worker's input, which ends the
+        // dataflow on every process.
+        drop(st.jobs.take());
+        st.worker.unpark();
+        if let Some(guards) = st.guards.take() {
+            let _ = guards.join();
+        }
+        for c in &mut st.controls {
+            let _ = c.write_all(&[BYE]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for child in &mut st.children {
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        reap_now(&mut st.children);
+    }
+}
+
+/// Reads member `process`'s heartbeats until its connection ends or falls silent, then
+/// records it lost (unless process 0 is shutting down: a clean end closes it too).
+fn watch(
+    mut stream: TcpStream,
+    process: usize,
+    host: String,
+    lost: Arc<Mutex<Option<Error>>>,
+    worker: std::thread::Thread,
+) {
+    let _ = stream.set_read_timeout(Some(SILENT_FOR));
+    let mut byte = [0u8; 64];
+    let why = loop {
+        match stream.read(&mut byte) {
+            Ok(0) => break "closed its connection (it exited or was killed)".to_string(),
+            Ok(n) if byte[..n].iter().all(|&b| b == BEAT) => {}
+            Ok(_) => break "sent something other than a heartbeat".to_string(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break format!("sent no heartbeat for {} s", SILENT_FOR.as_secs());
+            }
+            Err(e) => break format!("its connection failed: {e}"),
+        }
+    };
+    let mut l = lost.lock().unwrap_or_else(|e| e.into_inner());
+    if l.is_none() {
+        *l = Some(Error::ProcessLost { process, host, why });
+    }
+    drop(l);
+    worker.unpark();
+}
+
+/// A local member that has exited, as an error naming it and how it ended.
+fn local_exit(children: &mut [Child], when: &str) -> Option<Error> {
+    for (i, child) in children.iter_mut().enumerate() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let when = if when.is_empty() {
+                String::new()
+            } else {
+                format!(" {when}")
+            };
+            return Some(Error::ProcessLost {
+                process: i + 1,
+                host: format!("this machine, pid {}", child.id()),
+                why: format!("{}{when}", describe(status)),
+            });
+        }
+    }
+    None
+}
+
+/// "was killed by SIGKILL", "exited with status 3".
+pub(crate) fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => {
+            let name = nix::sys::signal::Signal::try_from(sig)
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_else(|_| format!("signal {sig}"));
+            format!("was killed by {name}")
+        }
+        _ => format!("ended ({status})"),
+    }
+}
+
+/// Kills and reaps every local member.
+fn reap_now(children: &mut Vec<Child>) {
+    for child in children.iter_mut() {
+        let _ = child.kill();
+    }
+    for mut child in children.drain(..) {
+        let _ = child.wait();
+    }
+}
+
+/// Writes `BEAT` on `stream` every heartbeat period until the write fails (a member's
+/// side).
+pub(crate) fn heartbeat(mut stream: TcpStream) {
+    while stream.write_all(&[BEAT]).is_ok() {
+        std::thread::sleep(wire::HEARTBEAT);
+    }
+}
+
+/// The hello this process sends on its connections.
+pub(crate) fn hello(kind: Kind, process: usize, processes: usize, port: u16) -> Hello {
+    Hello {
+        kind,
+        process: process as u32,
+        processes: processes as u32,
+        port,
+    }
+}

@@ -1,0 +1,174 @@
+//! The timely dataflow every process runs: units by index in, results to process 0.
+//!
+//! ```text
+//! input (process 0 only) ──exchange by (index + 1) mod n──▶ run the unit ──exchange to 0──▶ collect
+//! ```
+//!
+//! A unit carries its job's number, the job's description (a few bytes: what to rebuild)
+//! and its index; every process rebuilds the job from the description and runs the unit
+//! locally, so only descriptions, indices and results cross the network. Unit `i` runs on
+//! process `(i + 1) mod n`: a job smaller than the cluster leaves process 0 (which also
+//! coordinates) for last, so a one-unit job measures a network round trip.
+
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use serde::{Deserialize, Serialize};
+use timely::WorkerConfig;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+use timely::communication::{Hooks, WorkerGuards};
+use timely::dataflow::InputHandle;
+use timely::dataflow::operators::vec::Map;
+use timely::dataflow::operators::{Exchange, Input, Inspect};
+
+/// What runs one unit: the job's description and the unit's index in, its result out.
+pub type Runner = Arc<dyn Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// One unit of a job, on its way to the process that runs it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Unit {
+    job: u64,
+    index: u64,
+    desc: Vec<u8>,
+}
+
+/// A unit's result, on its way to process 0.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Done {
+    pub job: u64,
+    pub index: u64,
+    pub output: Result<Vec<u8>, String>,
+}
+
+/// A job process 0's coordinator hands its timely worker.
+pub(crate) struct Job {
+    pub id: u64,
+    pub desc: Arc<Vec<u8>>,
+    pub units: u64,
+}
+
+/// Process 0's link between the caller's thread and its timely worker.
+pub(crate) struct Coordinator {
+    pub jobs: Receiver<Job>,
+    pub done: Sender<Done>,
+    /// Where the worker sends its thread handle, so a new job can wake it at once.
+    pub thread: Sender<std::thread::Thread>,
+}
+
+/// Timely's network threads panic when a peer's connection breaks ("timely communication
+/// error: ..."). In a cluster that is a lost process, which the watchdog reports in its own
+/// words; installed once, this hook keeps those panics off stderr and passes every other
+/// panic to the hook that was there before.
+fn quiet_connection_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_timely_thread = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("timely:"));
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if !(on_timely_thread && message.starts_with("timely communication error")) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs one unit; a panic becomes its error (the worker, and the cluster, live on).
+fn run_unit(run: &Runner, desc: &[u8], index: u64) -> Result<Vec<u8>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(desc, index))).unwrap_or_else(
+        |panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(format!("panicked: {what}"))
+        },
+    )
+}
+
+/// Starts timely on the mesh `sockets` (`None` at this process's own index) as process
+/// `me`, one worker thread. Process 0 passes its `coordinator`; the others run until
+/// process 0 closes its input.
+pub(crate) fn start(
+    sockets: Vec<Option<TcpStream>>,
+    me: usize,
+    runner: Runner,
+    coordinator: Option<Coordinator>,
+) -> Result<WorkerGuards<()>, String> {
+    quiet_connection_panics();
+    let hooks = Hooks::default();
+    let process = ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
+    let (builders, guard) = initialize_networking_from_sockets(process, sockets, me, 1, hooks)
+        .map_err(|e| format!("timely networking: {e}"))?;
+    let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+    // The closure is `Fn` and shared; it runs once (one worker), so it takes its link.
+    let coordinator = Mutex::new(coordinator);
+    timely::execute::execute_from(
+        builders,
+        Box::new(guard),
+        WorkerConfig::default(),
+        move |worker| {
+            let peers = worker.peers() as u64;
+            let mut input = InputHandle::new();
+            let run = Arc::clone(&runner);
+            let link = coordinator.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let done_tx = link.as_ref().map(|c| c.done.clone());
+            worker.dataflow(|scope| {
+                scope
+                    .input_from(&mut input)
+                    .container::<Vec<Unit>>()
+                    .exchange(move |u: &Unit| (u.index + 1) % peers)
+                    .map(move |u: Unit| Done {
+                        job: u.job,
+                        index: u.index,
+                        output: run_unit(&run, &u.desc, u.index),
+                    })
+                    .exchange(|_: &Done| 0)
+                    .inspect(move |d: &Done| {
+                        if let Some(tx) = &done_tx {
+                            // The coordinator gone means the cluster is being dropped.
+                            let _ = tx.send(d.clone());
+                        }
+                    });
+            });
+            let Some(link) = link else {
+                return; // Not process 0: run until process 0 closes the input.
+            };
+            let _ = link.thread.send(std::thread::current());
+            let mut epoch = 0;
+            loop {
+                match link.jobs.try_recv() {
+                    Ok(job) => {
+                        for index in 0..job.units {
+                            input.send(Unit {
+                                job: job.id,
+                                index,
+                                desc: job.desc.to_vec(),
+                            });
+                        }
+                        epoch += 1;
+                        input.advance_to(epoch);
+                        worker.step();
+                    }
+                    Err(TryRecvError::Empty) => {
+                        // Parks until the network has news or the coordinator unparks us.
+                        worker.step_or_park(Some(Duration::from_millis(100)));
+                    }
+                    Err(TryRecvError::Disconnected) => break,
+                }
+            }
+            // Dropping the input ends the dataflow everywhere; `execute_from` steps until then.
+        },
+    )
+}

@@ -1,0 +1,191 @@
+//! Clusters of real processes on this machine: results, unit errors, a killed member, a
+//! member that never joins, a host that never answers. The processes `Cluster::local`
+//! starts are this test program again, so it has its own `main` (no libtest harness) and
+//! calls `concur_cluster::init` first, as a user's program does.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use concur_cluster::{Cluster, DETECTION_BOUND, Error, Host, Options};
+
+/// The units every process runs: the job's description says what each does.
+fn units(job: &[u8], index: u64) -> Result<Vec<u8>, String> {
+    match job {
+        b"squares" => Ok((index * index).to_le_bytes().to_vec()),
+        b"fail-3" if index == 3 => Err("three is not allowed".into()),
+        b"fail-3" => Ok(vec![]),
+        b"panic-1" if index == 1 => panic!("unit one panics"),
+        b"panic-1" => Ok(vec![]),
+        b"kill-self-on-1" => {
+            // Unit 0 runs on process 1: it is killed as if from outside, mid-job.
+            if index == 0 {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::this(),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(vec![])
+        }
+        other => Err(format!("unknown job {:?}", String::from_utf8_lossy(other))),
+    }
+}
+
+/// Live children of this process (zombies included: a zombie is a leak too).
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 2..].split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(me) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn results_come_back_in_index_order() {
+    for processes in [1, 2, 3] {
+        let cluster = Cluster::local(processes, units, Options::default()).unwrap();
+        assert_eq!(cluster.processes(), processes);
+        for _ in 0..3 {
+            let out = cluster.run(b"squares", 20).unwrap();
+            let want: Vec<Vec<u8>> = (0..20u64).map(|i| (i * i).to_le_bytes().to_vec()).collect();
+            assert_eq!(out, want, "{processes} processes");
+        }
+        assert_eq!(cluster.run(b"squares", 0).unwrap(), Vec::<Vec<u8>>::new());
+        drop(cluster);
+        assert_eq!(children(), Vec::<u32>::new(), "every process reaped");
+    }
+}
+
+fn a_unit_error_or_panic_fails_the_job_not_the_cluster() {
+    let cluster = Cluster::local(2, units, Options::default()).unwrap();
+    match cluster.run(b"fail-3", 8) {
+        Err(Error::Unit {
+            index: 3,
+            process: 0,
+            message,
+        }) => {
+            assert!(message.contains("not allowed"), "{message}");
+        }
+        other => panic!("expected unit 3 to fail on process 0: {other:?}"),
+    }
+    match cluster.run(b"panic-1", 4) {
+        Err(Error::Unit {
+            index: 1, message, ..
+        }) => assert!(message.contains("panicked"), "{message}"),
+        other => panic!("expected unit 1 to panic: {other:?}"),
+    }
+    // The cluster goes on.
+    assert_eq!(cluster.run(b"squares", 4).unwrap()[2], 4u64.to_le_bytes());
+    drop(cluster);
+    assert_eq!(children(), Vec::<u32>::new());
+}
+
+fn a_killed_process_is_an_error_naming_it_and_nothing_is_left() {
+    let cluster = Cluster::local(3, units, Options::default()).unwrap();
+    let t = Instant::now();
+    let e = cluster.run(b"kill-self-on-1", 3).unwrap_err();
+    let took = t.elapsed();
+    let text = e.to_string();
+    assert!(matches!(e, Error::ProcessLost { process: 1, .. }), "{text}");
+    assert!(
+        text.contains("SIGKILL") || text.contains("closed its connection"),
+        "{text}"
+    );
+    assert!(took < DETECTION_BOUND, "noticed after {took:?}: {text}");
+    // The cluster stays failed, and dropping it leaves no process behind.
+    assert!(matches!(
+        cluster.run(b"squares", 1),
+        Err(Error::ProcessLost { .. })
+    ));
+    drop(cluster);
+    assert_eq!(children(), Vec::<u32>::new());
+    println!("    killed process noticed in {took:?}: {text}");
+}
+
+fn a_process_that_never_joins_times_out() {
+    // Process 1 of this host file is never started.
+    let port = |l: &TcpListener| l.local_addr().unwrap().port();
+    let (a, b) = (
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    );
+    let hosts = vec![
+        Host {
+            host: "127.0.0.1".into(),
+            port: port(&a),
+        },
+        Host {
+            host: "127.0.0.1".into(),
+            port: port(&b),
+        },
+    ];
+    drop((a, b));
+    let options = Options {
+        join_timeout: Duration::from_millis(500),
+    };
+    let t = Instant::now();
+    let e = Cluster::with_hosts(hosts.clone(), units, options)
+        .err()
+        .expect("no cluster");
+    assert!(matches!(e, Error::JoinTimeout { .. }), "{e}");
+    assert!(
+        e.to_string().contains(&format!("process 1 ({})", hosts[1])),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    // And a member whose process 0 never answers gives up too, naming it.
+    let t = Instant::now();
+    let e = concur_cluster::serve(&hosts, 1, units, options).unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("process 0 at {}", hosts[0])),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+fn main() {
+    concur_cluster::init(units);
+    let tests: &[(&str, fn())] = &[
+        (
+            "results_come_back_in_index_order",
+            results_come_back_in_index_order,
+        ),
+        (
+            "a_unit_error_or_panic_fails_the_job_not_the_cluster",
+            a_unit_error_or_panic_fails_the_job_not_the_cluster,
+        ),
+        (
+            "a_killed_process_is_an_error_naming_it_and_nothing_is_left",
+            a_killed_process_is_an_error_naming_it_and_nothing_is_left,
+        ),
+        (
+            "a_process_that_never_joins_times_out",
+            a_process_that_never_joins_times_out,
+        ),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for (name, test) in tests {
+        if filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())) {
+            println!("test {name} ...");
+            test();
+            println!("test {name} ... ok");
+        }
+    }
+}
