@@ -15,7 +15,7 @@
 mod common;
 
 use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
-use concur::harness::pingpong::{channels, open};
+use concur::harness::pingpong::{channels, open, transport_workers};
 use concur::harness::{Profile, model};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
@@ -43,7 +43,10 @@ fn main() {
     let empty = common::Checked::new(&SLEEP, Params { tasks: 1, size: 0 });
     // Each model whose transport is a channel above: one empty task through it.
     for pool in channels().iter().filter_map(|c| c.transport_of) {
-        let pool = model(pool).unwrap().build(1).expect("pool starts");
+        let pool = model(pool)
+            .unwrap()
+            .build(transport_workers(pool))
+            .expect("pool starts");
         group.bench_function(pool_task(pool.name()), |b| {
             b.iter(|| empty.run_checked(pool.as_ref()));
         });

@@ -15,6 +15,9 @@ use crate::runner::{RunError, reference_checksum};
 /// processes on two cores is already far past what `multiprocessing` is used for).
 pub const PROCESS_CAP: usize = 64;
 
+/// The most processes `cluster` gets in an I/O group.
+pub const CLUSTER_IO_CAP: usize = 8;
+
 /// How many workers `spec` gets at parameter `param` of a bench group of `kind` — the rule
 /// the benches and [`compare`] share — or `None` when the bench does not run it there.
 /// Scaling groups: `param` workers (`sequential` one). I/O groups (`param` concurrent
@@ -25,6 +28,9 @@ pub fn bench_workers(spec: &ModelSpec, kind: Kind, param: usize) -> Option<usize
         (_, Family::Sequential) if kind == Kind::IoBound && param > 8 => None,
         (_, Family::Sequential) => Some(1),
         (Kind::IoBound, Family::Processes) if param > PROCESS_CAP => None,
+        // A cluster is a full mesh: n processes hold n(n-1)/2 connections and two timely
+        // threads per peer each. Eight processes show the shape without a thousand threads.
+        (Kind::IoBound, _) if spec.name == crate::names::CLUSTER && param > CLUSTER_IO_CAP => None,
         (Kind::IoBound, Family::Tasks) => Some(crate::available_cores()),
         _ => Some(param),
     }

@@ -118,6 +118,15 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         open: || Ok(Box::new(StreamPeer::unix_socket()?)),
     },
     ChannelSpec {
+        name: "tcp",
+        peers: Peers::Processes,
+        summary: "a loopback TCP connection (TCP_NODELAY), length-prefixed (what cluster's timely processes talk over)",
+        is_floor: false,
+        floor: Some("futex"),
+        transport_of: Some(crate::names::CLUSTER),
+        open: || Ok(Box::new(StreamPeer::tcp()?)),
+    },
+    ChannelSpec {
         name: "ipc-channel",
         peers: Peers::Processes,
         summary: "ipc-channel byte channels (what process-pool uses)",
@@ -181,6 +190,13 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         open: || Ok(Box::new(FloorPeer::start("futex")?)),
     },
 ];
+
+/// How many workers `model` needs for one empty task to cross its transport (its
+/// `MODEL-task` benchmark): a pool's one worker; two processes for `cluster`, whose unit 0
+/// runs on process 1 (process 0 is the caller).
+pub fn transport_workers(model: &str) -> usize {
+    if model == crate::names::CLUSTER { 2 } else { 1 }
+}
 
 /// Every channel and floor, in report order (channels first, then the floors).
 pub fn channels() -> &'static [ChannelSpec] {
@@ -387,6 +403,22 @@ impl StreamPeer {
             child,
             writer: Box::new(writer),
             reader: Box::new(reader),
+            ack: [0; 8],
+        })
+    }
+
+    /// A loopback TCP connection: accepted here, the child gets the other end as its stdin.
+    fn tcp() -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let theirs = std::net::TcpStream::connect(listener.local_addr()?)?;
+        let (ours, _) = listener.accept()?;
+        ours.set_nodelay(true)?;
+        theirs.set_nodelay(true)?;
+        let child = echo_child("tcp", Stdio::from(OwnedFd::from(theirs)), Stdio::null())?;
+        Ok(StreamPeer {
+            child,
+            writer: Box::new(ours.try_clone()?),
+            reader: Box::new(ours),
             ack: [0; 8],
         })
     }
@@ -760,6 +792,10 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
         }
         None if spec == "unix-socket" => {
             let sock = UnixStream::from(io::stdin().as_fd().try_clone_to_owned()?);
+            echo_stream(sock.try_clone()?, sock)
+        }
+        None if spec == "tcp" => {
+            let sock = std::net::TcpStream::from(io::stdin().as_fd().try_clone_to_owned()?);
             echo_stream(sock.try_clone()?, sock)
         }
         _ => Err(io::Error::new(
