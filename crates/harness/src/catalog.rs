@@ -355,6 +355,7 @@ fn roles() -> Roles {
         io_workload: HttpFetch::NAME.to_owned(),
         shared_workload: SharedSum::NAME.to_owned(),
         spawn_group: SPAWN_GROUP.to_owned(),
+        cluster: names::CLUSTER.to_owned(),
     }
 }
 

@@ -285,6 +285,9 @@ pub struct Roles {
     pub shared_workload: String,
     /// The group of spawn+join costs.
     pub spawn_group: String,
+    /// Processes across hosts (empty in runs from before it existed).
+    #[serde(default)]
+    pub cluster: String,
 }
 
 impl Catalog {

@@ -22,6 +22,7 @@
 //! assert!(md.contains("No criterion results were written in this run."));
 //! ```
 
+pub mod beyond;
 pub mod catalog;
 pub mod criterion;
 mod data;

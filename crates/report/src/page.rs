@@ -117,6 +117,7 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
     }
 
     floors_section(&mut doc, data);
+    beyond_section(&mut doc, data);
 
     if !plots.is_empty() {
         doc.section("Plots");
@@ -262,6 +263,101 @@ pub fn workload_document(data: &RunData, workload: &str, plots: &[Plot]) -> Docu
 }
 
 /// "Floors and peers": each model read against its mechanism's floor or its best peer.
+/// "Beyond one machine": the cluster beside the process pool, and the break-even
+/// projection with its formula.
+fn beyond_section(doc: &mut Document, data: &RunData) {
+    use crate::beyond::{Figure, beyond};
+    let Some(b) = beyond(data) else {
+        return;
+    };
+    let roles = &data.catalog.roles;
+    doc.section("Beyond one machine");
+    doc.paragraph(Text::with_code(&format!(
+        "`{}` runs the units on timely-dataflow processes that talk TCP (here all on this \
+         machine, over loopback); every process rebuilds the batch, only indices and results \
+         travel. Beside it, `{}`, the one-machine pool, measured in the same run.",
+        roles.cluster, roles.process_pool
+    )));
+    let figure = |f: &Figure| match f {
+        Figure::Time(ns) => Text::plain(human_time(*ns)),
+        Figure::Speedup(r) => Text::plain(r.to_string()),
+    };
+    let rows = b
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Text::plain(r.what),
+                Text::plain(r.group.as_str()).link(data.group_link(&r.group)),
+                figure(&r.cluster),
+                figure(&r.pool),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: vec![
+            Column::text("figure"),
+            Column::text("group"),
+            Column::numeric(roles.cluster.as_str()),
+            Column::numeric(roles.process_pool.as_str()),
+        ],
+        rows,
+    }));
+    let Some(p) = b.projection else {
+        return;
+    };
+    let us = |ns: f64| format!("{:.1} µs", ns / 1e3);
+    let pays = |ns: f64| {
+        if ns <= 0.0 {
+            "any unit of work (the cluster's overhead is under twice the pool's)".to_owned()
+        } else {
+            format!("units of more than {}", us(ns))
+        }
+    };
+    doc.paragraph(
+        Text::plain("Projection, not a measurement: ")
+            .strong()
+            .and(Text::with_code(&format!(
+                "when does a second host pay off? One host runs N \
+         units of w each on c cores with `{pool}`, two hosts run them on 2c cores with \
+         `{cluster}`; each unit costs its worker w plus the model's per-task overhead o, and \
+         each model its start-up S. `T_one = S_pool + N(w + o_pool)/c`, `T_two = S_cluster + \
+         N(w + o_cluster)/2c`, so the second host pays off when `w > o_cluster − 2·o_pool + \
+         2c·(S_cluster − S_pool)/N`.",
+                pool = roles.process_pool,
+                cluster = roles.cluster,
+            ))),
+    );
+    doc.blocks.push(Block::List(vec![
+        Text::with_code(&format!(
+            "With this run's figures (o_cluster = {}, o_pool = {}, c = {}): a cluster \
+             started once and reused pays off for {}.",
+            us(p.o_cluster),
+            us(p.o_pool),
+            p.cores,
+            pays(p.steady_ns())
+        )),
+        Text::with_code(&format!(
+            "A batch of N = {} units that starts its cluster (S_cluster = {}, S_pool = {}) \
+             pays off for {}.",
+            p.units,
+            us(p.s_cluster),
+            us(p.s_pool),
+            pays(p.with_start_ns())
+        )),
+        Text::with_code(&match p.rtt {
+            Some(rtt) => format!(
+                "These overheads cross loopback, whose raw TCP round trip measured {}: on a \
+                 real network add, to o_cluster, its round trip minus that.",
+                us(rtt)
+            ),
+            None => "These overheads cross loopback: on a real network add, to o_cluster, \
+                     its round trip minus loopback's."
+                .to_owned(),
+        }),
+    ]));
+}
+
 fn floors_section(doc: &mut Document, data: &RunData) {
     let rows = crate::floors::rows(data);
     if rows.is_empty() {
