@@ -417,7 +417,7 @@ impl Drop for Cluster {
         let deadline = Instant::now() + Duration::from_secs(5);
         for child in &mut st.children {
             while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_micros(500));
             }
         }
         reap_now(&mut st.children);

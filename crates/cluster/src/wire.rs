@@ -184,7 +184,7 @@ pub(crate) fn accept_until(
                 if Instant::now() >= deadline {
                     return Ok(None);
                 }
-                std::thread::sleep(Duration::from_millis(2));
+                std::thread::sleep(Duration::from_micros(200));
             }
             Err(e) => return Err(e),
         }

@@ -318,7 +318,7 @@ fn beyond_section(doc: &mut Document, data: &RunData) {
         Text::plain("Projection, not a measurement: ")
             .strong()
             .and(Text::with_code(&format!(
-                "when does a second host pay off? One host runs N \
+                " when does a second host pay off? One host runs N \
          units of w each on c cores with `{pool}`, two hosts run them on 2c cores with \
          `{cluster}`; each unit costs its worker w plus the model's per-task overhead o, and \
          each model its start-up S. `T_one = S_pool + N(w + o_pool)/c`, `T_two = S_cluster + \
