@@ -4,7 +4,8 @@
 //! panics too). Process 0 (`concur run --hosts`) runs in one, process 1 (`concur
 //! cluster-worker`) in the other; primes are checked against `sequential`.
 //!
-//! Needs root and `ip`: skipped with one line otherwise (CI runs as root).
+//! Needs root and `ip`: skipped with one line otherwise, unless `CONCUR_REQUIRE_NETNS` is
+//! set (`.ci/run` sets it when it runs as root), which turns a skip into a failure.
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -89,6 +90,15 @@ impl Drop for Reaped {
     }
 }
 
+/// Skips with one line, or fails when the run requires the namespaces.
+fn skip(why: &str) {
+    assert!(
+        std::env::var_os("CONCUR_REQUIRE_NETNS").is_none(),
+        "CONCUR_REQUIRE_NETNS is set, but: {why}"
+    );
+    println!("skipped: {why}");
+}
+
 /// Whether this process runs as root (`/proc/self` belongs to its effective user).
 fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -110,15 +120,11 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitS
 fn primes_across_two_network_namespaces() {
     const TEST: u8 = 1;
     if !is_root() {
-        println!("skipped: needs root to create network namespaces (CI runs as root)");
-        return;
+        return skip("needs root to create network namespaces (CI runs as root)");
     }
     let ns = match Namespaces::create(TEST) {
         Ok(ns) => ns,
-        Err(why) => {
-            println!("skipped: network namespaces unavailable here: {why}");
-            return;
-        }
+        Err(why) => return skip(&format!("network namespaces unavailable here: {why}")),
     };
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
@@ -170,15 +176,11 @@ fn primes_across_two_network_namespaces() {
 fn a_host_that_never_answers_is_an_error_naming_it() {
     const TEST: u8 = 2;
     if !is_root() {
-        println!("skipped: needs root to create network namespaces (CI runs as root)");
-        return;
+        return skip("needs root to create network namespaces (CI runs as root)");
     }
     let ns = match Namespaces::create(TEST) {
         Ok(ns) => ns,
-        Err(why) => {
-            println!("skipped: network namespaces unavailable here: {why}");
-            return;
-        }
+        Err(why) => return skip(&format!("network namespaces unavailable here: {why}")),
     };
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
