@@ -353,3 +353,98 @@ fn compare_pairs_rounds() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 3, "{m}");
     }
 }
+
+#[test]
+fn bad_host_files_are_exit_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "127.0.0.1:7000\nnot-a-host\n",
+            "line 2: 'not-a-host': expected host:port",
+        ),
+        (
+            "127.0.0.1:7000\n127.0.0.1:0\n",
+            "line 2: '127.0.0.1:0': the port must be a number from 1 to 65535",
+        ),
+        (
+            "127.0.0.1:7000\n\n127.0.0.1:7000\n",
+            "line 3: 127.0.0.1:7000 is listed twice (also process 0)",
+        ),
+        ("# only a comment\n", "line 0: no hosts"),
+    ];
+    for (i, (text, says)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("hosts{i}"));
+        std::fs::write(&file, text).unwrap();
+        let file = file.to_str().unwrap();
+        for args in [
+            &[
+                "run",
+                "--model",
+                "cluster",
+                "--workload",
+                "primes",
+                "--hosts",
+                file,
+            ][..],
+            &["cluster-worker", "--hosts", file, "--process", "1"][..],
+        ] {
+            let out = concur(args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(says), "{args:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        }
+    }
+    let missing = dir.path().join("absent");
+    let out = concur(&[
+        "run",
+        "--model",
+        "cluster",
+        "--workload",
+        "primes",
+        "--hosts",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    // --hosts belongs to the cluster, and --workers must agree with the file.
+    let file = dir.path().join("two");
+    std::fs::write(&file, "127.0.0.1:7000\n127.0.0.1:7001\n").unwrap();
+    let file = file.to_str().unwrap();
+    for (args, says) in [
+        (
+            &[
+                "run",
+                "--model",
+                "rayon",
+                "--workload",
+                "primes",
+                "--hosts",
+                file,
+            ][..],
+            "--hosts is for --model cluster",
+        ),
+        (
+            &[
+                "run",
+                "--model",
+                "cluster",
+                "--workload",
+                "primes",
+                "--workers",
+                "3",
+                "--hosts",
+                file,
+            ][..],
+            "--workers 3 does not match the host file's 2 processes",
+        ),
+        (
+            &["cluster-worker", "--hosts", file, "--process", "2"][..],
+            "lists processes 0 to 1",
+        ),
+    ] {
+        let out = concur(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}

@@ -54,6 +54,8 @@ impl Cluster {
                 crate::hosts::MAX_PROCESSES
             )));
         }
+        // Each member is a process, and this one holds a control and a data connection to it.
+        concur_limits::processes(processes - 1, 2)?;
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;
         let port = listener

@@ -59,9 +59,10 @@ pub(crate) struct Coordinator {
 }
 
 /// Timely's network threads panic when a peer's connection breaks ("timely communication
-/// error: ..."). In a cluster that is a lost process, which the watchdog reports in its own
-/// words; installed once, this hook keeps those panics off stderr and passes every other
-/// panic to the hook that was there before.
+/// error: ..."), and its worker then panics on the poisoned queue ("MergeQueue poisoned.").
+/// In a cluster that is a lost process, which the watchdog reports in its own words;
+/// installed once, this hook keeps those panics off stderr and passes every other panic to
+/// the hook that was there before.
 fn quiet_connection_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -76,7 +77,11 @@ fn quiet_connection_panics() {
                 .map(String::as_str)
                 .or_else(|| info.payload().downcast_ref::<&str>().copied())
                 .unwrap_or("");
-            if !(on_timely_thread && message.starts_with("timely communication error")) {
+            // The network thread's own panic, and the worker's when it next reads from
+            // that thread's queue.
+            let lost_peer = message.starts_with("timely communication error")
+                || message.starts_with("MergeQueue poisoned");
+            if !(on_timely_thread && lost_peer) {
                 previous(info);
             }
         }));

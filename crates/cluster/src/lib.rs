@@ -81,6 +81,9 @@ pub enum Error {
     /// A setting is out of range, or the processes disagree on the host list.
     #[error("{0}")]
     Config(String),
+    /// The request is past what this machine lets the process start.
+    #[error(transparent)]
+    Limit(#[from] concur_limits::LimitError),
     /// A system call failed.
     #[error("{what}: {why}")]
     Io {

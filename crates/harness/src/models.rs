@@ -103,6 +103,20 @@ pub enum ModelError {
     },
 }
 
+impl ModelError {
+    /// Whether the model refused to start because the request is past a limit of this
+    /// machine (threads, processes, descriptors, memory maps): the caller's to change.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            ModelError::Threads(concur_threads::Error::Limit(_))
+                | ModelError::Procs(concur_procs::Error::Limit(_))
+                | ModelError::Tasks(concur_tasks::Error::Limit(_))
+                | ModelError::Cluster(concur_cluster::Error::Limit(_))
+        )
+    }
+}
+
 /// Which family a model belongs to, for grouping in `list` and the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

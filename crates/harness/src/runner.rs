@@ -170,7 +170,14 @@ fn run_with(
         Some(hosts) => crate::cluster::with_hosts(hosts),
         None => req.model.build(workers),
     }
-    .map_err(model_err)?;
+    .map_err(|e| {
+        // Past a limit of this machine: refused up front, as bad input.
+        if e.is_limit() {
+            RunError::Invalid(format!("--workers {workers}: {e}"))
+        } else {
+            model_err(e)
+        }
+    })?;
 
     let mut walls = Vec::with_capacity(req.repeat);
     let mut cpus = Vec::with_capacity(req.repeat);

@@ -82,6 +82,10 @@ pub enum Error {
          or set Config::program to an executable that does"
     )]
     NotInitialised,
+    /// The request is past what this machine lets the process start (processes,
+    /// descriptors), checked before any worker starts.
+    #[error(transparent)]
+    Limit(#[from] concur_limits::LimitError),
     /// Starting a worker failed.
     #[error("could not start worker process: {0}")]
     Start(String),

@@ -97,6 +97,7 @@ impl ProcessPerTask {
         if max_alive == 0 {
             return Err(Error::NoWorkers);
         }
+        concur_limits::processes(max_alive, crate::scheduler::FDS_PER_WORKER)?;
         cfg.resolve_program()?;
         Ok(ProcessPerTask { max_alive, cfg })
     }

@@ -3,6 +3,10 @@
 //! (ipc-channel, or shared-memory rings); the rules of the pool are written once, here.
 
 use std::path::{Path, PathBuf};
+
+/// Descriptors a pool holds per worker at most: its channel's ends (ipc-channel sockets, or
+/// shared-memory segments and a socket), the child's pidfd and pipes.
+pub(crate) const FDS_PER_WORKER: usize = 8;
 use std::process::{Child, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -121,6 +125,7 @@ impl<T: Transport> Scheduler<T> {
         if slots == 0 {
             return Err(Error::NoWorkers);
         }
+        concur_limits::processes(slots, FDS_PER_WORKER)?;
         let program = cfg.resolve_program()?;
         let mut s = Scheduler {
             cfg,

@@ -46,6 +46,9 @@ pub enum Error {
     /// Zero workers were asked for.
     #[error("a tokio runtime needs at least one worker thread")]
     NoWorkers,
+    /// The request is past what this machine lets the process start.
+    #[error(transparent)]
+    Limit(#[from] concur_limits::LimitError),
     /// The runtime could not be built (threads could not be started).
     #[error("could not start the tokio runtime: {0}")]
     Runtime(#[from] std::io::Error),
@@ -72,6 +75,7 @@ impl TokioPool {
         if workers == 0 {
             return Err(Error::NoWorkers);
         }
+        concur_limits::threads(workers)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("concur-tokio")

@@ -57,6 +57,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The request is past what this machine lets the process start (checked before any
+    /// thread starts: past `vm.max_map_count` the standard library would abort).
+    #[error(transparent)]
+    Limit(#[from] concur_limits::LimitError),
     /// A rayon pool could not be built.
     #[cfg(feature = "rayon")]
     #[error("could not build the rayon pool: {0}")]

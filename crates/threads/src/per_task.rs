@@ -26,6 +26,7 @@ impl ThreadPerTask {
     /// At most `k` task threads alive at a time.
     pub fn with_max_alive(k: usize) -> Result<Self, Error> {
         let k = NonZeroUsize::new(k).ok_or(Error::NoWorkers)?;
+        concur_limits::threads(k.get())?;
         Ok(ThreadPerTask { max_alive: Some(k) })
     }
 
@@ -47,6 +48,8 @@ impl ThreadPerTask {
     {
         let n = items.len();
         let cap = self.max_alive.map_or(n, NonZeroUsize::get);
+        // Checked again per batch: the cap, or every item at once, must still fit.
+        concur_limits::threads(cap.min(n))?;
         let f = &f;
         thread::scope(|s| {
             let (done_tx, done_rx) = mpsc::channel::<usize>();

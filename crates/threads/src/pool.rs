@@ -33,6 +33,7 @@ impl ThreadPool {
         if workers == 0 {
             return Err(Error::NoWorkers);
         }
+        concur_limits::threads(workers)?;
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let mut pool = ThreadPool {
             jobs: Some(tx),

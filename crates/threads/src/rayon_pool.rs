@@ -19,6 +19,7 @@ impl RayonPool {
         if threads == 0 {
             return Err(Error::NoWorkers);
         }
+        concur_limits::threads(threads)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("concur-rayon-{i}"))
