@@ -92,6 +92,11 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     }
     .map_err(|e| match e {
         RunError::Invalid(m) => Failure::usage(m),
+        // Ctrl-C reached the workers before our own handler ran: exit as it would.
+        RunError::Model { source, .. } if source.interrupted() => Failure {
+            message: format!("interrupted ({source})"),
+            code: 130,
+        },
         other => Failure::runtime(other.to_string()),
     })?;
     if args.json {

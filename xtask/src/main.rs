@@ -7,6 +7,7 @@
 //! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
 //! - `cargo xtask codegen [--check]`: the docs' registry tables, written (or checked).
 //! - `cargo xtask recipe-check`: follow the "add a workload" recipe in a scratch clone.
+//! - `cargo xtask chaos`: run the fault matrix and write its table into docs/RELIABILITY.md.
 //! - `cargo xtask readme-examples`: build and run every crate README's examples in a scratch
 //!   package outside the workspace.
 
@@ -71,6 +72,9 @@ enum Task {
     /// Follow docs/CONTRIBUTING.md's "add a workload" recipe in a scratch clone and check the
     /// workload shows up everywhere the doc promises.
     RecipeCheck,
+    /// Run the fault matrix (every model under every fault) and write its table into
+    /// docs/RELIABILITY.md.
+    Chaos,
     /// Build and run every crate README's examples in a scratch package outside the
     /// workspace, depending only on what the README tells a user to add.
     ReadmeExamples,
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         Task::ReadmeExamples => readme_examples::run(),
         Task::Codegen { check } => codegen::run(check),
         Task::RecipeCheck => recipe_check::run(),
+        Task::Chaos => chaos(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +126,22 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (the parent of this crate's manifest directory).
+/// The fault matrix (`tests/chaos.rs`), run in release mode, writing its table into
+/// docs/RELIABILITY.md.
+fn chaos() -> Result<()> {
+    let doc = workspace_root().join("docs/RELIABILITY.md");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["test", "--release", "-p", "concur", "--test", "chaos"])
+        .env("CONCUR_CHAOS_WRITE", &doc)
+        .status()
+        .context("cargo test --test chaos")?;
+    if !status.success() {
+        bail!("the fault matrix failed: see the cells above");
+    }
+    Ok(())
+}
+
 pub fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -48,14 +48,15 @@ impl Cluster {
         runner: impl Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync + 'static,
         options: Options,
     ) -> Result<Cluster, Error> {
+        // Each member is a process, and this one holds a control and a data connection to it:
+        // the machine's limits first (they name what to raise), then the cluster's own.
+        concur_limits::processes(processes.saturating_sub(1), 2)?;
         if processes == 0 || processes > crate::hosts::MAX_PROCESSES {
             return Err(Error::Config(format!(
                 "{processes} processes: a cluster has 1 to {}",
                 crate::hosts::MAX_PROCESSES
             )));
         }
-        // Each member is a process, and this one holds a control and a data connection to it.
-        concur_limits::processes(processes - 1, 2)?;
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;
         let port = listener

@@ -104,15 +104,29 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    /// Whether a worker process was stopped by SIGINT or SIGTERM: the signal a terminal's
+    /// Ctrl-C (or a service manager) sent the whole process group, this process included.
+    pub fn interrupted(&self) -> bool {
+        let by = |why: &str| why.contains("SIGINT") || why.contains("SIGTERM");
+        match self {
+            ModelError::Worker(TaskFailure::Crashed { status, .. }) => by(status),
+            ModelError::Cluster(concur_cluster::Error::ProcessLost { why, .. }) => by(why),
+            _ => false,
+        }
+    }
+
     /// Whether the model refused to start because the request is past a limit of this
-    /// machine (threads, processes, descriptors, memory maps): the caller's to change.
+    /// machine (threads, processes, descriptors, memory maps) or of the model (a cluster's
+    /// size): the caller's to change.
     pub fn is_limit(&self) -> bool {
         matches!(
             self,
             ModelError::Threads(concur_threads::Error::Limit(_))
                 | ModelError::Procs(concur_procs::Error::Limit(_))
                 | ModelError::Tasks(concur_tasks::Error::Limit(_))
-                | ModelError::Cluster(concur_cluster::Error::Limit(_))
+                | ModelError::Cluster(
+                    concur_cluster::Error::Limit(_) | concur_cluster::Error::Config(_)
+                )
         )
     }
 }
@@ -368,8 +382,23 @@ pub(crate) struct Sequential;
 
 impl Sequential {
     /// Runs the batch in order on this thread with the given context.
+    /// A unit that panics becomes that task's error, as under every other model.
     pub(crate) fn run_with(batch: &Batch, cx: &Cx<'_>) -> Result<Vec<TaskOutput>, ModelError> {
-        collect((0..batch.len()).map(|i| batch.run(i, cx)).collect())
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        collect(
+            (0..batch.len())
+                .map(|i| {
+                    catch_unwind(AssertUnwindSafe(|| batch.run(i, cx))).unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic".into());
+                        Err(TaskError::new(format!("panicked: {what}")))
+                    })
+                })
+                .collect(),
+        )
     }
 }
 

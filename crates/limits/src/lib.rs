@@ -278,3 +278,8 @@ mod tests {
         assert!(fds_in_use().unwrap() >= 3);
     }
 }
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

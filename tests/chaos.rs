@@ -1,0 +1,669 @@
+//! The fault matrix: every model × every fault that applies, through the real CLI, each
+//! checked for its exit code, its message, the time until the error, and what is left
+//! behind (processes and zombies, files in TMPDIR, entries in `/dev/shm`).
+//!
+//! This program is its own concur: with `CHAOS_CLI` set it runs `concur::main_with` with
+//! two fault workloads registered (`chaos-panic`: unit SIZE panics; `chaos-abort`: unit
+//! SIZE aborts the process it runs in), and the process models' workers, which are this
+//! program started again, inherit that. Faults fire only in real runs, not in the
+//! reference run that computes the expected checksum (`Waits::Skip`).
+//!
+//! `cargo test --test chaos` runs the matrix and fails on any cell that does not hold, or
+//! when `docs/RELIABILITY.md` shows other outcomes than this run's; `cargo xtask chaos`
+//! (which sets `CONCUR_CHAOS_WRITE`) writes this run's table into it.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use concur::harness::{Family, models};
+use concur::workloads::{
+    BenchSizes, Cx, Info, Kind, Params, ParamsError, TaskError, TaskOutput, Waits, Workload,
+};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+// ---- the fault workloads ---------------------------------------------------------------
+
+/// What a fault unit does when its turn comes.
+#[derive(Clone, Copy)]
+enum Fault {
+    Panic,
+    Abort,
+}
+
+struct FaultAt {
+    fault: Fault,
+    info: &'static Info,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Unit {
+    index: u64,
+    faulty: bool,
+}
+
+const FAULT_BENCH: BenchSizes = BenchSizes {
+    smoke: Params { tasks: 2, size: 9 },
+    quick: Params { tasks: 2, size: 9 },
+    full: Params { tasks: 2, size: 9 },
+    samples: None,
+};
+
+static PANIC_INFO: Info = Info {
+    name: "chaos-panic",
+    summary: "unit SIZE panics; the others block 20 ms",
+    kind: Kind::IoBound,
+    default_tasks: 8,
+    default_size: 1,
+    size_meaning: "the index of the unit that panics",
+    epilogue: None,
+    // SIZE past the last unit: nothing faults in the self-check.
+    test_params: &[Params { tasks: 2, size: 9 }],
+    bench: FAULT_BENCH,
+    bench_description: "fault injection (not benched)",
+    python: false,
+};
+
+static ABORT_INFO: Info = Info {
+    name: "chaos-abort",
+    summary: "unit SIZE aborts the process it runs in; the others block 20 ms",
+    size_meaning: "the index of the unit that aborts",
+    ..PANIC_INFO
+};
+
+static PANIC_AT: FaultAt = FaultAt {
+    fault: Fault::Panic,
+    info: &PANIC_INFO,
+};
+static ABORT_AT: FaultAt = FaultAt {
+    fault: Fault::Abort,
+    info: &ABORT_INFO,
+};
+
+impl Workload for FaultAt {
+    type Input = Unit;
+
+    fn info(&self) -> &'static Info {
+        self.info
+    }
+
+    fn validate(&self, _params: &Params) -> Result<(), ParamsError> {
+        Ok(())
+    }
+
+    fn inputs(&self, params: &Params) -> Result<Vec<Unit>, ParamsError> {
+        Ok((0..params.tasks as u64)
+            .map(|index| Unit {
+                index,
+                faulty: index == params.size,
+            })
+            .collect())
+    }
+
+    fn run(&self, input: &Unit, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+        if input.faulty && cx.waits == Waits::Real {
+            match self.fault {
+                Fault::Panic => panic!("chaos: unit {} panics", input.index),
+                Fault::Abort => std::process::abort(),
+            }
+        }
+        if cx.waits == Waits::Real {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(TaskOutput {
+            digest: input.index.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            text: None,
+            data: Vec::new(),
+        })
+    }
+}
+
+// ---- the matrix --------------------------------------------------------------------------
+
+/// The faults, in table order.
+const FAULTS: [&str; 9] = [
+    "worker SIGKILL",
+    "unit panics",
+    "unit aborts",
+    "parent SIGKILL",
+    "parent SIGINT",
+    "parent SIGTERM",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "vm.max_map_count",
+];
+
+/// One cell's result.
+struct Cell {
+    model: &'static str,
+    fault: &'static str,
+    /// What happened, as the table says it (stable from run to run).
+    outcome: String,
+    /// Time from the fault to the process's exit (or to the last process gone).
+    detect: Option<Duration>,
+    /// What went wrong, if the cell does not hold.
+    problem: Option<String>,
+}
+
+/// A run of this program as the concur CLI, in its own process group, with a private TMPDIR.
+fn cli(tmp: &std::path::Path, args: &[&str], ulimit: Option<&str>) -> Child {
+    let exe = std::env::current_exe().unwrap();
+    // A soft limit is set by the shell's `ulimit` (e.g. `-Su 500`), which then execs the CLI.
+    let mut c = match ulimit {
+        Some(limit) => {
+            let mut c = Command::new("bash");
+            c.arg("-c")
+                .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
+                .arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    c.env("CHAOS_CLI", "1")
+        .env("TMPDIR", tmp)
+        // A panic's message, not its backtrace (symbolising one can take seconds).
+        .env("RUST_BACKTRACE", "0")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    c.spawn().unwrap()
+}
+
+/// Live and zombie children of `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|l| {
+            l.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+fn shm_entries() -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the run left: processes re-parented to us (this test is a subreaper), files in its
+/// TMPDIR, new `/dev/shm` entries. Waits up to `grace` for processes to go.
+fn leftovers(tmp: &std::path::Path, shm_before: &[String], grace: Duration) -> Vec<String> {
+    let me = std::process::id();
+    let deadline = Instant::now() + grace;
+    let mut left = Vec::new();
+    loop {
+        let kids = children_of(me);
+        if kids.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            for k in &kids {
+                let stat = std::fs::read_to_string(format!("/proc/{k}/stat")).unwrap_or_default();
+                let zombie = stat.rfind(')').and_then(|i| stat.get(i + 2..i + 3)) == Some("Z");
+                left.push(format!("{} {k}", if zombie { "zombie" } else { "process" }));
+                let _ = kill(Pid::from_raw(*k as i32), Signal::SIGKILL);
+                let _ = waitpid(Pid::from_raw(*k as i32), None);
+            }
+            break;
+        }
+        for k in kids {
+            let _ = waitpid(Pid::from_raw(k as i32), Some(WaitPidFlag::WNOHANG));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        left.push(format!("file {}", e.path().display()));
+        let _ = std::fs::remove_dir_all(e.path());
+        let _ = std::fs::remove_file(e.path());
+    }
+    for e in shm_entries() {
+        if !shm_before.contains(&e) {
+            left.push(format!("/dev/shm/{e}"));
+        }
+    }
+    left
+}
+
+/// Waits for `child` with a deadline; kills it past the deadline. The exit code is the
+/// shell's: 128 + the signal for a process killed by one.
+fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String, bool) {
+    let deadline = Instant::now() + limit;
+    let mut timed_out = false;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = kill(Pid::from_raw(-(child.id() as i32)), Signal::SIGKILL);
+            timed_out = true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    let code = out
+        .status
+        .code()
+        .or_else(|| out.status.signal().map(|s| 128 + s));
+    (
+        code,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        timed_out,
+    )
+}
+
+/// How long a fault may take to surface: a dead worker is noticed at once; a cluster host
+/// that falls silent after 3 s.
+const BOUND: Duration = Duration::from_secs(3);
+
+fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::path::Path) -> Cell {
+    let model = spec.name;
+    let processes = spec.family == Family::Processes;
+    let threads_or_tasks = matches!(spec.family, Family::Threads | Family::Tasks);
+    let cell = |outcome: &str, detect, problem| Cell {
+        model,
+        fault,
+        outcome: outcome.to_owned(),
+        detect,
+        problem,
+    };
+    let shm_before = shm_entries();
+    // Long enough that every model is still running when the fault comes (tokio runs all
+    // 40 at once: 1 s).
+    let sleep_run = [
+        "run",
+        "--model",
+        model,
+        "--workload",
+        "sleep",
+        "--tasks",
+        "40",
+        "--size",
+        "1000",
+        "--workers",
+        "2",
+    ];
+    let mut problems = Vec::new();
+    let (outcome, detect) = match fault {
+        "worker SIGKILL" => {
+            if !processes {
+                return cell("n/a: no worker process", None, None);
+            }
+            let child = cli(tmp, &sleep_run, None);
+            let pid = child.id();
+            // A worker alive right now (a process-per-task worker lives one task).
+            let deadline = Instant::now() + Duration::from_secs(10);
+            std::thread::sleep(Duration::from_millis(300));
+            let victim = loop {
+                if let Some(&k) = children_of(pid).first() {
+                    break Some(k);
+                }
+                if Instant::now() >= deadline {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            let Some(victim) = victim else {
+                let _ = finish(child, Duration::ZERO);
+                return cell(
+                    "no worker started",
+                    None,
+                    Some("no worker process appeared".into()),
+                );
+            };
+            let _ = kill(Pid::from_raw(victim as i32), Signal::SIGKILL);
+            let t = Instant::now();
+            let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
+            let took = t.elapsed();
+            if timed_out || code != Some(1) {
+                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+            }
+            if !(stderr.contains("SIGKILL") && stderr.contains(&victim.to_string())) {
+                problems.push(format!(
+                    "the message does not name the worker and the signal: {stderr}"
+                ));
+            }
+            if took > BOUND {
+                problems.push(format!("noticed after {took:?}"));
+            }
+            (
+                "exit 1, names the worker's pid and SIGKILL".to_owned(),
+                Some(took),
+            )
+        }
+        "unit panics" | "unit aborts" => {
+            let workload = if fault == "unit panics" {
+                "chaos-panic"
+            } else {
+                "chaos-abort"
+            };
+            // Unit 0 faults: on the cluster it runs on process 1, a member.
+            let args = [
+                "run",
+                "--model",
+                model,
+                "--workload",
+                workload,
+                "--tasks",
+                "6",
+                "--size",
+                "0",
+                "--workers",
+                "2",
+            ];
+            let t = Instant::now();
+            let (code, stderr, timed_out) = finish(cli(tmp, &args, None), Duration::from_secs(20));
+            let took = t.elapsed();
+            let (want_code, want, outcome) = match (fault, processes) {
+                ("unit panics", _) => (1, "panicked", "exit 1, names the task and its panic"),
+                (_, true) => (
+                    1,
+                    "SIGABRT",
+                    "exit 1, names the worker and SIGABRT; the run goes no further",
+                ),
+                (_, false) => (
+                    134,
+                    "",
+                    "the process aborts with the unit (SIGABRT, exit 134): threads share one process",
+                ),
+            };
+            if timed_out || code != Some(want_code) {
+                problems.push(format!(
+                    "exit {code:?}, expected {want_code} (timed out: {timed_out}): {stderr}"
+                ));
+            }
+            if !stderr.contains(want) {
+                problems.push(format!("the message does not say '{want}': {stderr}"));
+            }
+            let _ = threads_or_tasks;
+            (outcome.to_owned(), Some(took))
+        }
+        "parent SIGKILL" | "parent SIGINT" | "parent SIGTERM" => {
+            let child = cli(tmp, &sleep_run, None);
+            let pid = child.id();
+            std::thread::sleep(Duration::from_millis(400));
+            let (sig, whole_group) = match fault {
+                "parent SIGKILL" => (Signal::SIGKILL, false),
+                "parent SIGINT" => (Signal::SIGINT, true),
+                _ => (Signal::SIGTERM, false),
+            };
+            // SIGINT as a terminal sends it: to the whole process group; the others to the
+            // parent alone.
+            let target = if whole_group {
+                -(pid as i32)
+            } else {
+                pid as i32
+            };
+            let _ = kill(Pid::from_raw(target), sig);
+            let t = Instant::now();
+            let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
+            let want = match sig {
+                Signal::SIGKILL => None,
+                _ => Some(130),
+            };
+            if timed_out || (want.is_some() && code != want) {
+                problems.push(format!(
+                    "exit {code:?}, expected {want:?} (timed out: {timed_out}): {stderr}"
+                ));
+            }
+            let gone = leftovers(tmp, &shm_before, BOUND);
+            let took = t.elapsed();
+            problems.extend(gone);
+            let outcome = match sig {
+                Signal::SIGKILL => "every worker gone, nothing left",
+                Signal::SIGINT => "exit 130, every worker gone, nothing left",
+                _ => "exit 130 (handled like SIGINT), every worker gone, nothing left",
+            };
+            return cell(
+                outcome,
+                Some(took),
+                (!problems.is_empty()).then(|| problems.join("; ")),
+            );
+        }
+        "RLIMIT_NPROC" => {
+            if spec.family == Family::Sequential {
+                return cell("n/a: starts nothing", None, None);
+            }
+            // A soft limit of 500 of this user's processes and threads; 4000 workers asked.
+            let args = [
+                "run",
+                "--model",
+                model,
+                "--workload",
+                "sleep",
+                "--tasks",
+                "4000",
+                "--size",
+                "1",
+                "--workers",
+                "4000",
+            ];
+            let t = Instant::now();
+            let (code, stderr, timed_out) =
+                finish(cli(tmp, &args, Some("-Su 500")), Duration::from_secs(20));
+            if timed_out
+                || code != Some(2)
+                || !stderr.contains("RLIMIT_NPROC")
+                || stderr.lines().count() != 1
+            {
+                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+            }
+            (
+                "exit 2 before starting anything, names RLIMIT_NPROC, its value and `ulimit -u`"
+                    .to_owned(),
+                Some(t.elapsed()),
+            )
+        }
+        "RLIMIT_NOFILE" => {
+            if !processes {
+                return cell(
+                    "n/a: its workers hold no descriptors of their own",
+                    None,
+                    None,
+                );
+            }
+            // 64 descriptors, and 40 worker processes asked (a pool holds several each).
+            let args = [
+                "run",
+                "--model",
+                model,
+                "--workload",
+                "sleep",
+                "--tasks",
+                "40",
+                "--size",
+                "1",
+                "--workers",
+                "40",
+            ];
+            let t = Instant::now();
+            let (code, stderr, timed_out) =
+                finish(cli(tmp, &args, Some("-Sn 64")), Duration::from_secs(20));
+            if timed_out
+                || code != Some(2)
+                || !stderr.contains("RLIMIT_NOFILE")
+                || stderr.lines().count() != 1
+            {
+                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+            }
+            (
+                "exit 2 before starting a worker, names RLIMIT_NOFILE, its value and `ulimit -n`"
+                    .to_owned(),
+                Some(t.elapsed()),
+            )
+        }
+        "vm.max_map_count" => {
+            if !threads_or_tasks {
+                return cell("n/a: one process's maps (threads only)", None, None);
+            }
+            let max: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(65_530);
+            let workers = (max / 2 + 1).to_string();
+            if max / 2 + 1 > 1_000_000 {
+                return cell(
+                    "n/a: vm.max_map_count allows more threads than --workers does",
+                    None,
+                    None,
+                );
+            }
+            let args = [
+                "run",
+                "--model",
+                model,
+                "--workload",
+                "sleep",
+                "--tasks",
+                &workers,
+                "--size",
+                "1",
+                "--workers",
+                &workers,
+            ];
+            let t = Instant::now();
+            let (code, stderr, timed_out) = finish(cli(tmp, &args, None), Duration::from_secs(20));
+            if timed_out || code != Some(2) || !stderr.contains("vm.max_map_count") {
+                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+            }
+            (
+                "exit 2 before starting a thread, names vm.max_map_count and `sysctl`".to_owned(),
+                Some(t.elapsed()),
+            )
+        }
+        other => unreachable!("{other}"),
+    };
+    problems.extend(leftovers(tmp, &shm_before, BOUND));
+    cell(
+        &outcome,
+        detect,
+        (!problems.is_empty()).then(|| problems.join("; ")),
+    )
+}
+
+// ---- the table -------------------------------------------------------------------------
+
+const BEGIN: &str =
+    "<!-- chaos:matrix (written by cargo xtask chaos from the last run; do not edit) -->";
+const END: &str = "<!-- /chaos:matrix -->";
+
+fn table(cells: &[Cell]) -> String {
+    let mut t = String::from("| model | fault | outcome | detected in |\n|---|---|---|---:|\n");
+    for c in cells {
+        let detect = c
+            .detect
+            .map_or("–".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()));
+        let outcome = match &c.problem {
+            None => c.outcome.clone(),
+            Some(p) => format!("**does not hold**: {p}"),
+        };
+        t.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.model, c.fault, outcome, detect
+        ));
+    }
+    t
+}
+
+/// The (model, fault, outcome) rows of a table, timings aside: what must not go stale.
+fn outcomes(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split(" | ").take(3).collect::<Vec<_>>().join(" | "))
+        .collect()
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("CHAOS_CLI").is_some() {
+        return concur::main_with(&[&PANIC_AT, &ABORT_AT]);
+    }
+    // Libtest's flags (`--nocapture`, a filter) are accepted and ignored.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let tmp = std::env::temp_dir().join(format!("concur-chaos-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let started = Instant::now();
+    let mut cells = Vec::new();
+    for spec in models() {
+        for fault in FAULTS {
+            let c = run_cell(spec, fault, &tmp);
+            println!(
+                "{:<18} {:<18} {}{}",
+                c.model,
+                c.fault,
+                c.problem
+                    .as_deref()
+                    .map_or("ok".to_owned(), |p| format!("DOES NOT HOLD: {p}")),
+                c.detect
+                    .map_or(String::new(), |d| format!(" ({:.2} s)", d.as_secs_f64()))
+            );
+            cells.push(c);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    let applied = cells
+        .iter()
+        .filter(|c| !c.outcome.starts_with("n/a"))
+        .count();
+    println!(
+        "chaos: {} models × {} faults = {} cells, {applied} applied, in {:.0} s",
+        models().len(),
+        FAULTS.len(),
+        cells.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let table = table(&cells);
+    let doc_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RELIABILITY.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
+    let mut ok = true;
+    if let Some(target) = std::env::var_os("CONCUR_CHAOS_WRITE") {
+        let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
+            eprintln!("{}: no {BEGIN} … {END} section", doc_path.display());
+            return ExitCode::FAILURE;
+        };
+        let new = format!("{}{BEGIN}\n{table}{}", &doc[..a], &doc[b..]);
+        std::fs::write(std::path::Path::new(&target), new).unwrap();
+        println!("chaos: wrote the table into {}", target.to_string_lossy());
+    } else {
+        let shown = doc
+            .find(BEGIN)
+            .zip(doc.find(END))
+            .map(|(a, b)| outcomes(&doc[a..b]))
+            .unwrap_or_default();
+        if shown != outcomes(&table) {
+            eprintln!(
+                "docs/RELIABILITY.md shows other outcomes than this run: run `cargo xtask chaos`"
+            );
+            ok = false;
+        }
+    }
+    let failed: Vec<&Cell> = cells.iter().filter(|c| c.problem.is_some()).collect();
+    for c in &failed {
+        eprintln!(
+            "does not hold: {} × {}: {}",
+            c.model,
+            c.fault,
+            c.problem.as_deref().unwrap_or("")
+        );
+    }
+    if failed.is_empty() && ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
