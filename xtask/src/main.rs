@@ -125,7 +125,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (the parent of this crate's manifest directory).
 /// The fault matrix (`tests/chaos.rs`), run in release mode, writing its table into
 /// docs/RELIABILITY.md.
 fn chaos() -> Result<()> {
@@ -142,6 +141,7 @@ fn chaos() -> Result<()> {
     Ok(())
 }
 
+/// The workspace root (the parent of this crate's manifest directory).
 pub fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
