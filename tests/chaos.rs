@@ -12,6 +12,9 @@
 //! when `docs/RELIABILITY.md` shows other outcomes than this run's; `cargo xtask chaos`
 //! (which sets `CONCUR_CHAOS_WRITE`) writes this run's table into it.
 
+mod support;
+use support::children_of;
+
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -172,22 +175,6 @@ fn cli(tmp: &std::path::Path, args: &[&str], ulimit: Option<&str>) -> Child {
         .stderr(Stdio::piped())
         .process_group(0);
     c.spawn().unwrap()
-}
-
-/// Live and zombie children of `parent`.
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|l| {
-            l.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
 }
 
 fn shm_entries() -> Vec<String> {
@@ -440,33 +427,14 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 return cell("n/a: starts nothing", None, None);
             }
             // A soft limit of 500 of this user's processes and threads; 4000 workers asked.
-            let args = [
-                "run",
-                "--model",
+            refused(
+                tmp,
                 model,
-                "--workload",
-                "sleep",
-                "--tasks",
-                "4000",
-                "--size",
-                "1",
-                "--workers",
-                "4000",
-            ];
-            let t = Instant::now();
-            let (code, stderr, timed_out) =
-                finish(cli(tmp, &args, Some("-Su 500")), Duration::from_secs(20));
-            if timed_out
-                || code != Some(2)
-                || !stderr.contains("RLIMIT_NPROC")
-                || stderr.lines().count() != 1
-            {
-                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
-            }
-            (
-                "exit 2 before starting anything, names RLIMIT_NPROC, its value and `ulimit -u`"
-                    .to_owned(),
-                Some(t.elapsed()),
+                4000,
+                Some("-Su 500"),
+                "RLIMIT_NPROC",
+                &mut problems,
+                "exit 2 before starting anything, names RLIMIT_NPROC, its value and `ulimit -u`",
             )
         }
         "RLIMIT_NOFILE" => {
@@ -478,33 +446,14 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 );
             }
             // 64 descriptors, and 40 worker processes asked (a pool holds several each).
-            let args = [
-                "run",
-                "--model",
+            refused(
+                tmp,
                 model,
-                "--workload",
-                "sleep",
-                "--tasks",
-                "40",
-                "--size",
-                "1",
-                "--workers",
-                "40",
-            ];
-            let t = Instant::now();
-            let (code, stderr, timed_out) =
-                finish(cli(tmp, &args, Some("-Sn 64")), Duration::from_secs(20));
-            if timed_out
-                || code != Some(2)
-                || !stderr.contains("RLIMIT_NOFILE")
-                || stderr.lines().count() != 1
-            {
-                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
-            }
-            (
-                "exit 2 before starting a worker, names RLIMIT_NOFILE, its value and `ulimit -n`"
-                    .to_owned(),
-                Some(t.elapsed()),
+                40,
+                Some("-Sn 64"),
+                "RLIMIT_NOFILE",
+                &mut problems,
+                "exit 2 before starting a worker, names RLIMIT_NOFILE, its value and `ulimit -n`",
             )
         }
         "vm.max_map_count" => {
@@ -515,35 +464,22 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 .ok()
                 .and_then(|s| s.trim().parse().ok())
                 .unwrap_or(65_530);
-            let workers = (max / 2 + 1).to_string();
-            if max / 2 + 1 > 1_000_000 {
+            let workers = max / 2 + 1;
+            if workers > 1_000_000 {
                 return cell(
                     "n/a: vm.max_map_count allows more threads than --workers does",
                     None,
                     None,
                 );
             }
-            let args = [
-                "run",
-                "--model",
+            refused(
+                tmp,
                 model,
-                "--workload",
-                "sleep",
-                "--tasks",
-                &workers,
-                "--size",
-                "1",
-                "--workers",
-                &workers,
-            ];
-            let t = Instant::now();
-            let (code, stderr, timed_out) = finish(cli(tmp, &args, None), Duration::from_secs(20));
-            if timed_out || code != Some(2) || !stderr.contains("vm.max_map_count") {
-                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
-            }
-            (
-                "exit 2 before starting a thread, names vm.max_map_count and `sysctl`".to_owned(),
-                Some(t.elapsed()),
+                workers,
+                None,
+                "vm.max_map_count",
+                &mut problems,
+                "exit 2 before starting a thread, names vm.max_map_count and `sysctl`",
             )
         }
         other => unreachable!("{other}"),
@@ -554,6 +490,39 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
         detect,
         (!problems.is_empty()).then(|| problems.join("; ")),
     )
+}
+
+/// A run of `workers` workers under `ulimit` that must be refused before anything starts:
+/// exit 2, one line naming `limit`. Returns the cell's outcome and time.
+fn refused(
+    tmp: &std::path::Path,
+    model: &str,
+    workers: u64,
+    ulimit: Option<&str>,
+    limit: &str,
+    problems: &mut Vec<String>,
+    outcome: &str,
+) -> (String, Option<Duration>) {
+    let n = workers.to_string();
+    let args = [
+        "run",
+        "--model",
+        model,
+        "--workload",
+        "sleep",
+        "--tasks",
+        &n,
+        "--size",
+        "1",
+        "--workers",
+        &n,
+    ];
+    let t = Instant::now();
+    let (code, stderr, timed_out) = finish(cli(tmp, &args, ulimit), Duration::from_secs(20));
+    if timed_out || code != Some(2) || !stderr.contains(limit) || stderr.lines().count() != 1 {
+        problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+    }
+    (outcome.to_owned(), Some(t.elapsed()))
 }
 
 // ---- the table -------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 //! `concur run` with worker processes, end to end: a worker killed with SIGKILL ends the run
 //! with an error naming it, and neither that nor Ctrl-C leaves a process behind.
 
+mod support;
+use support::children_of;
+
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -12,22 +15,6 @@ use nix::unistd::Pid;
 
 fn pid(p: u32) -> Pid {
     Pid::from_raw(i32::try_from(p).unwrap())
-}
-
-/// Live children of `parent`, from `/proc/<parent>/task/*/children`.
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|l| {
-            l.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
 }
 
 /// Starts `concur run` with a process model on a long sleep workload, in its own process

@@ -105,6 +105,29 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
+/// Test `test`'s namespaces and a host file (`hosts` in the returned directory) listing
+/// both ends at `port`; `None` after a one-line skip when they cannot be made here.
+fn namespaces_with_hosts(test: u8, port: u16) -> Option<(Namespaces, tempfile::TempDir)> {
+    if !is_root() {
+        skip("needs root to create network namespaces (CI runs as root)");
+        return None;
+    }
+    let ns = match Namespaces::create(test) {
+        Ok(ns) => ns,
+        Err(why) => {
+            skip(&format!("network namespaces unavailable here: {why}"));
+            return None;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hosts"),
+        format!("10.231.0.1:{port}\n10.231.0.2:{port}\n"),
+    )
+    .unwrap();
+    Some((ns, dir))
+}
+
 fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
@@ -118,17 +141,10 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitS
 
 #[test]
 fn primes_across_two_network_namespaces() {
-    const TEST: u8 = 1;
-    if !is_root() {
-        return skip("needs root to create network namespaces (CI runs as root)");
-    }
-    let ns = match Namespaces::create(TEST) {
-        Ok(ns) => ns,
-        Err(why) => return skip(&format!("network namespaces unavailable here: {why}")),
+    let Some((ns, dir)) = namespaces_with_hosts(1, 7301) else {
+        return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "10.231.0.1:7301\n10.231.0.2:7301\n").unwrap();
     let hosts = hosts.to_str().unwrap();
 
     let mut worker = Reaped(
@@ -174,18 +190,11 @@ fn primes_across_two_network_namespaces() {
 
 #[test]
 fn a_host_that_never_answers_is_an_error_naming_it() {
-    const TEST: u8 = 2;
-    if !is_root() {
-        return skip("needs root to create network namespaces (CI runs as root)");
-    }
-    let ns = match Namespaces::create(TEST) {
-        Ok(ns) => ns,
-        Err(why) => return skip(&format!("network namespaces unavailable here: {why}")),
+    let Some((ns, dir)) = namespaces_with_hosts(2, 7302) else {
+        return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
     // Process 1 is never started: process 0 waits its join timeout (10 s) and names it.
-    std::fs::write(&hosts, "10.231.0.1:7302\n10.231.0.2:7302\n").unwrap();
     let t = Instant::now();
     let run = ns
         .concur(

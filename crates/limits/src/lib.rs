@@ -73,21 +73,7 @@ pub fn threads(n: usize) -> Result<(), LimitError> {
             "raise it with `sysctl -w vm.max_map_count=1048576` (as root), or ask for fewer workers",
         )?;
     }
-    if let (Some(max), Some(used)) = (
-        read_u64("/proc/sys/kernel/threads-max"),
-        threads_in_system(),
-    ) {
-        let room = max.saturating_sub(used + THREAD_MARGIN);
-        check(
-            "threads",
-            n,
-            room,
-            "kernel.threads-max",
-            max,
-            used,
-            "raise it with `sysctl -w kernel.threads-max=...` (as root), or ask for fewer workers",
-        )?;
-    }
+    threads_max("threads", n)?;
     nproc("threads", n)?;
     if let (Some(max), Some(used)) = (limit("Max address space"), vm_size()) {
         let room = max.saturating_sub(used) / THREAD_STACK;
@@ -111,21 +97,7 @@ pub fn threads(n: usize) -> Result<(), LimitError> {
 pub fn processes(n: usize, fds_per_process: usize) -> Result<(), LimitError> {
     let n = n as u64;
     nproc("processes", n)?;
-    if let (Some(max), Some(used)) = (
-        read_u64("/proc/sys/kernel/threads-max"),
-        threads_in_system(),
-    ) {
-        let room = max.saturating_sub(used + THREAD_MARGIN);
-        check(
-            "processes",
-            n,
-            room,
-            "kernel.threads-max",
-            max,
-            used,
-            "raise it with `sysctl -w kernel.threads-max=...` (as root), or ask for fewer workers",
-        )?;
-    }
+    threads_max("processes", n)?;
     if let (Some(max), Some(used)) = (limit("Max open files"), fds_in_use()) {
         let per = (fds_per_process as u64).max(1);
         let room = max.saturating_sub(used + 64) / per;
@@ -137,6 +109,27 @@ pub fn processes(n: usize, fds_per_process: usize) -> Result<(), LimitError> {
             max,
             used,
             "raise it with `ulimit -n` (up to the hard limit), or ask for fewer workers",
+        )?;
+    }
+    Ok(())
+}
+
+/// Threads in the whole system, `kernel.threads-max` (a process counts as one), with room
+/// kept for the rest of the system.
+fn threads_max(what: &'static str, n: u64) -> Result<(), LimitError> {
+    if let (Some(max), Some(used)) = (
+        read_u64("/proc/sys/kernel/threads-max"),
+        threads_in_system(),
+    ) {
+        let room = max.saturating_sub(used + THREAD_MARGIN);
+        check(
+            what,
+            n,
+            room,
+            "kernel.threads-max",
+            max,
+            used,
+            "raise it with `sysctl -w kernel.threads-max=...` (as root), or ask for fewer workers",
         )?;
     }
     Ok(())

@@ -315,7 +315,7 @@ fn beyond_section(doc: &mut Document, data: &RunData) {
         }
     };
     doc.paragraph(
-        Text::plain("Projection, not a measurement: ")
+        Text::plain("Projection, not a measurement:")
             .strong()
             .and(Text::with_code(&format!(
                 " when does a second host pay off? One host runs N \
