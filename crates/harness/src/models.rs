@@ -340,8 +340,8 @@ static MODELS: &[ModelSpec] = &[
         per_task: false,
         maps_shared_input: false,
         idle: None,
-        build: |k| Ok(Box::new(crate::cluster::ClusterModel::local(k)?)),
-        spawn_join_one: crate::cluster::spawn_join_one,
+        build: |k| Ok(Box::new(ClusterModel::local(k)?)),
+        spawn_join_one: ClusterModel::spawn_join_one,
     },
 ];
 
@@ -733,5 +733,76 @@ impl Model for GilModel {
         collect(self.0.map((0..batch.len()).collect(), move |i, gil| {
             b.run(i, &cx(echo).with_hooks(&GilHooks(gil)))
         })?)
+    }
+}
+
+/// `cluster`: units dealt by index to timely-dataflow processes (`crate::cluster` is what
+/// each of them runs).
+pub(crate) struct ClusterModel(concur_cluster::Cluster);
+
+impl ClusterModel {
+    /// `workers` processes on this machine (this one is process 0).
+    pub(crate) fn local(workers: usize) -> Result<Self, ModelError> {
+        Ok(ClusterModel(concur_cluster::Cluster::local(
+            workers,
+            crate::cluster::run_unit,
+            concur_cluster::Options::default(),
+        )?))
+    }
+
+    /// Starts one other process the way the model does, and ends it: a two-process cluster.
+    fn spawn_join_one() -> Result<(), ModelError> {
+        drop(ClusterModel::local(2)?);
+        Ok(())
+    }
+}
+
+/// The `cluster` model across the hosts of a host file (this process is process 0, at the
+/// first line; the others run `concur cluster-worker`).
+pub(crate) fn cluster_with_hosts(
+    hosts: Vec<concur_cluster::Host>,
+) -> Result<Box<dyn Model>, ModelError> {
+    Ok(Box::new(ClusterModel(concur_cluster::Cluster::with_hosts(
+        hosts,
+        crate::cluster::run_unit,
+        concur_cluster::Options::default(),
+    )?)))
+}
+
+impl Model for ClusterModel {
+    fn name(&self) -> &'static str {
+        names::CLUSTER
+    }
+    fn workers(&self) -> usize {
+        self.0.processes()
+    }
+    /// Units run quietly wherever they land; their lines come back in their outputs and
+    /// are printed here, in task order.
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let desc = crate::cluster::describe(batch);
+        let outputs = self.0.run(&desc, batch.len() as u64).map_err(|e| match e {
+            concur_cluster::Error::Unit { index, message, .. } => ModelError::Task {
+                task: index as usize,
+                error: TaskError::new(message),
+            },
+            other => ModelError::Cluster(other),
+        })?;
+        let outputs = outputs
+            .iter()
+            .enumerate()
+            .map(|(task, bytes)| {
+                decode_output(bytes).map_err(|message| ModelError::Task {
+                    task,
+                    error: TaskError::new(message),
+                })
+            })
+            .collect::<Result<Vec<TaskOutput>, ModelError>>()?;
+        if echo == Echo::Stdout {
+            let out = Cx::stdout();
+            for line in outputs.iter().filter_map(|o| o.text.as_deref()) {
+                out.print_line(line);
+            }
+        }
+        Ok(outputs)
     }
 }

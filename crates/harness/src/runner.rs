@@ -167,7 +167,7 @@ fn run_with(
     };
     let expected = reference_checksum(&batch).map_err(model_err)?;
     let model = match hosts {
-        Some(hosts) => crate::cluster::with_hosts(hosts),
+        Some(hosts) => crate::models::cluster_with_hosts(hosts),
         None => req.model.build(workers),
     }
     .map_err(|e| {

@@ -276,7 +276,7 @@ impl Sender {
     }
 
     /// Attaches to the ring in `len` bytes of `seg` from `offset` (a ring inside a larger
-    /// layout, such as [`crate::slots`]).
+    /// layout, such as the two queues of a slots segment).
     pub(crate) fn attach_at(
         seg: &Arc<Segment>,
         offset: usize,
@@ -448,7 +448,7 @@ impl Receiver {
     }
 
     /// Attaches to the ring in `len` bytes of `seg` from `offset` (a ring inside a larger
-    /// layout, such as [`crate::slots`]).
+    /// layout, such as the two queues of a slots segment).
     pub(crate) fn attach_at(
         seg: &Arc<Segment>,
         offset: usize,
