@@ -238,7 +238,20 @@ fn grayscale_leaves_no_temporary_files() {
     )
     .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "interrupted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
+    assert_empty_and_remove(&tmp);
+    // The cluster rebuilds the batch, images included, in every process: each removes its
+    // own at the end of a run.
+    let tmp = private_tmp("gray-cluster");
+    let out = grayscale_run(&tmp, "cluster", "6", "64")
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_empty_and_remove(&tmp);
 }
 

@@ -49,7 +49,7 @@ use std::time::Duration;
 pub use cluster::Cluster;
 pub use dataflow::Runner;
 pub use hosts::{Host, HostsError, MAX_PROCESSES, parse_host, parse_hosts};
-pub use member::{init, serve};
+pub use member::{init, on_exit, serve};
 
 /// Set in the environment of the processes [`Cluster::local`] starts:
 /// `INDEX/PROCESSES/HOST:PORT` (process 0's address).

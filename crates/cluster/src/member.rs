@@ -36,12 +36,29 @@ pub fn init(runner: impl Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync
             )
         });
     match outcome {
-        Ok(()) => std::process::exit(0),
+        Ok(()) => exit(0),
         Err(e) => {
             eprintln!("concur-cluster process: {e}");
-            std::process::exit(1);
+            exit(1);
         }
     }
+}
+
+/// What to run before this crate ends a member's process (destructors do not run then).
+static ON_EXIT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers `hook` to run before this crate exits a member process ([`init`]'s end, or a
+/// process 0 that is gone): for what destructors would have cleaned, such as temporary
+/// files a rebuilt job holds. The first registration wins.
+pub fn on_exit(hook: fn()) {
+    let _ = ON_EXIT.set(hook);
+}
+
+fn exit(code: i32) -> ! {
+    if let Some(hook) = ON_EXIT.get() {
+        hook();
+    }
+    std::process::exit(code);
 }
 
 /// `"i/n/host:port"`: this process's index, the cluster's size, process 0's address.
@@ -201,7 +218,7 @@ fn watch_first(mut control: std::net::TcpStream) {
         Duration::from_millis(500)
     });
     eprintln!("concur-cluster process: process 0 is gone; exiting");
-    std::process::exit(1);
+    exit(1);
 }
 
 #[cfg(test)]

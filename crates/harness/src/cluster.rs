@@ -61,5 +61,32 @@ pub(crate) fn describe(batch: &Batch) -> Vec<u8> {
 
 /// Serves as process `process` of the cluster in `hosts` (`concur cluster-worker`).
 pub fn serve(hosts: &[Host], process: usize) -> Result<(), concur_cluster::Error> {
-    concur_cluster::serve(hosts, process, run_unit, Options::default())
+    let served = concur_cluster::serve(hosts, process, run_unit, Options::default());
+    release();
+    served
+}
+
+/// Drops the batch this process rebuilt (its temporary files go with it), and removes any
+/// temporary directory a batch of this process still holds: before a member exits, and
+/// when process 0's model is dropped (a static is never dropped on its own).
+pub(crate) fn release() {
+    drop(PREPARED.lock().unwrap_or_else(|e| e.into_inner()).take());
+}
+
+/// In a process `Cluster::local` started: clean up on every way out (the end of the job,
+/// a lost process 0, Ctrl-C or SIGTERM to the process group), then serve and exit.
+pub(crate) fn init_member() {
+    if std::env::var_os(concur_cluster::MEMBER_ENV).is_none() {
+        return;
+    }
+    concur_cluster::on_exit(|| {
+        release();
+        concur_workloads::remove_temp_dirs();
+    });
+    let _ = ctrlc::set_handler(|| {
+        release();
+        concur_workloads::remove_temp_dirs();
+        std::process::exit(130);
+    });
+    concur_cluster::init(run_unit);
 }

@@ -769,6 +769,13 @@ pub(crate) fn cluster_with_hosts(
     )?)))
 }
 
+impl Drop for ClusterModel {
+    fn drop(&mut self) {
+        // The batch kept for this process's own units (and its temporary files).
+        crate::cluster::release();
+    }
+}
+
 impl Model for ClusterModel {
     fn name(&self) -> &'static str {
         names::CLUSTER

@@ -33,7 +33,7 @@ pub fn init_workers() {
         std::process::exit(code);
     }
     concur_http::init();
-    concur_cluster::init(crate::cluster::run_unit);
+    crate::cluster::init_member();
     concur_procs::init(handle);
 }
 
