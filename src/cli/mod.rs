@@ -53,6 +53,9 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
+            // A failed run may leave threads that still hold its batch (a lost cluster's
+            // timely worker): remove its temporary files here, as the destructors would.
+            crate::workloads::remove_temp_dirs();
             eprintln!("error: {}", e.message);
             ExitCode::from(e.code)
         }

@@ -384,7 +384,7 @@ impl Cluster {
             why.unwrap_or_else(|| Error::ProcessLost {
                 process: 0,
                 host: self.hosts[0].to_string(),
-                why: "its timely worker stopped".into(),
+                why: "lost its timely worker (a peer's connection broke)".into(),
             })
         });
         // The other processes cannot finish without the lost one: stop them now.

@@ -20,21 +20,34 @@ struct JobDesc {
 
 /// The batch this process last rebuilt (or, in process 0, was handed), by description:
 /// a bench runs one batch many times, and each process rebuilds it once.
-static PREPARED: Mutex<Option<(Vec<u8>, Batch)>> = Mutex::new(None);
+static PREPARED: Mutex<Prepared> = Mutex::new(Prepared::Empty);
+
+/// What [`PREPARED`] holds.
+enum Prepared {
+    /// Nothing yet: the first unit rebuilds its batch.
+    Empty,
+    /// A batch and the description it was built from.
+    Ready(Vec<u8>, Batch),
+    /// Released: this process is ending, or its model was dropped. A unit still running
+    /// (the timely worker of a cluster that lost a process cannot be stopped) must not
+    /// rebuild a batch, and with it temporary files, that nothing would remove.
+    Released,
+}
 
 /// What every cluster process runs for concur: unit `index` of the batch `desc` names.
 pub fn run_unit(desc: &[u8], index: u64) -> Result<Vec<u8>, String> {
     let batch = {
         let mut prepared = PREPARED.lock().unwrap_or_else(|e| e.into_inner());
         match &*prepared {
-            Some((d, batch)) if d == desc => batch.clone(),
+            Prepared::Ready(d, batch) if d == desc => batch.clone(),
+            Prepared::Released => return Err("the cluster is closing".into()),
             _ => {
                 let job: JobDesc =
                     postcard::from_bytes(desc).map_err(|e| format!("undecodable job: {e}"))?;
                 let workload = by_name(&job.workload)
                     .ok_or_else(|| format!("unknown workload '{}'", job.workload))?;
                 let batch = workload.prepare(&job.params).map_err(|e| e.0)?;
-                *prepared = Some((desc.to_vec(), batch.clone()));
+                *prepared = Prepared::Ready(desc.to_vec(), batch.clone());
                 batch
             }
         }
@@ -55,7 +68,8 @@ pub(crate) fn describe(batch: &Batch) -> Vec<u8> {
         params: batch.params(),
     };
     let desc = postcard::to_allocvec(&job).expect("a job description serialises");
-    *PREPARED.lock().unwrap_or_else(|e| e.into_inner()) = Some((desc.clone(), batch.clone()));
+    *PREPARED.lock().unwrap_or_else(|e| e.into_inner()) =
+        Prepared::Ready(desc.clone(), batch.clone());
     desc
 }
 
@@ -70,7 +84,11 @@ pub fn serve(hosts: &[Host], process: usize) -> Result<(), concur_cluster::Error
 /// temporary directory a batch of this process still holds: before a member exits, and
 /// when process 0's model is dropped (a static is never dropped on its own).
 pub(crate) fn release() {
-    drop(PREPARED.lock().unwrap_or_else(|e| e.into_inner()).take());
+    let released = std::mem::replace(
+        &mut *PREPARED.lock().unwrap_or_else(|e| e.into_inner()),
+        Prepared::Released,
+    );
+    drop(released);
 }
 
 /// In a process `Cluster::local` started: clean up on every way out (the end of the job,

@@ -63,10 +63,27 @@ static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes every temporary directory `grayscale` batches of this process still hold: for a
 /// signal handler about to exit the process (destructors will not run).
+///
+/// Other threads may still be converting into a directory (the process is about to exit,
+/// not to join them): it is first renamed away, so no new file can be created under its
+/// path, then removed, again while a file opened before the rename keeps appearing.
 pub fn remove_temp_dirs() {
     let dirs = LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner());
     for d in dirs.iter() {
-        let _ = std::fs::remove_dir_all(d);
+        let mut doomed = d.clone().into_os_string();
+        doomed.push(".removing");
+        let doomed = PathBuf::from(doomed);
+        let target = if std::fs::rename(d, &doomed).is_ok() {
+            doomed
+        } else {
+            d.clone()
+        };
+        for _ in 0..20 {
+            if std::fs::remove_dir_all(&target).is_ok() || !target.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
 
