@@ -272,19 +272,8 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
     let shm_before = shm_entries();
     // Long enough that every model is still running when the fault comes (tokio runs all
     // 40 at once: 1 s).
-    let sleep_run = [
-        "run",
-        "--model",
-        model,
-        "--workload",
-        "sleep",
-        "--tasks",
-        "40",
-        "--size",
-        "1000",
-        "--workers",
-        "2",
-    ];
+    let sleep_run = sleep_args(model, 40, 1000, 2);
+    let sleep_run: Vec<&str> = sleep_run.iter().map(String::as_str).collect();
     let mut problems = Vec::new();
     let (outcome, detect) = match fault {
         "worker SIGKILL" => {
@@ -492,6 +481,26 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
     )
 }
 
+/// `concur run` of the `sleep` workload: `tasks` units of `ms` each on `workers` workers.
+fn sleep_args(model: &str, tasks: u64, ms: u64, workers: u64) -> Vec<String> {
+    let (tasks, ms, workers) = (tasks.to_string(), ms.to_string(), workers.to_string());
+    [
+        "run",
+        "--model",
+        model,
+        "--workload",
+        "sleep",
+        "--tasks",
+        &tasks,
+        "--size",
+        &ms,
+        "--workers",
+        &workers,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
 /// A run of `workers` workers under `ulimit` that must be refused before anything starts:
 /// exit 2, one line naming `limit`. Returns the cell's outcome and time.
 fn refused(
@@ -503,20 +512,8 @@ fn refused(
     problems: &mut Vec<String>,
     outcome: &str,
 ) -> (String, Option<Duration>) {
-    let n = workers.to_string();
-    let args = [
-        "run",
-        "--model",
-        model,
-        "--workload",
-        "sleep",
-        "--tasks",
-        &n,
-        "--size",
-        "1",
-        "--workers",
-        &n,
-    ];
+    let args = sleep_args(model, workers, 1, workers);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let t = Instant::now();
     let (code, stderr, timed_out) = finish(cli(tmp, &args, ulimit), Duration::from_secs(20));
     if timed_out || code != Some(2) || !stderr.contains(limit) || stderr.lines().count() != 1 {

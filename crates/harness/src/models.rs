@@ -483,15 +483,20 @@ fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
 fn decode_all(
     results: Result<Vec<Vec<u8>>, concur_procs::Error>,
 ) -> Result<Vec<TaskOutput>, ModelError> {
-    results
-        .map_err(|e| match e {
-            concur_procs::Error::Task(failure) => ModelError::Worker(failure),
-            other => ModelError::Procs(other),
-        })?
-        .into_iter()
+    decode_outputs(results.map_err(|e| match e {
+        concur_procs::Error::Task(failure) => ModelError::Worker(failure),
+        other => ModelError::Procs(other),
+    })?)
+}
+
+/// Decodes the outputs another process sent, one per task; an undecodable one is that
+/// task's error.
+fn decode_outputs(replies: Vec<Vec<u8>>) -> Result<Vec<TaskOutput>, ModelError> {
+    replies
+        .iter()
         .enumerate()
         .map(|(task, bytes)| {
-            decode_output(&bytes).map_err(|message| ModelError::Task {
+            decode_output(bytes).map_err(|message| ModelError::Task {
                 task,
                 error: TaskError::new(message),
             })
@@ -794,16 +799,7 @@ impl Model for ClusterModel {
             },
             other => ModelError::Cluster(other),
         })?;
-        let outputs = outputs
-            .iter()
-            .enumerate()
-            .map(|(task, bytes)| {
-                decode_output(bytes).map_err(|message| ModelError::Task {
-                    task,
-                    error: TaskError::new(message),
-                })
-            })
-            .collect::<Result<Vec<TaskOutput>, ModelError>>()?;
+        let outputs = decode_outputs(outputs)?;
         if echo == Echo::Stdout {
             let out = Cx::stdout();
             for line in outputs.iter().filter_map(|o| o.text.as_deref()) {
