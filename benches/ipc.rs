@@ -9,13 +9,15 @@
 //! `ipc-channel` / `shm-futex`.
 //! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
 //! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
-//! the same MiB, the bandwidth floor. Between threads the 1 MiB buffer is moved, not copied:
+//! the same MiB, the bandwidth floor within one core; `read-across` is the MiB written by this
+//! process and copied out by the echo process (only the copy out timed), the floor of a
+//! copying transfer between two cores. Between threads the 1 MiB buffer is moved, not copied:
 //! that is the point of sharing an address space.
 
 mod common;
 
 use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
-use concur::harness::pingpong::{channels, open, transport_workers};
+use concur::harness::pingpong::{READ_ACROSS, ReadAcross, channels, open, transport_workers};
 use concur::harness::{Profile, model};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
@@ -67,6 +69,16 @@ fn main() {
     group.bench_function(MEMCPY, |b| {
         b.iter(|| copy.copy_from_slice(std::hint::black_box(&mib)));
     });
+    let mut across = ReadAcross::start(mib.len()).expect("read-across starts");
+    group.bench_function(READ_ACROSS, |b| {
+        // Only the other process's copy is timed (and the signals around it).
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| across.transfer(&mib).expect("read-across"))
+                .sum()
+        });
+    });
+    drop(across);
     group.finish();
     c.final_summary();
 }

@@ -96,6 +96,10 @@ pub(crate) struct PingpongArgs {
     /// How many round trips to time (one sample each).
     #[arg(long, default_value = "20000", value_parser = parse_positive, allow_negative_numbers = true)]
     pub round_trips: usize,
+    /// Bytes sent each round trip, up to 1 MiB (1048576), as `ipc/bulk-1MiB` sends; the
+    /// peer answers at most 8 bytes. Floors carry one word: 8 only.
+    #[arg(long, default_value = "8", value_parser = parse_message_bytes)]
+    pub bytes: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -197,6 +201,14 @@ fn parse_positive(s: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("'{s}' is not a whole number of at least 1")),
+    }
+}
+
+fn parse_message_bytes(s: &str) -> Result<usize, String> {
+    let max = crate::harness::pingpong::MAX_PAYLOAD;
+    match s.parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(format!("'{s}' is not a byte count from 0 to {max}")),
     }
 }
 

@@ -195,14 +195,21 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
-    let r = crate::harness::pingpong::pingpong(args.channel, args.round_trips)
+    let spec = crate::harness::pingpong::channel(args.channel).expect("parsed as a channel");
+    if spec.is_floor && args.bytes != 8 {
+        return Err(Failure::usage(format!(
+            "--bytes {}: the floor '{}' carries one 8-byte word",
+            args.bytes, args.channel
+        )));
+    }
+    let r = crate::harness::pingpong::pingpong(args.channel, args.round_trips, args.bytes)
         .map_err(|e| Failure::runtime(format!("{} ping-pong failed: {e}", args.channel)))?;
     if args.json {
         print_json(&r);
     } else {
         println!(
-            "{}: round trip median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
-            r.channel, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
+            "{}: {}-byte round trip median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
+            r.channel, r.bytes, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
         );
     }
     Ok(ExitCode::SUCCESS)

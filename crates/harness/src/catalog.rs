@@ -12,7 +12,7 @@ use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, Share
 use crate::Profile;
 use crate::floors::{EXEC_SELF, FORK_EXIT, TCP_FLOOR};
 use crate::models::{Family, models, names};
-use crate::pingpong::{Peers, SHM_LOAN, SHM_SPIN, channels};
+use crate::pingpong::{Peers, READ_ACROSS, SHM_LOAN, SHM_SPIN, channels};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
 pub const SPAWN_GROUP: &str = "spawn";
@@ -227,6 +227,23 @@ fn comparisons() -> Vec<Comparison> {
         Against::Floor,
         Some(2.0),
     ));
+    // ... and against the copy between two cores, which moves with the VM's placement.
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        SHM_SPIN,
+        READ_ACROSS,
+        Against::Floor,
+        None,
+    ));
+    out.push(cmp(
+        BULK_GROUP,
+        None,
+        READ_ACROSS,
+        MEMCPY,
+        Against::Floor,
+        None,
+    ));
     out.push(cmp(
         BULK_GROUP,
         None,
@@ -327,13 +344,16 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
         id: BULK_GROUP.to_owned(),
         about: format!(
             "1 MiB to the peer and an 8-byte acknowledgement back; `{MEMCPY}` is one thread \
-             copying the MiB, the bandwidth floor. Between threads the buffer is moved, not \
+             copying the MiB, the bandwidth floor within one core; `{READ_ACROSS}` is the MiB \
+             written by one process and copied out by another (only the copy out timed), the \
+             floor of a copying transfer between two cores, which on a VM changes with where \
+             the host places its virtual CPUs. Between threads the buffer is moved, not \
              copied: sharing an address space is the point."
         ),
         compare: Compare::CostOf(reference),
         axis: Axis::None,
         bars: false,
-        extra_functions: vec![MEMCPY.to_owned()],
+        extra_functions: vec![MEMCPY.to_owned(), READ_ACROSS.to_owned()],
     };
     (pingpong, bulk)
 }

@@ -242,6 +242,8 @@ const WARMUP: usize = 200;
 pub struct PingPongReport {
     /// The channel.
     pub channel: &'static str,
+    /// Bytes sent each round trip (the answer: at most 8).
+    pub bytes: usize,
     /// How many round trips were timed.
     pub round_trips: usize,
     /// Median round trip, ns.
@@ -265,10 +267,25 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
     }
 }
 
-/// Times `round_trips` 8-byte round trips over `channel`, one sample per round trip.
-pub fn pingpong(channel: &'static str, round_trips: usize) -> io::Result<PingPongReport> {
+/// The largest payload [`pingpong`] sends: the bulk group's 1 MiB, which every channel
+/// carries.
+pub const MAX_PAYLOAD: usize = 1 << 20;
+
+/// Times `round_trips` round trips of `bytes` bytes (at most [`MAX_PAYLOAD`]; the peer
+/// answers at most 8) over `channel`, one sample per round trip.
+pub fn pingpong(
+    channel: &'static str,
+    round_trips: usize,
+    bytes: usize,
+) -> io::Result<PingPongReport> {
+    if bytes > MAX_PAYLOAD {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{bytes} bytes exceed the {MAX_PAYLOAD} a ping-pong sends"),
+        ));
+    }
     let mut peer = open(channel)?;
-    let msg = 42u64.to_le_bytes();
+    let msg: Vec<u8> = (0..bytes).map(|i| i as u8).collect();
     for _ in 0..WARMUP {
         peer.round_trip(&msg)?;
     }
@@ -281,6 +298,7 @@ pub fn pingpong(channel: &'static str, round_trips: usize) -> io::Result<PingPon
     let s = Summary::of(&samples).expect("round_trips >= 1");
     Ok(PingPongReport {
         channel,
+        bytes,
         round_trips,
         median_ns: s.median,
         p99_ns: s.p99,
@@ -534,7 +552,7 @@ impl Drop for IpcPeer {
 /// `*-spin` channels only spin; `*futex` channels sleep on the futex whenever they wait
 /// (no spin phase), so they measure the sleep/wake path itself.
 fn shm_wait(channel: &str) -> Wait {
-    if channel.ends_with("spin") {
+    if channel.ends_with("spin") || channel == READ_ACROSS {
         Wait::Spin
     } else {
         Wait::SpinThenFutex { spins: 0 }
@@ -667,11 +685,16 @@ struct FloorPeer {
 
 impl FloorPeer {
     fn start(channel: &str) -> io::Result<Self> {
+        Self::start_with(channel, Stdio::null())
+    }
+
+    /// The floor peer of `channel`, its mailbox as stdin and `stdout` as given.
+    fn start_with(channel: &str, stdout: Stdio) -> io::Result<Self> {
         let mailbox = Mailbox::create().map_err(shm_err)?;
         let child = echo_child(
             channel,
             Stdio::from(mailbox.segment().fd().try_clone_to_owned()?),
-            Stdio::null(),
+            stdout,
         )?;
         Ok(FloorPeer {
             child,
@@ -710,6 +733,50 @@ impl Drop for FloorPeer {
     fn drop(&mut self) {
         self.mailbox.post(Slot::Ping, QUIT, self.wait);
         let _ = self.child.wait();
+    }
+}
+
+/// The bulk group's floor under a copying channel, `read-across`: the least a transfer
+/// between two processes must do is have the receiver pull the bytes the sender wrote, from
+/// the sender's cache to its own. This process writes the bytes into a shared buffer (not
+/// timed), then times one spinning signal, the other process copying the whole buffer out,
+/// and its answer. `memcpy` is the same copy within one core; the two differ by what the
+/// machine charges for moving cache lines between the cores the processes run on, which on a
+/// VM changes with where the host places its virtual CPUs.
+pub struct ReadAcross {
+    floor: FloorPeer,
+    data: Segment,
+}
+
+/// The name of the [`ReadAcross`] floor in the bulk group.
+pub const READ_ACROSS: &str = "read-across";
+
+impl ReadAcross {
+    /// Starts the reading process, with a shared buffer of `bytes` bytes (at least 1).
+    pub fn start(bytes: usize) -> io::Result<ReadAcross> {
+        let data = Segment::create(READ_ACROSS, bytes).map_err(shm_err)?;
+        let floor =
+            FloorPeer::start_with(READ_ACROSS, Stdio::from(data.fd().try_clone_to_owned()?))?;
+        Ok(ReadAcross { floor, data })
+    }
+
+    /// Writes `payload` (as long as the buffer) into the shared buffer, then times the other
+    /// process copying it out: from the signal to its answer.
+    pub fn transfer(&mut self, payload: &[u8]) -> io::Result<std::time::Duration> {
+        if payload.len() != self.data.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} bytes for a buffer of {}",
+                    payload.len(),
+                    self.data.len()
+                ),
+            ));
+        }
+        self.data.write(0, payload).map_err(shm_err)?;
+        let t = Instant::now();
+        self.floor.round_trip(&[])?;
+        Ok(t.elapsed())
     }
 }
 
@@ -772,11 +839,21 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
                 loan_send(&mut tx, reply.as_bytes()).map_err(shm_err)?;
             }
         }
-        None if spec == "atomic-spin" || spec == "futex" => {
+        None if spec == "atomic-spin" || spec == "futex" || spec == READ_ACROSS => {
             let wait = shm_wait(spec);
             let seg =
                 Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?;
             let mailbox = Mailbox::from_segment(Arc::new(seg)).map_err(shm_err)?;
+            // read-across: each signal, the whole shared buffer copied into our own.
+            let data = if spec == READ_ACROSS {
+                Some(
+                    Segment::from_fd(io::stdout().as_fd().try_clone_to_owned()?)
+                        .map_err(shm_err)?,
+                )
+            } else {
+                None
+            };
+            let mut copy = vec![0u8; data.as_ref().map_or(0, Segment::len)];
             let parent = std::os::unix::process::parent_id();
             let mut last = 0;
             loop {
@@ -785,6 +862,10 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
                     .map_err(shm_err)?;
                 if v == QUIT {
                     return Ok(());
+                }
+                if let Some(data) = &data {
+                    data.read(0, &mut copy).map_err(shm_err)?;
+                    std::hint::black_box(&copy);
                 }
                 mailbox.post(Slot::Pong, v, wait);
                 last = v;

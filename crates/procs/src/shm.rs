@@ -23,8 +23,8 @@ use crate::{Error, Handler, describe_status};
 /// inputs belong in the shared region, which has no such limit).
 pub const RING_CAPACITY: usize = 1 << 20;
 
-/// A ring message's framing: the ring's length prefix and the message's kind byte.
-const FRAMING: usize = 4 + 1;
+/// A ring message's framing beyond the ring's own: the message's kind byte.
+const FRAMING: usize = 1;
 
 /// The tag of the first descriptor message: protocol name and version.
 const HELLO_TAG: &[u8] = b"concur-shm-pool/1";
@@ -219,7 +219,7 @@ impl Transport for ShmTransport {
     }
 
     fn task_limit(&self) -> Option<usize> {
-        Some(RING_CAPACITY - FRAMING)
+        Some(concur_shm::ring::max_message(RING_CAPACITY) - FRAMING)
     }
 
     /// Maps `shared` in the worker first if it has a different region (or unmaps one it no

@@ -6,21 +6,31 @@
 //!   0  magic, capacity, flags                written once by `create`, magic last
 //! 128  tail, data_seq, consumer_waiting, producer_pid, producer_closed   (producer's line)
 //! 256  head, space_seq, producer_waiting, consumer_pid, consumer_closed  (consumer's line)
-//! 384  data: messages as [len: u32 LE][payload], wrapping around the end
+//! 384  data: messages as [word: u32][payload][padding to 8], wrapping around the end
 //! ```
 //!
-//! `head` and `tail` count bytes since the start and never wrap in practice (2^64). The
-//! producer publishes a small message with one release store of `tail`; a message longer than
-//! 64 KiB is published a chunk at a time (the prefix with the first chunk), so the consumer
-//! copies chunk i out while the producer copies chunk i+1 in. The consumer frees a message
-//! with one release store of `head` once it has copied all of it. A side about to sleep raises its `*_waiting` flag, then
-//! re-checks, then sleeps on the other side's `*_seq` word; a side that publishes checks the
-//! flag after a SeqCst fence and, if raised, bumps the word and wakes the sleeper. Either the
-//! sleeper sees the new counter or the publisher sees the flag: no lost wake-up.
+//! Every message starts at a multiple of 8 with a *word*: its length with the `PUBLISHED`
+//! bit set. The word is the publication: the producer writes the payload, writes 0 in the
+//! word of the message that will follow (old bytes lie there), then stores the word with
+//! release. The consumer spins on the word at `head` alone, so a small message and its
+//! publication travel in one cache line, as a spinning round trip of one atomic word does;
+//! `tail`, stored after the word, is read only to follow a message longer than 64 KiB, which
+//! is published a chunk at a time (the word with the first chunk, `tail` after each further
+//! one), so the consumer copies chunk i out while the producer copies chunk i+1 in. A
+//! producer that closes the ring writes `CLOSED` in the word after its last message.
 //!
-//! Everything read from the header is validated: `tail - head` must lie in `0..=capacity`,
-//! a message's length must fit in the ring, and at least its prefix and first chunk must be
-//! published once any of it is; otherwise the call returns [`Error::Corrupt`].
+//! `head` and `tail` count bytes since the start and never wrap in practice (2^64). The
+//! producer keeps 4 bytes free after its last message (the next word), so a message of `len`
+//! bytes needs `footprint(len) + 4` free bytes. The consumer frees a message with one
+//! release store of `head` once it has copied all of it. A side about to sleep raises its
+//! `*_waiting` flag, then re-checks, then sleeps on the other side's `*_seq` word; a side
+//! that publishes checks the flag after a SeqCst fence and, if raised, bumps the word and
+//! wakes the sleeper. Either the sleeper sees the publication or the publisher sees the flag:
+//! no lost wake-up.
+//!
+//! Everything read from shared memory is validated: a word must be 0, `CLOSED`, or
+//! `PUBLISHED` with a length that fits the ring; `tail - head` must lie in `0..=capacity`;
+//! otherwise the call returns [`Error::Corrupt`].
 
 use std::any::Any;
 use std::sync::Arc;
@@ -30,12 +40,42 @@ use crate::wait::{Deadline, Wait, futex_wake, notify, wait_until};
 use crate::{Error, Result, Segment};
 use std::time::Duration;
 
-/// "CONCURRG", little-endian.
-const MAGIC: u64 = u64::from_le_bytes(*b"CONCURRG");
+/// "CONCURR2", little-endian (2: the format with a word per message).
+const MAGIC: u64 = u64::from_le_bytes(*b"CONCURR2");
 /// Bytes before the data area.
 pub const HEADER_LEN: usize = 384;
-/// Bytes of the length prefix of each message.
+/// Bytes of each message's word (its length and state), before its payload.
 const PREFIX: u64 = 4;
+/// Every message starts at a multiple of this: its word is an aligned `u32` that never
+/// wraps around the end of the ring.
+const ALIGN: u64 = 8;
+/// Set in a message's word once the message (its first chunk) is written.
+const PUBLISHED: u32 = 1 << 31;
+/// The word after the last message of a producer that closed the ring.
+const CLOSED: u32 = 1 << 30;
+/// The length bits of a word: a message is at most 1 GiB - 1.
+const LEN_MASK: u32 = CLOSED - 1;
+/// Bytes kept free after the last message: the next message's word, zeroed before the
+/// message is published.
+pub(crate) const RESERVE: u64 = PREFIX;
+
+/// The bytes a message of `len` bytes takes in a ring: its word and payload, padded to 8.
+pub(crate) const fn footprint(len: u64) -> u64 {
+    (PREFIX + len).next_multiple_of(ALIGN)
+}
+
+/// The longest message a ring of `capacity` bytes (a power of two, at least 64) carries:
+/// its footprint, a multiple of 8, must leave the 4 reserved bytes free, so it is at most
+/// `capacity - 8`, and the payload at most `capacity - 12` (and under 1 GiB).
+pub const fn max_message(capacity: usize) -> usize {
+    let fits = capacity - (ALIGN + PREFIX) as usize;
+    if fits > LEN_MASK as usize {
+        LEN_MASK as usize
+    } else {
+        fits
+    }
+}
+
 /// A message longer than this is published a chunk at a time, so the receiver copies one
 /// chunk out while the sender copies the next one in (small under loom, so the model checks
 /// chunked messages too).
@@ -130,14 +170,19 @@ pub(crate) unsafe fn init_at(at: *mut u8, capacity: u64, flags: u64) {
 struct Core {
     hdr: *const Header,
     data: *mut u8,
+    /// Under loom, the messages' words live in an array of loom atomics beside the data
+    /// (loom cannot see atomics made from raw bytes): `cap / 4` of them, or null for a ring
+    /// in a segment, which loom tests do not use.
+    #[cfg(loom)]
+    words: *const AtomicU32,
     cap: u64,
     spin_only: bool,
     _keep: Arc<dyn Any + Send + Sync>,
 }
 
 // SAFETY: the pointers target memory kept alive by `_keep` (a mapping or a heap block) and
-// are only dereferenced as atomics (header) or through the copy helpers (data), which the
-// SPSC protocol keeps disjoint between the two ends.
+// are only dereferenced as atomics (header, message words) or through the copy helpers
+// (payloads), which the SPSC protocol keeps disjoint between the two ends.
 unsafe impl Send for Core {}
 
 impl Core {
@@ -182,47 +227,96 @@ impl Core {
             hdr,
             // SAFETY: offset + HEADER_LEN < offset + len <= seg.len(): inside the mapping.
             data: unsafe { at.add(HEADER_LEN) },
+            #[cfg(loom)]
+            words: std::ptr::null(),
             cap,
             spin_only,
             _keep: Arc::clone(seg) as Arc<dyn Any + Send + Sync>,
         })
     }
 
+    #[inline]
     fn hdr(&self) -> &Header {
         // SAFETY: see `Send for Core`: valid, aligned, alive while `self` is.
         unsafe { &*self.hdr }
     }
 
+    /// The word of the message at byte counter `at` (a multiple of [`ALIGN`]).
+    #[cfg(not(loom))]
+    #[inline]
+    fn word(&self, at: u64) -> &AtomicU32 {
+        debug_assert_eq!(at % ALIGN, 0);
+        let off = (at & (self.cap - 1) & !(ALIGN - 1)) as usize;
+        // SAFETY: `off` is a multiple of 8 below `cap`, a multiple of 8, and the data area
+        // starts 8-aligned (a mapping's offset + HEADER_LEN, or a u64 heap block): an
+        // aligned u32 inside the data area, alive while `self` is. Both ends access it
+        // atomically while it is a message's word; the producer writes it as payload bytes
+        // only once the consumer freed that space (`head`, release/acquire).
+        unsafe { &*(self.data.add(off) as *const AtomicU32) }
+    }
+
+    #[cfg(loom)]
+    fn word(&self, at: u64) -> &AtomicU32 {
+        assert!(!self.words.is_null(), "loom models rings on the heap only");
+        let index = ((at & (self.cap - 1)) / 4) as usize;
+        // SAFETY: the heap ring's array holds cap / 4 words, alive while `self` is.
+        unsafe { &*self.words.add(index) }
+    }
+
     /// Copies `src` into the ring at byte counter `at`, wrapping around the end.
+    #[inline]
     fn write_at(&self, at: u64, src: &[u8]) {
         let off = (at & (self.cap - 1)) as usize;
         let first = src.len().min(self.cap as usize - off);
         // SAFETY: off < cap and first <= cap - off, so both copies stay inside the data area;
-        // the protocol gives these bytes to the producer alone until `tail` is published.
+        // the protocol gives these bytes to the producer alone until they are published.
         unsafe {
-            std::ptr::copy_nonoverlapping(src.as_ptr(), self.data.add(off), first);
-            std::ptr::copy_nonoverlapping(src.as_ptr().add(first), self.data, src.len() - first);
+            copy_bytes(src.as_ptr(), self.data.add(off), first);
+            if first < src.len() {
+                copy_bytes(src.as_ptr().add(first), self.data, src.len() - first);
+            }
+        }
+    }
+
+    /// Zeroes `len` bytes of the ring from byte counter `at` (a multiple of 4), wrapping
+    /// around the end: free space only, so no word the consumer reads changes under it.
+    fn zero(&self, at: u64, len: u64) {
+        debug_assert!(at % 4 == 0 && len % 4 == 0 && len <= self.cap);
+        #[cfg(loom)]
+        for word in (at..at + len).step_by(4) {
+            self.word(word).store(0, Ordering::Relaxed);
+        }
+        #[cfg(not(loom))]
+        {
+            let off = (at & (self.cap - 1)) as usize;
+            let first = (len as usize).min(self.cap as usize - off);
+            // SAFETY: off < cap and first <= cap - off: inside the data area; free space
+            // belongs to the producer until it publishes it.
+            unsafe {
+                std::ptr::write_bytes(self.data.add(off), 0, first);
+                std::ptr::write_bytes(self.data, 0, len as usize - first);
+            }
         }
     }
 
     /// Copies `dst.len()` bytes out of the ring from byte counter `at`, wrapping around.
+    #[inline]
     fn read_at(&self, at: u64, dst: &mut [u8]) {
         let off = (at & (self.cap - 1)) as usize;
         let first = dst.len().min(self.cap as usize - off);
-        // SAFETY: as in `write_at`; these bytes were published by `tail` and are the
-        // consumer's until it publishes `head`. A hostile peer writing them concurrently can
-        // only change which bytes we copy, and every length derived from them is checked.
+        // SAFETY: as in `write_at`; these bytes were published and are the consumer's until
+        // it publishes `head`. A hostile peer writing them concurrently can only change which
+        // bytes we copy, and every length derived from them is checked.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.data.add(off), dst.as_mut_ptr(), first);
-            std::ptr::copy_nonoverlapping(
-                self.data,
-                dst.as_mut_ptr().add(first),
-                dst.len() - first,
-            );
+            copy_bytes(self.data.add(off), dst.as_mut_ptr(), first);
+            if first < dst.len() {
+                copy_bytes(self.data, dst.as_mut_ptr().add(first), dst.len() - first);
+            }
         }
     }
 
     /// Bytes published and not yet consumed, checked against the capacity.
+    #[inline]
     fn used(&self, tail: u64, head: u64) -> Result<u64> {
         let used = tail.wrapping_sub(head);
         if used > self.cap {
@@ -232,6 +326,46 @@ impl Core {
             )));
         }
         Ok(used)
+    }
+}
+
+/// Copies `len` bytes from `src` to `dst`, which do not overlap. Up to 16 bytes (a
+/// ping-pong's message) inline, in two possibly overlapping loads and stores, with no call to
+/// `memcpy`: on the round trip of an 8-byte message, four such calls each way cost more
+/// than the rest of the protocol.
+///
+/// # Safety
+///
+/// As [`std::ptr::copy_nonoverlapping`]: `src` readable and `dst` writable for `len` bytes,
+/// the two ranges disjoint.
+#[inline(always)]
+unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every access below lies within the first `len` bytes of `src` or `dst`;
+    // unaligned reads and writes of plain integers.
+    unsafe {
+        match len {
+            0 => {}
+            1..=3 => {
+                let (a, b, c) = (src.read(), src.add(len / 2).read(), src.add(len - 1).read());
+                dst.write(a);
+                dst.add(len / 2).write(b);
+                dst.add(len - 1).write(c);
+            }
+            8 => dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned()),
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(len - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(len - 4).cast::<u32>().write_unaligned(b);
+            }
+            9..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(len - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, len),
+        }
     }
 }
 
@@ -248,6 +382,16 @@ fn process_gone(pid: u32, expected: u32) -> Option<String> {
     }
 }
 
+/// Refuses a `head` or `tail` (read from shared memory) where no message can start.
+fn check_aligned(what: &str, at: u64) -> Result<()> {
+    if at % ALIGN != 0 {
+        return Err(Error::Corrupt(format!(
+            "{what} {at} is not a message boundary (a multiple of {ALIGN})"
+        )));
+    }
+    Ok(())
+}
+
 /// The producing end of a ring.
 pub struct Sender {
     core: Core,
@@ -255,6 +399,10 @@ pub struct Sender {
     /// The consumer's `head` as last read: space known to be free without touching the
     /// consumer's cache line. Re-read only when it shows too little space.
     head_seen: u64,
+    /// Every byte from `tail` up to this counter is known to be 0 (at least the next word):
+    /// a message whose successor's word falls below it needs no zeroing before it is
+    /// published. See `zero_ahead`.
+    zeroed: u64,
     wait: Wait,
     /// The process expected to attach the receiving end (0: not said).
     peer: u32,
@@ -291,12 +439,14 @@ impl Sender {
         let tail = hdr.tail.load(Ordering::Acquire);
         let head_seen = hdr.head.load(Ordering::Acquire);
         core.used(tail, head_seen)?;
+        check_aligned("tail", tail)?;
         hdr.producer_pid
             .store(std::process::id(), Ordering::Release);
         Ok(Sender {
             core,
             tail,
             head_seen,
+            zeroed: tail + RESERVE,
             wait,
             peer: 0,
         })
@@ -310,13 +460,15 @@ impl Sender {
         self.peer = pid;
     }
 
-    /// The ring's capacity in bytes; a message may be up to `capacity - 4` bytes.
+    /// The ring's capacity in bytes; a message may be up to [`max_message`]`(capacity)`
+    /// bytes (`capacity - 12`).
     pub fn capacity(&self) -> usize {
         self.core.cap as usize
     }
 
     /// Sends `msg`, waiting for space. A closed or dead receiver is noticed when the sender
     /// next has to look at the receiver's side (the ring looks full): [`Error::PeerGone`].
+    #[inline]
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
         self.send_by(msg, None)
     }
@@ -327,8 +479,21 @@ impl Sender {
         self.send_by(msg, Some(Deadline::after(timeout)))
     }
 
+    #[inline]
     fn send_by(&mut self, msg: &[u8], deadline: Option<Deadline>) -> Result<()> {
         let need = self.need(msg)?;
+        // The common case, inline: the space last seen free is enough.
+        if self.tail + need > self.head_seen + self.core.cap {
+            self.wait_for_room(need, deadline)?;
+        }
+        self.publish(msg);
+        Ok(())
+    }
+
+    /// Waits until `need` bytes are free (re-reading `head`), or the deadline, or the
+    /// receiver is gone.
+    #[inline(never)]
+    fn wait_for_room(&mut self, need: u64, deadline: Option<Deadline>) -> Result<()> {
         if !self.has_room(need)? {
             let (core, tail) = (&self.core, self.tail);
             let hdr = core.hdr();
@@ -353,7 +518,6 @@ impl Sender {
                 return Err(Error::Corrupt("the ring had room and then none".into()));
             }
         }
-        self.publish(msg);
         Ok(())
     }
 
@@ -381,38 +545,75 @@ impl Sender {
         Ok(self.core.cap - self.core.used(self.tail, self.head_seen)? >= need)
     }
 
+    /// The free bytes `msg` needs: its footprint and the next message's word.
+    #[inline]
     fn need(&self, msg: &[u8]) -> Result<u64> {
-        let need = PREFIX + msg.len() as u64;
-        if need > self.core.cap {
+        if msg.len() > max_message(self.core.cap as usize) {
             return Err(Error::TooLarge {
                 len: msg.len(),
                 capacity: self.core.cap as usize,
             });
         }
-        Ok(need)
+        Ok(footprint(msg.len() as u64) + RESERVE)
     }
 
-    /// Writes the prefix and the payload, publishing `tail` after the prefix and the first
-    /// [`CHUNK`] bytes, then after every further chunk (a small message: once).
+    /// Writes the payload, zeroes the word of the message after it, then stores this
+    /// message's word: the publication. A message longer than [`CHUNK`] goes with its first
+    /// chunk, and each further chunk is published by storing `tail`.
+    #[inline]
     fn publish(&mut self, msg: &[u8]) {
         let len = u32::try_from(msg.len()).expect("checked against the capacity");
-        self.core.write_at(self.tail, &len.to_le_bytes());
+        let core = &self.core;
+        let hdr = core.hdr();
         let start = self.tail + PREFIX;
-        let hdr = self.core.hdr();
-        let mut done = 0;
+        let end = self.tail + footprint(u64::from(len));
+        // Old bytes may lie where the next word will be: the consumer must read 0 there until
+        // that message is published (released by the store of this message's word). Usually
+        // zeroed already, after an earlier message.
+        if end + RESERVE > self.zeroed {
+            core.word(end).store(0, Ordering::Relaxed);
+            self.zeroed = end + RESERVE;
+        }
+        let mut done = msg.len().min(CHUNK as usize);
+        core.write_at(start, &msg[..done]);
+        core.word(self.tail)
+            .store(len | PUBLISHED, Ordering::Release);
         loop {
-            let end = (done + CHUNK as usize).min(msg.len());
-            self.core.write_at(start + done as u64, &msg[done..end]);
-            done = end;
-            hdr.tail.store(start + done as u64, Ordering::Release);
-            if !self.core.spin_only {
+            let published = if done == msg.len() {
+                end
+            } else {
+                start + done as u64
+            };
+            hdr.tail.store(published, Ordering::Release);
+            if !core.spin_only {
                 notify(&hdr.consumer_waiting, &hdr.data_seq);
             }
             if done == msg.len() {
                 break;
             }
+            let next = (done + CHUNK as usize).min(msg.len());
+            core.write_at(start + done as u64, &msg[done..next]);
+            done = next;
         }
-        self.tail = start + msg.len() as u64;
+        self.tail = end;
+        self.zero_ahead();
+    }
+
+    /// After a message is published (its word stored): zeroes the free bytes up to the end
+    /// of the cache line after the one the next word lies in, so the next messages find
+    /// their successor's word zeroed already. Zeroing before a publication would put a store
+    /// to a line the consumer may hold ahead of the word it waits for; here the stores go
+    /// while the consumer reads the message. Only free space is touched (up to the last
+    /// `head` read, plus the capacity).
+    #[inline]
+    fn zero_ahead(&mut self) {
+        const LINE: u64 = 64;
+        let want = (self.tail + RESERVE).next_multiple_of(LINE) + LINE;
+        let upto = want.min(self.head_seen + self.core.cap);
+        if upto > self.zeroed {
+            self.core.zero(self.zeroed, upto - self.zeroed);
+            self.zeroed = upto;
+        }
     }
 }
 
@@ -436,6 +637,8 @@ impl Drop for Sender {
     fn drop(&mut self) {
         let hdr = self.core.hdr();
         hdr.producer_closed.store(1, Ordering::Release);
+        // Where a spinning consumer looks (the word after the last message, kept free).
+        self.core.word(self.tail).store(CLOSED, Ordering::Release);
         hdr.data_seq.fetch_add(1, Ordering::Release);
         futex_wake(&hdr.data_seq);
     }
@@ -462,6 +665,7 @@ impl Receiver {
         let hdr = core.hdr();
         let head = hdr.head.load(Ordering::Acquire);
         core.used(hdr.tail.load(Ordering::Acquire), head)?;
+        check_aligned("head", head)?;
         hdr.consumer_pid
             .store(std::process::id(), Ordering::Release);
         Ok(Receiver {
@@ -483,6 +687,7 @@ impl Receiver {
     /// Receives the next message into `buf` (replacing its contents), waiting for one.
     /// After the sender closed the ring, the messages already sent are still delivered.
     /// A large message is copied out chunk by chunk as the sender publishes it.
+    #[inline]
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
         self.recv_by(buf, None)
     }
@@ -494,27 +699,60 @@ impl Receiver {
         self.recv_by(buf, Some(Deadline::after(timeout)))
     }
 
+    #[inline]
     fn recv_by(&mut self, buf: &mut Vec<u8>, deadline: Option<Deadline>) -> Result<()> {
-        let (core, head, peer) = (&self.core, self.head, self.peer);
+        if self.core.word(self.head).load(Ordering::Acquire) == 0 {
+            self.wait_for_word(deadline)?;
+        }
+        let Some((len, avail)) = self.peek()? else {
+            return Err(Error::PeerGone("the sender closed the ring".into()));
+        };
+        buf.resize(len as usize, 0);
+        if PREFIX + len <= avail {
+            // Whole already (every message of one chunk): the common case, inline.
+            self.core.read_at(self.head + PREFIX, buf);
+        } else {
+            self.read_chunks(buf, avail, deadline)?;
+        }
+        self.consume(len);
+        Ok(())
+    }
+
+    /// Waits until the word at `head` is no longer 0 (or the deadline, or the sender is
+    /// gone).
+    #[inline(never)]
+    fn wait_for_word(&self, deadline: Option<Deadline>) -> Result<()> {
+        let (core, peer) = (&self.core, self.peer);
         let hdr = core.hdr();
+        let word = core.word(self.head);
         wait_until(
             self.wait,
             core.spin_only,
             &hdr.consumer_waiting,
             &hdr.data_seq,
             deadline,
-            // A sender that closed also ends the wait (its `Drop` bumps the word we sleep on,
-            // but maybe before we read it, which would leave us asleep for a whole slice).
+            // The word alone while spinning: one cache line, the one the sender writes. A
+            // sender that closed writes `CLOSED` there; one that may sleep also says so in
+            // its header line (its `Drop` bumps the word we sleep on, maybe before we read
+            // it, which would otherwise leave us asleep for a whole slice).
             || {
-                Ok(core.used(hdr.tail.load(Ordering::Acquire), head)? > 0
-                    || hdr.producer_closed.load(Ordering::Acquire) != 0)
+                Ok(word.load(Ordering::Acquire) != 0
+                    || (!core.spin_only && hdr.producer_closed.load(Ordering::Acquire) != 0))
             },
             || producer_gone(hdr, peer),
-        )?;
-        let Some((len, mut avail)) = self.peek()? else {
-            return Err(Error::PeerGone("the sender closed the ring".into()));
-        };
-        buf.resize(len as usize, 0);
+        )
+    }
+
+    /// Copies a message of several chunks into `buf` (its length) as they are published,
+    /// `avail` bytes of it (its word included) being published already.
+    #[inline(never)]
+    fn read_chunks(
+        &self,
+        buf: &mut [u8],
+        mut avail: u64,
+        deadline: Option<Deadline>,
+    ) -> Result<()> {
+        let len = buf.len() as u64;
         let mut got = 0;
         loop {
             let upto = (avail - PREFIX).min(len);
@@ -526,44 +764,43 @@ impl Receiver {
                 got = upto;
             }
             if got == len {
-                break;
+                return Ok(());
             }
             avail = self.wait_for_more(PREFIX + got, deadline)?;
         }
-        self.consume(len);
-        Ok(())
     }
 
-    /// The next message's length and the bytes published so far, once its prefix and first
-    /// chunk are there; `None` if the ring is empty. A length that cannot fit, or fewer bytes
-    /// than the sender publishes at once, is [`Error::Corrupt`].
+    /// The next message's length and the bytes of it published so far (its word
+    /// included), once its word is published; `None` if there is none yet or the sender
+    /// closed the ring after its last one. A word that is none of these, or a length that
+    /// cannot fit, is [`Error::Corrupt`].
+    #[inline]
     fn peek(&self) -> Result<Option<(u64, u64)>> {
         let core = &self.core;
-        let avail = core.used(core.hdr().tail.load(Ordering::Acquire), self.head)?;
-        if avail == 0 {
+        let word = core.word(self.head).load(Ordering::Acquire);
+        if word == 0 || word == CLOSED {
             return Ok(None);
         }
-        if avail < PREFIX {
+        if word & (PUBLISHED | CLOSED) != PUBLISHED {
             return Err(Error::Corrupt(format!(
-                "{avail} bytes published: less than a length prefix"
+                "message word {word:#x} is neither empty, closed nor published"
             )));
         }
-        let mut len = [0u8; 4];
-        core.read_at(self.head, &mut len);
-        let len = u64::from(u32::from_le_bytes(len));
-        if PREFIX + len > core.cap {
+        let len = u64::from(word & LEN_MASK);
+        if len as usize > max_message(core.cap as usize) {
             return Err(Error::Corrupt(format!(
                 "a message of {len} bytes claimed in a ring of {}",
                 core.cap
             )));
         }
-        if avail < PREFIX + len.min(CHUNK) {
-            return Err(Error::Corrupt(format!(
-                "a message of {len} bytes claimed, {} published",
-                avail - PREFIX
-            )));
+        // The word publishes the first chunk with it; the rest is followed through `tail`
+        // (which may still be behind: stored after the word).
+        let first = PREFIX + len.min(CHUNK);
+        if len <= CHUNK {
+            return Ok(Some((len, first)));
         }
-        Ok(Some((len, avail)))
+        let published = core.used(core.hdr().tail.load(Ordering::Acquire), self.head)?;
+        Ok(Some((len, published.max(first))))
     }
 
     /// In the middle of a message: waits until more than `have` bytes are published and
@@ -601,8 +838,9 @@ impl Receiver {
     }
 
     /// Frees the message of `len` bytes just read and wakes a sender waiting for space.
+    #[inline]
     fn consume(&mut self, len: u64) {
-        self.head += PREFIX + len;
+        self.head += footprint(len);
         let hdr = self.core.hdr();
         hdr.head.store(self.head, Ordering::Release);
         if !self.core.spin_only {
@@ -613,11 +851,7 @@ impl Receiver {
     /// Whether a message is waiting (without taking it): for a caller that watches several
     /// rings and sleeps on a [`crate::Doorbell`].
     pub fn pending(&self) -> Result<bool> {
-        let hdr = self.core.hdr();
-        Ok(self
-            .core
-            .used(hdr.tail.load(Ordering::Acquire), self.head)?
-            > 0)
+        Ok(self.peek()?.is_some())
     }
 
     /// Receives a message into `buf` if a whole one is there; `Ok(false)` if the ring is
@@ -650,10 +884,13 @@ impl Drop for Receiver {
 pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
     struct Heap {
         hdr: Box<Header>,
-        data: Box<[std::cell::UnsafeCell<u8>]>,
+        /// u64s: the data area starts 8-aligned, as in a segment.
+        data: Box<[std::cell::UnsafeCell<u64>]>,
+        #[cfg(loom)]
+        words: Box<[AtomicU32]>,
     }
-    // SAFETY: the data bytes are only touched through `Core`'s copy helpers, which the SPSC
-    // protocol keeps disjoint between the two ends.
+    // SAFETY: the data bytes are only touched through `Core`'s copy helpers and as message
+    // words, which the SPSC protocol keeps disjoint between the two ends.
     unsafe impl Sync for Heap {}
     unsafe impl Send for Heap {}
     let zero = || AtomicU32::new(0);
@@ -676,11 +913,17 @@ pub(crate) fn heap_pair(cap: u64, wait: Wait) -> (Sender, Receiver) {
             consumer_closed: zero(),
             _pad2: [0; 13],
         }),
-        data: (0..cap).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+        data: (0..cap / 8)
+            .map(|_| std::cell::UnsafeCell::new(0))
+            .collect(),
+        #[cfg(loom)]
+        words: (0..cap / 4).map(|_| zero()).collect(),
     });
     let core = || Core {
         hdr: &*heap.hdr as *const Header,
         data: heap.data.as_ptr() as *mut u8,
+        #[cfg(loom)]
+        words: heap.words.as_ptr(),
         cap,
         spin_only: wait == Wait::Spin,
         _keep: Arc::clone(&heap) as Arc<dyn Any + Send + Sync>,
@@ -710,15 +953,22 @@ mod tests {
 
     #[test]
     fn full_ring_refuses_then_accepts() {
+        // Footprints of 32 and 24 bytes and the 4-byte reserve: 60 of 64.
         let (mut tx, mut rx) = heap_pair(64, Wait::Spin);
         assert!(tx.try_send(&[7; 28]).unwrap());
-        assert!(tx.try_send(&[8; 28]).unwrap());
+        assert!(tx.try_send(&[8; 20]).unwrap());
         assert!(!tx.try_send(&[9; 1]).unwrap());
-        assert!(matches!(tx.send(&[0; 61]), Err(Error::TooLarge { .. })));
+        assert_eq!(max_message(64), 52);
+        assert!(matches!(tx.send(&[0; 53]), Err(Error::TooLarge { .. })));
         let mut buf = Vec::new();
         rx.recv(&mut buf).unwrap();
         assert_eq!(buf, [7; 28]);
         assert!(tx.try_send(&[9; 1]).unwrap());
+        // The longest message fits an empty ring.
+        let (mut tx, mut rx) = heap_pair(64, Wait::Spin);
+        tx.send(&[5; 52]).unwrap();
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(buf, [5; 52]);
     }
 
     #[test]
@@ -816,6 +1066,23 @@ mod loom_tests {
                 rx.recv(&mut buf).unwrap();
                 assert_eq!(buf, [i; 24]);
             }
+            producer.join().unwrap();
+        });
+    }
+
+    /// A spinning receiver (it watches the message word alone) reads a message of three
+    /// chunks whole, then sees the close the sender wrote in the word after it.
+    #[test]
+    fn spinning_receiver_reads_chunks_then_sees_the_close() {
+        loom::model(|| {
+            let (mut tx, mut rx) = heap_pair(64, Wait::Spin);
+            let producer = loom::thread::spawn(move || {
+                tx.send(&[3; 40]).unwrap();
+            });
+            let mut buf = Vec::new();
+            rx.recv(&mut buf).unwrap();
+            assert_eq!(buf, [3; 40]);
+            assert!(matches!(rx.recv(&mut buf), Err(Error::PeerGone(_))));
             producer.join().unwrap();
         });
     }

@@ -75,6 +75,39 @@ impl Segment {
         self.map.as_mut_ptr()
     }
 
+    /// Copies `src` into the segment from `offset`. Another process may read or write the
+    /// same bytes meanwhile: it sees some mix of them, nothing else is touched.
+    pub fn write(&self, offset: usize, src: &[u8]) -> Result<()> {
+        self.check_range(offset, src.len())?;
+        // SAFETY: the range lies inside the mapping (checked), which lives as long as
+        // `self`; a concurrent writer in another process only changes which bytes land.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr().add(offset), src.len())
+        };
+        Ok(())
+    }
+
+    /// Copies `dst.len()` bytes out of the segment from `offset`: whatever another process
+    /// wrote there, as plain bytes.
+    pub fn read(&self, offset: usize, dst: &mut [u8]) -> Result<()> {
+        self.check_range(offset, dst.len())?;
+        // SAFETY: as in `write`; every bit pattern is a valid `u8`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.as_ptr().add(offset), dst.as_mut_ptr(), dst.len())
+        };
+        Ok(())
+    }
+
+    fn check_range(&self, offset: usize, len: usize) -> Result<()> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len()) {
+            return Err(Error::Corrupt(format!(
+                "{len} bytes at {offset} lie outside a segment of {} bytes",
+                self.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// The descriptor to hand to another process (e.g. as a child's stdin, or by SCM_RIGHTS).
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
@@ -96,6 +129,20 @@ mod tests {
             a.as_ptr().add(100).write(42);
             assert_eq!(b.as_ptr().add(100).read(), 42);
         }
+    }
+
+    #[test]
+    fn copies_in_and_out_within_bounds_only() {
+        let a = Segment::create("copies", 4096).unwrap();
+        a.write(4090, b"abcdef").unwrap();
+        let mut out = [0u8; 6];
+        a.read(4090, &mut out).unwrap();
+        assert_eq!(&out, b"abcdef");
+        assert!(matches!(a.write(4091, b"abcdef"), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            a.read(usize::MAX, &mut out),
+            Err(Error::Corrupt(_))
+        ));
     }
 
     #[test]

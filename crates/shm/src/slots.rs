@@ -87,9 +87,11 @@ impl Layout {
             )));
         }
         let (count, slot_size) = (count as usize, slot_size as usize);
-        // An entry takes its 4-byte prefix and 8 bytes in a ring: 16 per slot is room for
-        // every slot at once, so neither queue can fill.
-        let queue_cap = (count * 16).next_power_of_two().max(64);
+        // Room for every slot's entry at once (and the ring's reserve), so neither queue
+        // can fill.
+        let queue_cap = (count * ring::footprint(ENTRY as u64) as usize + ring::RESERVE as usize)
+            .next_power_of_two()
+            .max(64);
         let ring_len = ring::segment_len(queue_cap);
         let published_at = TOP;
         let returned_at = (published_at + ring_len).next_multiple_of(TOP);

@@ -31,27 +31,42 @@ fn exercise(seg: &Arc<Segment>) {
 }
 
 #[test]
-fn a_tail_beyond_the_capacity_is_corrupt() {
+fn a_tail_beyond_the_capacity_is_refused() {
     let seg = ring::create(CAP).unwrap();
-    let mut rx = Receiver::attach(&seg, Wait::Spin).unwrap();
-    scribble(&seg, 128, &(CAP as u64 + 1).to_le_bytes()); // tail
+    scribble(&seg, 128, &(CAP as u64 + 8).to_le_bytes()); // tail
     assert!(matches!(
-        rx.try_recv(&mut Vec::new()),
+        Receiver::attach(&seg, Wait::Spin),
+        Err(Error::Corrupt(_))
+    ));
+    scribble(&seg, 128, &4u64.to_le_bytes()); // within reach, but not a message boundary
+    assert!(matches!(
+        Sender::attach(&seg, Wait::Spin),
         Err(Error::Corrupt(_))
     ));
 }
 
 #[test]
-fn a_length_beyond_what_was_published_is_corrupt() {
-    let seg = ring::create(CAP).unwrap();
-    let mut tx = Sender::attach(&seg, Wait::Spin).unwrap();
-    let mut rx = Receiver::attach(&seg, Wait::Spin).unwrap();
-    tx.send(b"12345678").unwrap();
-    scribble(&seg, HEADER_LEN, &200u32.to_le_bytes()); // the message's length prefix
-    assert!(matches!(
-        rx.try_recv(&mut Vec::new()),
-        Err(Error::Corrupt(_))
-    ));
+fn a_bad_message_word_is_corrupt() {
+    const PUBLISHED: u32 = 1 << 31;
+    for word in [
+        200,                           // a length, never published
+        PUBLISHED | (CAP as u32 - 11), // longer than the ring carries
+        PUBLISHED | (1 << 30) | 8,     // published and closed at once
+    ] {
+        let seg = ring::create(CAP).unwrap();
+        let mut tx = Sender::attach(&seg, Wait::Spin).unwrap();
+        let mut rx = Receiver::attach(&seg, Wait::Spin).unwrap();
+        tx.send(b"12345678").unwrap();
+        scribble(&seg, HEADER_LEN, &word.to_le_bytes()); // the message's word
+        assert!(
+            matches!(rx.try_recv(&mut Vec::new()), Err(Error::Corrupt(_))),
+            "word {word:#x}"
+        );
+        assert!(
+            matches!(rx.pending(), Err(Error::Corrupt(_))),
+            "word {word:#x}"
+        );
+    }
 }
 
 #[test]
@@ -104,7 +119,7 @@ proptest! {
         scribble(&seg, 0, &bytes);
         exercise(&seg);
         // And with a valid magic and capacity, so the checks behind them run too.
-        scribble(&seg, 0, b"CONCURRG");
+        scribble(&seg, 0, b"CONCURR2");
         scribble(&seg, 8, &(CAP as u64).to_le_bytes());
         exercise(&seg);
     }
