@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use concur_report::noise::{self, CpuTimes, Noise, SuiteSteal};
+use concur_report::noise::{self, CpuTimes, Noise, SuitePlacement, SuiteSteal};
 use concur_report::{
     Catalog, IdleProbe, Machine, Module, PairedRun, PythonRun, RunData, criterion, verdicts,
 };
@@ -83,6 +83,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let mut noise = Noise {
         steal: Vec::new(),
         stall: Some(stall),
+        placement: Vec::new(),
     };
 
     let logs = crate::target_dir().join("concur").join("logs");
@@ -129,12 +130,20 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
             cmd.arg("--test");
         }
         cmd.args(passthrough);
+        let line_before = noise::line_round_trip_ns();
         let t = Instant::now();
         let cpu_before = CpuTimes::read();
         let status = cmd
             .status()
             .with_context(|| format!("running the {suite} bench"))?;
         let secs = t.elapsed().as_secs_f64();
+        if let (Some(before_ns), Some(after_ns)) = (line_before, noise::line_round_trip_ns()) {
+            noise.placement.push(SuitePlacement {
+                suite: suite.to_string(),
+                before_ns,
+                after_ns,
+            });
+        }
         if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
             noise.steal.push(SuiteSteal {
                 suite: suite.to_string(),

@@ -210,6 +210,7 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     let started = SystemTime::now();
     let started_at = concur_report::now_rfc3339();
     let stall = noise::stall_probe(Duration::from_millis(500));
+    let line_before = noise::line_round_trip_ns();
     let cpu_before = noise::CpuTimes::read();
     let mut c = criterion(profile);
     for &w in workloads {
@@ -230,7 +231,20 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         }],
         _ => Vec::new(),
     };
-    match report(workloads, profile, started, started_at, stall, steal) {
+    let placement = match (line_before, noise::line_round_trip_ns()) {
+        (Some(before_ns), Some(after_ns)) => vec![noise::SuitePlacement {
+            suite: "bench".into(),
+            before_ns,
+            after_ns,
+        }],
+        _ => Vec::new(),
+    };
+    let noise = noise::Noise {
+        steal,
+        stall: Some(stall),
+        placement,
+    };
+    match report(workloads, profile, started, started_at, noise) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: writing the report: {e}");
@@ -261,8 +275,7 @@ fn report(
     profile: Profile,
     started: SystemTime,
     started_at: String,
-    stall: noise::StallProbe,
-    steal: Vec<noise::SuiteSteal>,
+    noise: noise::Noise,
 ) -> Result<(), concur_report::Error> {
     let target = target_dir();
     let groups: Vec<String> = workloads.iter().map(|w| w.info().bench_group()).collect();
@@ -305,10 +318,7 @@ fn report(
     data.results = results;
     data.paired = paired;
     data.catalog = concur_harness::catalog();
-    data.noise = Some(noise::Noise {
-        steal,
-        stall: Some(stall),
-    });
+    data.noise = Some(noise);
     for &w in workloads {
         let name = w.info().name;
         let dir = target.join("concur").join(name);

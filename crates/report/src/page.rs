@@ -432,6 +432,17 @@ fn noise_line(noise: &crate::noise::Noise) -> Text {
             .collect();
         parts.push(format!("CPU steal time per suite: {}", per.join(", ")));
     }
+    if !noise.placement.is_empty() {
+        let per: Vec<String> = noise
+            .placement
+            .iter()
+            .map(|p| format!("{} {:.0}→{:.0} ns", p.suite, p.before_ns, p.after_ns))
+            .collect();
+        parts.push(format!(
+            "cache-line round trip between two threads before→after each suite: {}",
+            per.join(", ")
+        ));
+    }
     Text::plain(format!("Noise: {}.", parts.join("; ")))
 }
 

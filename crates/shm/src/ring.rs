@@ -55,6 +55,8 @@ const PUBLISHED: u32 = 1 << 31;
 const CLOSED: u32 = 1 << 30;
 /// The length bits of a word: a message is at most 1 GiB - 1.
 const LEN_MASK: u32 = CLOSED - 1;
+/// A cache line: the producer zeroes ahead a line at a time.
+const LINE: u64 = 64;
 /// Bytes kept free after the last message: the next message's word, zeroed before the
 /// message is published.
 pub(crate) const RESERVE: u64 = PREFIX;
@@ -280,6 +282,7 @@ impl Core {
 
     /// Zeroes `len` bytes of the ring from byte counter `at` (a multiple of 4), wrapping
     /// around the end: free space only, so no word the consumer reads changes under it.
+    #[inline]
     fn zero(&self, at: u64, len: u64) {
         debug_assert!(at % 4 == 0 && len % 4 == 0 && len <= self.cap);
         #[cfg(loom)]
@@ -293,8 +296,12 @@ impl Core {
             // SAFETY: off < cap and first <= cap - off: inside the data area; free space
             // belongs to the producer until it publishes it.
             unsafe {
-                std::ptr::write_bytes(self.data.add(off), 0, first);
-                std::ptr::write_bytes(self.data, 0, len as usize - first);
+                if len == LINE && first == LINE as usize {
+                    std::ptr::write_bytes(self.data.add(off), 0, LINE as usize);
+                } else {
+                    std::ptr::write_bytes(self.data.add(off), 0, first);
+                    std::ptr::write_bytes(self.data, 0, len as usize - first);
+                }
             }
         }
     }
@@ -351,7 +358,9 @@ unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
                 dst.add(len / 2).write(b);
                 dst.add(len - 1).write(c);
             }
-            8 => dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned()),
+            8 => dst
+                .cast::<u64>()
+                .write_unaligned(src.cast::<u64>().read_unaligned()),
             4..=7 => {
                 let a = src.cast::<u32>().read_unaligned();
                 let b = src.add(len - 4).cast::<u32>().read_unaligned();
@@ -607,12 +616,14 @@ impl Sender {
     /// `head` read, plus the capacity).
     #[inline]
     fn zero_ahead(&mut self) {
-        const LINE: u64 = 64;
         let want = (self.tail + RESERVE).next_multiple_of(LINE) + LINE;
         let upto = want.min(self.head_seen + self.core.cap);
-        if upto > self.zeroed {
-            self.core.zero(self.zeroed, upto - self.zeroed);
-            self.zeroed = upto;
+        while self.zeroed < upto {
+            // A line at a time (lines never straddle the end: the capacity is a multiple),
+            // a whole one with a fixed-size write the compiler inlines.
+            let line_end = (self.zeroed + 1).next_multiple_of(LINE).min(upto);
+            self.core.zero(self.zeroed, line_end - self.zeroed);
+            self.zeroed = line_end;
         }
     }
 }
