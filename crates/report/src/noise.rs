@@ -243,7 +243,11 @@ impl Noise {
                  more over {} (the host moved the virtual CPUs): the figures of {}, the \
                  spinning ones above all, may come from two different machines",
                 each.join(", "),
-                if moved.len() == 1 { "that suite" } else { "those suites" }
+                if moved.len() == 1 {
+                    "that suite"
+                } else {
+                    "those suites"
+                }
             ));
         }
         (!why.is_empty()).then(|| why.join("; "))
