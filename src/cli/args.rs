@@ -100,6 +100,14 @@ pub(crate) struct PingpongArgs {
     /// peer answers at most 8 bytes. Floors carry one word: 8 only.
     #[arg(long, default_value = "8", value_parser = parse_message_bytes)]
     pub bytes: usize,
+    /// Compare with this channel or floor in paired rounds instead: each round times a
+    /// batch of 8-byte round trips on each, back to back (`--rounds`), and the ratio is read
+    /// from the rounds (what the report's floors table uses for `ipc/pingpong`).
+    #[arg(long, value_parser = parse_channel, conflicts_with = "bytes")]
+    pub against: Option<&'static str>,
+    /// Paired rounds with `--against`.
+    #[arg(long, default_value = "30", value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
+    pub rounds: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -195,6 +195,9 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
+    if let Some(against) = args.against {
+        return pingpong_paired(args.channel, against, args.rounds, args.json);
+    }
     let spec = crate::harness::pingpong::channel(args.channel).expect("parsed as a channel");
     if spec.is_floor && args.bytes != 8 {
         return Err(Failure::usage(format!(
@@ -211,6 +214,41 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
             "{}: {}-byte round trip median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
             r.channel, r.bytes, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pingpong_paired(
+    a: &'static str,
+    b: &'static str,
+    rounds: usize,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let run = crate::harness::pingpong::paired(a, b, rounds)
+        .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
+    if json {
+        print_json(&run);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (ta, tb) = (&run.models[0].times_ns, &run.models[1].times_ns);
+    let median = |t: &[f64]| {
+        let mut t = t.to_vec();
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let seed = concur_report::stats::seed(&[a, b]);
+    match concur_report::stats::paired_ratio(ta, tb, seed) {
+        Some(r) => println!(
+            "{a} {:.0} ns, {b} {:.0} ns (median of {rounds} rounds of {} round trips each): \
+             {a}/{b} {:.2}× ({:.2}–{:.2})",
+            median(ta),
+            median(tb),
+            run.tasks,
+            r.value,
+            r.lo,
+            r.hi
+        ),
+        None => println!("{a} and {b}: no ratio from {rounds} rounds"),
     }
     Ok(ExitCode::SUCCESS)
 }

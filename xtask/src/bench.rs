@@ -304,6 +304,47 @@ fn run_paired(
         );
     }
     println!(" done");
+    // Channels against their floors and peers: placement moves these most (a spinning
+    // round trip is a handful of cache-line transfers), so they are paired too.
+    let pairs: Vec<(&str, &str)> = catalog
+        .comparisons
+        .iter()
+        .filter(|c| c.paired)
+        .map(|c| (c.subject.as_str(), c.against.as_str()))
+        .collect();
+    print!(
+        "[paired] {} channel comparisons of {rounds} rounds:",
+        pairs.len()
+    );
+    for (subject, against) in pairs {
+        print!(" {subject}/{against}");
+        std::io::stdout().flush()?;
+        let out = Command::new(concur)
+            .current_dir(crate::workspace_root())
+            .args([
+                "pingpong",
+                "--channel",
+                subject,
+                "--against",
+                against,
+                "--json",
+            ])
+            .args(["--rounds", &rounds.to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running concur pingpong --channel {subject}"))?;
+        if !out.status.success() {
+            bail!(
+                "concur pingpong --channel {subject} --against {against} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        runs.push(
+            serde_json::from_slice(&out.stdout)
+                .with_context(|| format!("parsing concur pingpong --channel {subject}"))?,
+        );
+    }
+    println!(" done");
     Ok(runs)
 }
 

@@ -146,6 +146,10 @@ fn comparisons() -> Vec<Comparison> {
             against: against.to_owned(),
             kind,
             target,
+            // Two channels of the ping-pong: `concur pingpong --against` pairs them.
+            paired: group == PINGPONG_GROUP
+                && crate::pingpong::channel(subject).is_some()
+                && crate::pingpong::channel(against).is_some(),
         };
     let mut out = Vec::new();
     // Starting a worker process: no more than half again what exec of this binary costs.

@@ -200,7 +200,8 @@ impl RunData {
         // Paired rounds are read beside criterion's figures for the same group, never
         // alone (a smoke run pairs two tiny rounds only to check that the probe works).
         let (ra, rb) = (self.find(group, a, param)?, self.find(group, b, param)?);
-        if let Some((ta, tb)) = param.and_then(|p| self.paired_times(group, p, a, b)) {
+        // A group without parameters (`ipc/pingpong`) is paired at "".
+        if let Some((ta, tb)) = self.paired_times(group, param.unwrap_or(""), a, b) {
             if let Some(r) = stats::paired_ratio(ta, tb, seed) {
                 return Some(r);
             }

@@ -112,6 +112,7 @@ mod tests {
             against: "atomic-spin".into(),
             kind: Against::Floor,
             target,
+            paired: false,
         };
         let mut data = crate::testing::fixture();
         data.catalog = Catalog {
@@ -142,5 +143,32 @@ mod tests {
             ]
         );
         assert!((rows[0].ratio.value - 1.2).abs() < 0.01);
+        assert!(!rows[0].ratio.paired);
+        // Paired rounds of the two, taken back to back, are what the ratio is read from.
+        data.paired.push(crate::PairedRun {
+            workload: "pingpong".into(),
+            group: "ipc/pingpong".into(),
+            param: String::new(),
+            tasks: 1000,
+            size: 8,
+            models: vec![
+                crate::PairedModel {
+                    name: "fast".into(),
+                    times_ns: vec![200.0, 210.0, 190.0, 205.0],
+                },
+                crate::PairedModel {
+                    name: "atomic-spin".into(),
+                    times_ns: vec![100.0, 100.0, 100.0, 100.0],
+                },
+            ],
+        });
+        let rows = super::rows(&data);
+        assert!(rows[0].ratio.paired);
+        assert!(
+            (rows[0].ratio.value - 2.0).abs() < 0.06,
+            "{}",
+            rows[0].ratio
+        );
+        assert_eq!(rows[0].outcome, Outcome::Missed);
     }
 }

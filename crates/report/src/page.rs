@@ -369,7 +369,10 @@ fn floors_section(doc: &mut Document, data: &RunData) {
          can do: a cache-line or futex round trip, a fork or an exec, raw loopback TCP, a \
          memcpy) or against its best peer, both measured in this run: the ratio is the \
          subject's time over the other's, with its 95% interval, and the target is the most it \
-         should be. \"met\" needs the whole interval at or under the target.",
+         should be. \"met\" needs the whole interval at or under the target. A ratio marked \
+         \"paired\" comes from rounds that measured both sides alternately, back to back \
+         (`concur pingpong --against`), not from the two criterion figures beside it: on a \
+         VM those can be minutes apart, and the host may move the virtual CPUs in between.",
     ));
     let table_rows = rows
         .iter()
@@ -391,7 +394,11 @@ fn floors_section(doc: &mut Document, data: &RunData) {
                 Text::plain(format!("{} ", crate::floors::kind_label(c.kind)))
                     .and(Text::code(c.against.as_str()))
                     .and(format!(" {}", human_time(r.against_ns))),
-                Text::plain(r.ratio.to_string()),
+                Text::plain(if r.ratio.paired {
+                    format!("{} paired", r.ratio)
+                } else {
+                    r.ratio.to_string()
+                }),
                 Text::plain(c.target.map_or("–".to_owned(), |t| format!("≤ {t}×"))),
                 Text::badge(&crate::doc::slug(outcome.label()), r.outcome.label()),
             ]
