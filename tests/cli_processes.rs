@@ -105,11 +105,28 @@ fn assert_no_shm_segments() {
     assert!(ours.is_empty(), "left in /dev/shm: {ours:?}");
 }
 
-/// A fresh directory for one run's temporary files (ipc-channel's handshake sockets).
-fn private_tmp(tag: &str) -> std::path::PathBuf {
+/// A fresh directory for one run's temporary files (ipc-channel's handshake sockets),
+/// removed when dropped: a test that fails before checking it leaves nothing either.
+fn private_tmp(tag: &str) -> PrivateTmp {
     let dir = std::env::temp_dir().join(format!("concur-test-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    PrivateTmp(dir)
+}
+
+/// See [`private_tmp`].
+struct PrivateTmp(std::path::PathBuf);
+
+impl std::ops::Deref for PrivateTmp {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for PrivateTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn assert_empty_and_remove(dir: &std::path::Path) {
