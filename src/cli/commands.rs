@@ -224,7 +224,7 @@ fn pingpong_paired(
     rounds: usize,
     json: bool,
 ) -> Result<ExitCode, Failure> {
-    let run = crate::harness::pingpong::paired(a, b, rounds)
+    let run = crate::harness::paired::compare_channels(a, b, rounds)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
     if json {
         print_json(&run);

@@ -1,8 +1,10 @@
 //! Paired rounds (`concur compare`): several models run alternately on one batch, round after
 //! round, so the ratios between them are read from times taken back to back and the slow
 //! drift of a shared machine cancels. The report's verdicts use these ratios when a run has
-//! them. Every run's checksum is checked against `sequential`.
+//! them. Every run's checksum is checked against `sequential`. Two ping-pong channels are
+//! paired the same way ([`compare_channels`], `concur pingpong --against`).
 
+use std::io;
 use std::time::Instant;
 
 use concur_report::{PairedModel, PairedRun};
@@ -135,6 +137,74 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     })
 }
 
+/// Times `a` and `b` alternately: each of `rounds` rounds opens one channel, times a batch
+/// of 8-byte round trips, closes it, then does the same with the other (the order swapping
+/// from round to round), so the two medians compared are taken back to back. On a VM whose
+/// host moves the virtual CPUs every few minutes (a cache-line round trip of 60 ns one
+/// minute, 380 ns the next) a ratio of two figures measured a minute apart compares two
+/// machines; a per-round ratio does not. A batch lasts about 2 ms (its size is calibrated
+/// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process is alive at a time:
+/// two spinning peers on a 2-core machine would take each other's core.
+pub fn compare_channels(a: &'static str, b: &'static str, rounds: usize) -> io::Result<PairedRun> {
+    if rounds == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a paired ping-pong needs at least one round",
+        ));
+    }
+    let msg = 42u64.to_le_bytes();
+    // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
+    // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
+    // 30 ms at 100 ns): a batch on a fresh ring would otherwise time its first touch of
+    // pages and lines (measured: 128 ns against 106 ns after a whole lap), which
+    // criterion's long runs of one open channel never see.
+    let batch = |channel: &str, n: usize| -> io::Result<f64> {
+        let mut peer = crate::pingpong::open(channel)?;
+        let warm = Instant::now();
+        let mut done = 0;
+        while done < crate::pingpong::WARMUP
+            || warm.elapsed() < std::time::Duration::from_millis(80)
+        {
+            peer.round_trip(&msg)?;
+            done += 1;
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            peer.round_trip(&msg)?;
+        }
+        Ok(t.elapsed().as_nanos() as f64 / n as f64)
+    };
+    let per_trip = batch(a, crate::pingpong::WARMUP)?.max(1.0);
+    let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
+    let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            ta.push(batch(a, n)?);
+            tb.push(batch(b, n)?);
+        } else {
+            tb.push(batch(b, n)?);
+            ta.push(batch(a, n)?);
+        }
+    }
+    Ok(PairedRun {
+        workload: "pingpong".into(),
+        group: crate::catalog::PINGPONG_GROUP.into(),
+        param: String::new(),
+        tasks: n,
+        size: msg.len() as u64,
+        models: vec![
+            PairedModel {
+                name: a.into(),
+                times_ns: ta,
+            },
+            PairedModel {
+                name: b.into(),
+                times_ns: tb,
+            },
+        ],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +235,20 @@ mod tests {
                 .flat_map(|m| &m.times_ns)
                 .all(|t| *t > 0.0)
         );
+    }
+
+    #[test]
+    fn two_channels_get_every_round() {
+        let run = compare_channels("crossbeam", "std-mpsc", 2).unwrap();
+        assert_eq!((run.group.as_str(), run.param.as_str()), ("ipc/pingpong", ""));
+        let names: Vec<&str> = run.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["crossbeam", "std-mpsc"]);
+        for m in &run.models {
+            assert_eq!(m.times_ns.len(), 2);
+            assert!(m.times_ns.iter().all(|t| *t > 0.0 && t.is_finite()), "{m:?}");
+        }
+        assert!((200..=20_000).contains(&run.tasks));
+        assert!(compare_channels("crossbeam", "std-mpsc", 0).is_err());
     }
 
     #[test]

@@ -235,7 +235,7 @@ const QUIT: u32 = u32::MAX;
 const MAX_MESSAGE: usize = 64 << 20;
 
 /// Untimed round trips before measuring.
-const WARMUP: usize = 200;
+pub(crate) const WARMUP: usize = 200;
 
 /// What `concur pingpong` reports.
 #[derive(Clone, Debug, Serialize)]
@@ -304,76 +304,6 @@ pub fn pingpong(
         p99_ns: s.p99,
         min_ns: s.min,
         mean_ns: s.mean,
-    })
-}
-
-/// Times `a` and `b` alternately: each of `rounds` rounds opens one channel, times a batch
-/// of 8-byte round trips, closes it, then does the same with the other (the order swapping
-/// from round to round), so the two medians compared are taken back to back. On a VM whose
-/// host moves the virtual CPUs every few minutes (a cache-line round trip of 60 ns one
-/// minute, 380 ns the next) a ratio of two figures measured a minute apart compares two
-/// machines; a per-round ratio does not. A batch lasts about 2 ms (its size is calibrated
-/// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process is alive at a time:
-/// two spinning peers on a 2-core machine would take each other's core.
-pub fn paired(
-    a: &'static str,
-    b: &'static str,
-    rounds: usize,
-) -> io::Result<concur_report::PairedRun> {
-    if rounds == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a paired ping-pong needs at least one round",
-        ));
-    }
-    let msg = 42u64.to_le_bytes();
-    // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
-    // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
-    // 30 ms at 100 ns): a batch on a fresh ring would otherwise time its first touch of
-    // pages and lines (measured: 128 ns against 106 ns after a whole lap), which
-    // criterion's long runs of one open channel never see.
-    let batch = |channel: &str, n: usize| -> io::Result<f64> {
-        let mut peer = open(channel)?;
-        let warm = Instant::now();
-        let mut done = 0;
-        while done < WARMUP || warm.elapsed() < std::time::Duration::from_millis(80) {
-            peer.round_trip(&msg)?;
-            done += 1;
-        }
-        let t = Instant::now();
-        for _ in 0..n {
-            peer.round_trip(&msg)?;
-        }
-        Ok(t.elapsed().as_nanos() as f64 / n as f64)
-    };
-    let per_trip = batch(a, WARMUP)?.max(1.0);
-    let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
-    let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for round in 0..rounds {
-        if round % 2 == 0 {
-            ta.push(batch(a, n)?);
-            tb.push(batch(b, n)?);
-        } else {
-            tb.push(batch(b, n)?);
-            ta.push(batch(a, n)?);
-        }
-    }
-    Ok(concur_report::PairedRun {
-        workload: "pingpong".into(),
-        group: crate::catalog::PINGPONG_GROUP.into(),
-        param: String::new(),
-        tasks: n,
-        size: msg.len() as u64,
-        models: vec![
-            concur_report::PairedModel {
-                name: a.into(),
-                times_ns: ta,
-            },
-            concur_report::PairedModel {
-                name: b.into(),
-                times_ns: tb,
-            },
-        ],
     })
 }
 
