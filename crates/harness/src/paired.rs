@@ -240,12 +240,18 @@ mod tests {
     #[test]
     fn two_channels_get_every_round() {
         let run = compare_channels("crossbeam", "std-mpsc", 2).unwrap();
-        assert_eq!((run.group.as_str(), run.param.as_str()), ("ipc/pingpong", ""));
+        assert_eq!(
+            (run.group.as_str(), run.param.as_str()),
+            ("ipc/pingpong", "")
+        );
         let names: Vec<&str> = run.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["crossbeam", "std-mpsc"]);
         for m in &run.models {
             assert_eq!(m.times_ns.len(), 2);
-            assert!(m.times_ns.iter().all(|t| *t > 0.0 && t.is_finite()), "{m:?}");
+            assert!(
+                m.times_ns.iter().all(|t| *t > 0.0 && t.is_finite()),
+                "{m:?}"
+            );
         }
         assert!((200..=20_000).contains(&run.tasks));
         assert!(compare_channels("crossbeam", "std-mpsc", 0).is_err());
