@@ -284,24 +284,22 @@ fn run_paired(
     for (workload, param) in &plan {
         print!(" {workload}@{param}");
         std::io::stdout().flush()?;
-        let out = Command::new(concur)
-            .current_dir(crate::workspace_root())
-            .args(["compare", "--workload", workload, "--json"])
-            .args(["--param", &param.to_string()])
-            .args(["--profile", profile.name(), "--rounds", &rounds.to_string()])
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running concur compare --workload {workload}"))?;
-        if !out.status.success() {
-            bail!(
-                "concur compare --workload {workload} --param {param} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        runs.push(
-            serde_json::from_slice(&out.stdout)
-                .with_context(|| format!("parsing concur compare --workload {workload}"))?,
-        );
+        let (param, rounds) = (param.to_string(), rounds.to_string());
+        runs.push(crate::concur_json(
+            concur,
+            &[
+                "compare",
+                "--workload",
+                workload,
+                "--param",
+                &param,
+                "--profile",
+                profile.name(),
+                "--rounds",
+                &rounds,
+                "--json",
+            ],
+        )?);
     }
     println!(" done");
     // Channels against their floors and peers: placement moves these most (a spinning
@@ -319,30 +317,20 @@ fn run_paired(
     for (subject, against) in pairs {
         print!(" {subject}/{against}");
         std::io::stdout().flush()?;
-        let out = Command::new(concur)
-            .current_dir(crate::workspace_root())
-            .args([
+        let rounds = rounds.to_string();
+        runs.push(crate::concur_json(
+            concur,
+            &[
                 "pingpong",
                 "--channel",
                 subject,
                 "--against",
                 against,
+                "--rounds",
+                &rounds,
                 "--json",
-            ])
-            .args(["--rounds", &rounds.to_string()])
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running concur pingpong --channel {subject}"))?;
-        if !out.status.success() {
-            bail!(
-                "concur pingpong --channel {subject} --against {against} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        runs.push(
-            serde_json::from_slice(&out.stdout)
-                .with_context(|| format!("parsing concur pingpong --channel {subject}"))?,
-        );
+            ],
+        )?);
     }
     println!(" done");
     Ok(runs)
@@ -425,26 +413,18 @@ fn run_idle_probes(
         .filter_map(|m| Some((m.name.as_str(), m.idle_bench_workers?)));
     for (model, counts) in asked {
         let workers = counts[column];
-        let out = Command::new(concur)
-            .args([
+        let workers_arg = workers.to_string();
+        let reading: serde_json::Value = crate::concur_json(
+            concur,
+            &[
                 "idle",
                 "--model",
                 model,
                 "--workers",
-                &workers.to_string(),
+                &workers_arg,
                 "--json",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running concur idle --model {model}"))?;
-        if !out.status.success() {
-            bail!(
-                "concur idle --model {model} --workers {workers} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        let reading: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("parsing concur idle --model {model}"))?;
+            ],
+        )?;
         let per = reading["pss_bytes_per_worker"]
             .as_f64()
             .context("concur idle printed no pss_bytes_per_worker")?;

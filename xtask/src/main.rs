@@ -200,16 +200,27 @@ pub(crate) fn concur_binary(release: bool) -> Result<PathBuf> {
 
 /// The registries, as `concur list --json` describes them.
 pub(crate) fn catalog(concur: &Path) -> Result<Catalog> {
+    concur_json(concur, &["list", "--json"])
+}
+
+/// Runs `concur ARGS` (ending in `--json`) from the workspace root and parses what it
+/// prints; its stderr is the error when it fails.
+pub(crate) fn concur_json<T: serde::de::DeserializeOwned>(
+    concur: &Path,
+    args: &[&str],
+) -> Result<T> {
+    let what = format!("concur {}", args.join(" "));
     let out = Command::new(concur)
-        .args(["list", "--json"])
+        .current_dir(crate::workspace_root())
+        .args(args)
         .stdin(Stdio::null())
         .output()
-        .with_context(|| format!("running {} list --json", concur.display()))?;
+        .with_context(|| format!("running {what}"))?;
     if !out.status.success() {
         bail!(
-            "concur list --json failed: {}",
+            "{what} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    serde_json::from_slice(&out.stdout).context("parsing concur list --json")
+    serde_json::from_slice(&out.stdout).with_context(|| format!("parsing what {what} printed"))
 }
