@@ -171,6 +171,43 @@ fn pingpong_answers_for_every_channel() {
 }
 
 #[test]
+fn pingpong_times_every_pool_task_alone_and_paired() {
+    for task in concur::harness::round_trips::pool_task_names() {
+        let v = json(&[
+            "pingpong",
+            "--channel",
+            &task,
+            "--round-trips",
+            "50",
+            "--json",
+        ]);
+        assert_eq!(v["channel"], task.as_str());
+        assert!(v["median_ns"].as_f64().unwrap() > 0.0, "{v}");
+    }
+    // The cluster against the TCP its processes talk over, in paired rounds.
+    let v = json(&[
+        "pingpong",
+        "--channel",
+        "cluster-task",
+        "--against",
+        "tcp",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cluster-task", "tcp"]);
+    for m in v["models"].as_array().unwrap() {
+        assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
+    }
+}
+
+#[test]
 fn idle_reports_memory_per_worker() {
     for spec in concur::harness::idle::idle_models() {
         let model = spec.name;
@@ -297,6 +334,7 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["spawn", "--model", "rayon", "--count", "many"],
         &["pingpong", "--channel", "carrier-pigeon"],
         &["pingpong", "--channel", "pipe", "--round-trips", "0"],
+        &["pingpong", "--channel", "cluster-task", "--bytes", "64"],
         &["idle", "--model", "rayon", "--workers", "4"],
         &["idle", "--model", "process-pool", "--workers", "0"],
         &["idle", "--model", "thread-pool"],

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::harness::idle::idle_models;
-use crate::harness::pingpong::{channel, unknown_channel};
+use crate::harness::round_trips::{is_round_trip, unknown_round_trip};
 use crate::harness::{ModelSpec, Profile, model, model_names};
 use crate::workloads::{AnyWorkload, by_name, names};
 use clap::error::ErrorKind;
@@ -89,10 +89,11 @@ pub(crate) struct SpawnArgs {
 
 #[derive(Args)]
 pub(crate) struct PingpongArgs {
-    /// The channel, or a floor (the channels table of docs/ARCHITECTURE.md; a wrong name
-    /// lists the valid ones).
+    /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), or a pool task
+    /// (`process-pool-task`, `shm-pool-task`, `cluster-task`: one empty task through the
+    /// model); a wrong name lists the valid ones.
     #[arg(long, value_parser = parse_channel)]
-    pub channel: &'static str,
+    pub channel: String,
     /// How many round trips to time (one sample each).
     #[arg(long, default_value = "20000", value_parser = parse_positive, allow_negative_numbers = true)]
     pub round_trips: usize,
@@ -100,11 +101,11 @@ pub(crate) struct PingpongArgs {
     /// peer answers at most 8 bytes. Floors carry one word: 8 only.
     #[arg(long, default_value = "8", value_parser = parse_message_bytes)]
     pub bytes: usize,
-    /// Compare with this channel or floor in paired rounds instead: each round times a
-    /// batch of 8-byte round trips on each, back to back (`--rounds`), and the ratio is read
-    /// from the rounds (what the report's floors table uses for `ipc/pingpong`).
+    /// Compare with this channel, floor or pool task in paired rounds instead: each round
+    /// times a batch of 8-byte round trips on each, back to back (`--rounds`), and the ratio
+    /// is read from the rounds (what the report's floors table uses for `ipc/pingpong`).
     #[arg(long, value_parser = parse_channel, conflicts_with = "bytes")]
-    pub against: Option<&'static str>,
+    pub against: Option<String>,
     /// Paired rounds with `--against`.
     #[arg(long, default_value = "30", value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
     pub rounds: usize,
@@ -177,8 +178,12 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
         .ok_or_else(|| format!("unknown profile '{s}' (valid: smoke, quick, full)"))
 }
 
-fn parse_channel(s: &str) -> Result<&'static str, String> {
-    channel(s).map(|c| c.name).ok_or_else(|| unknown_channel(s))
+fn parse_channel(s: &str) -> Result<String, String> {
+    if is_round_trip(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(unknown_round_trip(s))
+    }
 }
 
 fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {

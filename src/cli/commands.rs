@@ -195,18 +195,27 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
-    if let Some(against) = args.against {
-        return pingpong_paired(args.channel, against, args.rounds, args.json);
+    let channel = args.channel.as_str();
+    if let Some(against) = &args.against {
+        return pingpong_paired(channel, against, args.rounds, args.json);
     }
-    let spec = crate::harness::pingpong::channel(args.channel).expect("parsed as a channel");
-    if spec.is_floor && args.bytes != 8 {
-        return Err(Failure::usage(format!(
-            "--bytes {}: the floor '{}' carries one 8-byte word",
-            args.bytes, args.channel
-        )));
+    // A floor carries one word; a pool task sends an empty task, no bytes of ours.
+    if args.bytes != 8 {
+        let why = match crate::harness::pingpong::channel(channel) {
+            Some(spec) if spec.is_floor => Some("the floor '{}' carries one 8-byte word"),
+            Some(_) => None,
+            None => Some("the pool task '{}' sends one empty task, not bytes"),
+        };
+        if let Some(why) = why {
+            return Err(Failure::usage(format!(
+                "--bytes {}: {}",
+                args.bytes,
+                why.replace("{}", channel)
+            )));
+        }
     }
-    let r = crate::harness::pingpong::pingpong(args.channel, args.round_trips, args.bytes)
-        .map_err(|e| Failure::runtime(format!("{} ping-pong failed: {e}", args.channel)))?;
+    let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes)
+        .map_err(|e| Failure::runtime(format!("{channel} ping-pong failed: {e}")))?;
     if args.json {
         print_json(&r);
     } else {
@@ -218,12 +227,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pingpong_paired(
-    a: &'static str,
-    b: &'static str,
-    rounds: usize,
-    json: bool,
-) -> Result<ExitCode, Failure> {
+fn pingpong_paired(a: &str, b: &str, rounds: usize, json: bool) -> Result<ExitCode, Failure> {
     let run = crate::harness::paired::compare_channels(a, b, rounds)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
     if json {

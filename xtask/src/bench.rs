@@ -302,8 +302,9 @@ fn run_paired(
         )?);
     }
     println!(" done");
-    // Channels against their floors and peers: placement moves these most (a spinning
-    // round trip is a handful of cache-line transfers), so they are paired too.
+    // Channels against their floors and peers, and pools against their transports:
+    // placement moves these most (a spinning round trip is a handful of cache-line
+    // transfers; a blocking one, a few wake-ups), so they are paired too.
     let pairs: Vec<(&str, &str)> = catalog
         .comparisons
         .iter()
@@ -311,7 +312,7 @@ fn run_paired(
         .map(|c| (c.subject.as_str(), c.against.as_str()))
         .collect();
     print!(
-        "[paired] {} channel comparisons of {rounds} rounds:",
+        "[paired] {} ping-pong comparisons of {rounds} rounds:",
         pairs.len()
     );
     for (subject, against) in pairs {

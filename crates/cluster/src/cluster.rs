@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use crate::dataflow::{self, Coordinator, Done, Job, Runner};
 use crate::hosts::Host;
@@ -25,6 +25,8 @@ pub struct Cluster {
     state: Mutex<State>,
     /// The first process found lost, by the monitors or by a run.
     lost: Arc<Mutex<Option<Error>>>,
+    /// How long [`Cluster::run`] polls for a result before it blocks.
+    poll_for: Duration,
 }
 
 struct State {
@@ -236,7 +238,8 @@ impl Cluster {
             done: done_tx,
             thread: thread_tx,
         };
-        let guards = match dataflow::start(sockets, 0, runner, Some(coordinator)) {
+        let guards = match dataflow::start(sockets, 0, runner, Some(coordinator), options.poll_for)
+        {
             Ok(g) => g,
             Err(e) => return Err(fail(&mut children, Error::Protocol(e))),
         };
@@ -277,6 +280,7 @@ impl Cluster {
                 controls: writers,
             }),
             lost,
+            poll_for: options.poll_for,
         })
     }
 
@@ -311,8 +315,26 @@ impl Cluster {
         let n = usize::try_from(units).map_err(|_| Error::Config(format!("{units} units")))?;
         let mut out: Vec<Option<Vec<u8>>> = vec![None; n];
         let mut got = 0;
+        // Poll (yielding the CPU) for a while after the job went out and after each result,
+        // then block: see `Options::poll_for`.
+        let mut waiting_since = Instant::now();
         while got < n {
-            match st.done.recv_timeout(Duration::from_millis(20)) {
+            let next = if waiting_since.elapsed() < self.poll_for {
+                match st.done.try_recv() {
+                    Ok(d) => Ok(d),
+                    Err(TryRecvError::Empty) => {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                }
+            } else {
+                st.done.recv_timeout(Duration::from_millis(20))
+            };
+            if next.is_ok() {
+                waiting_since = Instant::now();
+            }
+            match next {
                 Ok(d) if d.job == id => {
                     let i = d.index as usize;
                     if i >= n || out[i].is_some() {

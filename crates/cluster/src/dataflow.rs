@@ -10,9 +10,11 @@
 //! process `(i + 1) mod n`: a job smaller than the cluster leaves process 0 (which also
 //! coordinates) for last, so a one-unit job measures a network round trip.
 
+use std::cell::Cell;
 use std::net::TcpStream;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,7 @@ use timely::communication::{Hooks, WorkerGuards};
 use timely::dataflow::InputHandle;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Exchange, Input, Inspect};
+use timely::worker::Worker;
 
 /// What runs one unit: the job's description and the unit's index in, its result out.
 pub type Runner = Arc<dyn Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync>;
@@ -102,14 +105,33 @@ fn run_unit(run: &Runner, desc: &[u8], index: u64) -> Result<Vec<u8>, String> {
     )
 }
 
+/// One idle turn of a worker: within `poll_for` of its last work, a step and a yield of the
+/// CPU (the next message is likely close, and a poll finds it sooner than a wake-up);
+/// after that, a step that parks until the network has news or `park` passes.
+fn idle_turn(
+    worker: &mut Worker,
+    last_work: &Cell<Instant>,
+    poll_for: Duration,
+    park: Option<Duration>,
+) {
+    if last_work.get().elapsed() < poll_for {
+        worker.step();
+        std::thread::yield_now();
+    } else {
+        worker.step_or_park(park);
+    }
+}
+
 /// Starts timely on the mesh `sockets` (`None` at this process's own index) as process
-/// `me`, one worker thread. Process 0 passes its `coordinator`; the others run until
+/// `me`, one worker thread, which polls for `poll_for` after its last work before it parks
+/// ([`crate::Options::poll_for`]). Process 0 passes its `coordinator`; the others run until
 /// process 0 closes its input.
 pub(crate) fn start(
     sockets: Vec<Option<TcpStream>>,
     me: usize,
     runner: Runner,
     coordinator: Option<Coordinator>,
+    poll_for: Duration,
 ) -> Result<WorkerGuards<()>, String> {
     quiet_connection_panics();
     let hooks = Hooks::default();
@@ -129,18 +151,26 @@ pub(crate) fn start(
             let run = Arc::clone(&runner);
             let link = coordinator.lock().unwrap_or_else(|e| e.into_inner()).take();
             let done_tx = link.as_ref().map(|c| c.done.clone());
+            // When this worker last had work: a unit run, a result gathered, a job taken.
+            let last_work = Rc::new(Cell::new(Instant::now()));
+            let (ran, gathered) = (Rc::clone(&last_work), Rc::clone(&last_work));
             worker.dataflow(|scope| {
                 scope
                     .input_from(&mut input)
                     .container::<Vec<Unit>>()
                     .exchange(move |u: &Unit| (u.index + 1) % peers)
-                    .map(move |u: Unit| Done {
-                        job: u.job,
-                        index: u.index,
-                        output: run_unit(&run, &u.desc, u.index),
+                    .map(move |u: Unit| {
+                        let output = run_unit(&run, &u.desc, u.index);
+                        ran.set(Instant::now());
+                        Done {
+                            job: u.job,
+                            index: u.index,
+                            output,
+                        }
                     })
                     .exchange(|_: &Done| 0)
                     .inspect(move |d: &Done| {
+                        gathered.set(Instant::now());
                         if let Some(tx) = &done_tx {
                             // The coordinator gone means the cluster is being dropped.
                             let _ = tx.send(d.clone());
@@ -148,13 +178,20 @@ pub(crate) fn start(
                     });
             });
             let Some(link) = link else {
-                return; // Not process 0: run until process 0 closes the input.
+                // Not process 0: run until process 0 closes its input (this process's own
+                // input, never fed, closes now).
+                drop(input);
+                while worker.has_dataflows() {
+                    idle_turn(worker, &last_work, poll_for, None);
+                }
+                return;
             };
             let _ = link.thread.send(std::thread::current());
             let mut epoch = 0;
             loop {
                 match link.jobs.try_recv() {
                     Ok(job) => {
+                        last_work.set(Instant::now());
                         for index in 0..job.units {
                             input.send(Unit {
                                 job: job.id,
@@ -167,8 +204,10 @@ pub(crate) fn start(
                         worker.step();
                     }
                     Err(TryRecvError::Empty) => {
-                        // Parks until the network has news or the coordinator unparks us.
-                        worker.step_or_park(Some(Duration::from_millis(100)));
+                        // Parks (after polling) until the network has news or the
+                        // coordinator unparks us.
+                        let park = Some(Duration::from_millis(100));
+                        idle_turn(worker, &last_work, poll_for, park);
                     }
                     Err(TryRecvError::Disconnected) => break,
                 }

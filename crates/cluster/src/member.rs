@@ -197,7 +197,8 @@ fn member(
         }
     }
     drop(listener);
-    let guards = dataflow::start(sockets, me, runner, None).map_err(Error::Protocol)?;
+    let guards =
+        dataflow::start(sockets, me, runner, None, options.poll_for).map_err(Error::Protocol)?;
     guards
         .join()
         .into_iter()

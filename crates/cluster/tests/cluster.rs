@@ -134,6 +134,7 @@ fn a_process_that_never_joins_times_out() {
     drop((a, b));
     let options = Options {
         join_timeout: Duration::from_millis(500),
+        ..Options::default()
     };
     let t = Instant::now();
     let e = Cluster::with_hosts(hosts.clone(), units, options)

@@ -23,10 +23,7 @@ pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
 /// The bandwidth floor of [`BULK_GROUP`]: one thread copying the MiB.
 pub const MEMCPY: &str = "memcpy";
 
-/// The function in [`PINGPONG_GROUP`] that sends one empty task through `model`.
-pub fn pool_task(model: &str) -> String {
-    format!("{model}-task")
-}
+pub use crate::round_trips::pool_task;
 
 /// The registries, the bench groups and the roles the report's verdicts read.
 pub fn catalog() -> Catalog {
@@ -146,10 +143,11 @@ fn comparisons() -> Vec<Comparison> {
             against: against.to_owned(),
             kind,
             target,
-            // Two channels of the ping-pong: `concur pingpong --against` pairs them.
+            // Two channels (or pool tasks) of the ping-pong: `concur pingpong --against`
+            // pairs them.
             paired: group == PINGPONG_GROUP
-                && crate::pingpong::channel(subject).is_some()
-                && crate::pingpong::channel(against).is_some(),
+                && crate::round_trips::is_round_trip(subject)
+                && crate::round_trips::is_round_trip(against),
         };
     let mut out = Vec::new();
     // Starting a worker process: no more than half again what exec of this binary costs.

@@ -38,6 +38,7 @@ mod peer;
 pub mod pingpong;
 pub mod probe;
 mod profile;
+pub mod round_trips;
 mod runner;
 mod spawn;
 pub mod stats;

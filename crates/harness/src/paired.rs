@@ -137,15 +137,17 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     })
 }
 
-/// Times `a` and `b` alternately: each of `rounds` rounds opens one channel, times a batch
-/// of 8-byte round trips, closes it, then does the same with the other (the order swapping
+/// Times `a` and `b` (channels, floors or pool tasks: [`crate::round_trips::open`])
+/// alternately: each of `rounds` rounds opens one, times a batch of 8-byte round trips
+/// (a pool task: empty tasks), closes it, then does the same with the other (the order swapping
 /// from round to round), so the two medians compared are taken back to back. On a VM whose
 /// host moves the virtual CPUs every few minutes (a cache-line round trip of 60 ns one
 /// minute, 380 ns the next) a ratio of two figures measured a minute apart compares two
 /// machines; a per-round ratio does not. A batch lasts about 2 ms (its size is calibrated
-/// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process is alive at a time:
-/// two spinning peers on a 2-core machine would take each other's core.
-pub fn compare_channels(a: &'static str, b: &'static str, rounds: usize) -> io::Result<PairedRun> {
+/// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process
+/// (or pool) is alive at a time: two spinning peers on a 2-core machine would take each
+/// other's core.
+pub fn compare_channels(a: &str, b: &str, rounds: usize) -> io::Result<PairedRun> {
     if rounds == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -159,7 +161,7 @@ pub fn compare_channels(a: &'static str, b: &'static str, rounds: usize) -> io::
     // pages and lines (measured: 128 ns against 106 ns after a whole lap), which
     // criterion's long runs of one open channel never see.
     let batch = |channel: &str, n: usize| -> io::Result<f64> {
-        let mut peer = crate::pingpong::open(channel)?;
+        let mut peer = crate::round_trips::open(channel)?;
         let warm = Instant::now();
         let mut done = 0;
         while done < crate::pingpong::WARMUP

@@ -240,8 +240,8 @@ pub(crate) const WARMUP: usize = 200;
 /// What `concur pingpong` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct PingPongReport {
-    /// The channel.
-    pub channel: &'static str,
+    /// The channel, floor or pool task.
+    pub channel: String,
     /// Bytes sent each round trip (the answer: at most 8).
     pub bytes: usize,
     /// How many round trips were timed.
@@ -272,9 +272,11 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
 pub const MAX_PAYLOAD: usize = 1 << 20;
 
 /// Times `round_trips` round trips of `bytes` bytes (at most [`MAX_PAYLOAD`]; the peer
-/// answers at most 8) over `channel`, one sample per round trip.
-pub fn pingpong(
-    channel: &'static str,
+/// answers at most 8) through `peer`, opened on `channel`, one sample per round trip
+/// ([`crate::round_trips::pingpong`] opens it).
+pub fn time_round_trips(
+    channel: &str,
+    peer: &mut dyn RoundTrip,
     round_trips: usize,
     bytes: usize,
 ) -> io::Result<PingPongReport> {
@@ -284,7 +286,6 @@ pub fn pingpong(
             format!("{bytes} bytes exceed the {MAX_PAYLOAD} a ping-pong sends"),
         ));
     }
-    let mut peer = open(channel)?;
     let msg: Vec<u8> = (0..bytes).map(|i| i as u8).collect();
     for _ in 0..WARMUP {
         peer.round_trip(&msg)?;
@@ -297,7 +298,7 @@ pub fn pingpong(
     }
     let s = Summary::of(&samples).expect("round_trips >= 1");
     Ok(PingPongReport {
-        channel,
+        channel: channel.to_owned(),
         bytes,
         round_trips,
         median_ns: s.median,

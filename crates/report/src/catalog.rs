@@ -46,8 +46,8 @@ pub struct Comparison {
     /// The most `subject / against` should be, if there is a target.
     pub target: Option<f64>,
     /// Whether the run measures the two in paired rounds besides criterion's samples (two
-    /// channels of the ping-pong, `concur pingpong --against`): its ratio is then read from
-    /// those rounds.
+    /// channels, floors or pool tasks of the ping-pong, `concur pingpong --against`): its
+    /// ratio is then read from those rounds.
     #[serde(default)]
     pub paired: bool,
 }
