@@ -415,6 +415,9 @@ impl Cluster {
     }
 }
 
+/// How long dropping a cluster waits for its dataflow to end before it kills the members.
+const END_GRACE: Duration = Duration::from_secs(5);
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -430,11 +433,24 @@ impl Drop for Cluster {
             return;
         }
         // A clean end: closing the job channel ends our worker's input, which ends the
-        // dataflow on every process.
+        // dataflow on every process once each has run the units it holds (those of a job
+        // that failed may still be queued). Those are not waited for past `END_GRACE`:
+        // local members are killed, remote ones exit when their control connection closes
+        // without `BYE`.
         drop(st.jobs.take());
         st.worker.unpark();
         if let Some(guards) = st.guards.take() {
-            let _ = guards.join();
+            let (ended_tx, ended_rx) = crossbeam_channel::bounded(1);
+            let joiner = std::thread::Builder::new()
+                .name("concur-cluster-end".into())
+                .spawn(move || {
+                    let _ = guards.join();
+                    let _ = ended_tx.send(());
+                });
+            if joiner.is_err() || ended_rx.recv_timeout(END_GRACE).is_err() {
+                reap_now(&mut st.children);
+                return;
+            }
         }
         for c in &mut st.controls {
             let _ = c.write_all(&[BYE]);

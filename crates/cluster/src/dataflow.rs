@@ -62,10 +62,11 @@ pub(crate) struct Coordinator {
 }
 
 /// Timely's network threads panic when a peer's connection breaks ("timely communication
-/// error: ..."), and its worker then panics on the poisoned queue ("MergeQueue poisoned.").
-/// In a cluster that is a lost process, which the watchdog reports in its own words;
-/// installed once, this hook keeps those panics off stderr and passes every other panic to
-/// the hook that was there before.
+/// error: ..."), its worker then panics on the poisoned queue ("MergeQueue poisoned."), and
+/// whoever joins those threads panics in turn ("Send thread panic", "Recv thread panic":
+/// timely's guard expects them to end cleanly). In a cluster that is a lost process, which
+/// the watchdog reports in its own words; installed once, this hook keeps those panics off
+/// stderr and passes every other panic to the hook that was there before.
 fn quiet_connection_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -84,7 +85,10 @@ fn quiet_connection_panics() {
             // that thread's queue.
             let lost_peer = message.starts_with("timely communication error")
                 || message.starts_with("MergeQueue poisoned");
-            if !(on_timely_thread && lost_peer) {
+            // The join of threads that panicked (the first panic was one of the above).
+            let joined_a_panic = message.starts_with("Send thread panic")
+                || message.starts_with("Recv thread panic");
+            if !(on_timely_thread && lost_peer || joined_a_panic) {
                 previous(info);
             }
         }));

@@ -1,5 +1,6 @@
-//! Clusters of real processes on this machine: results, unit errors, a killed member, a
-//! member that never joins, a host that never answers. The processes `Cluster::local`
+//! Clusters of real processes on this machine: results, unit errors, a drop that does not
+//! wait for an abandoned unit, a killed member, a member that never joins, a host that
+//! never answers. The processes `Cluster::local`
 //! starts are this test program again, so it has its own `main` (no libtest harness) and
 //! calls `concur_cluster::init` first, as a user's program does.
 
@@ -16,6 +17,13 @@ fn units(job: &[u8], index: u64) -> Result<Vec<u8>, String> {
         b"fail-3" => Ok(vec![]),
         b"panic-1" if index == 1 => panic!("unit one panics"),
         b"panic-1" => Ok(vec![]),
+        // Of two processes: unit 1 fails at once on process 0, unit 0 runs on for a minute
+        // on process 1.
+        b"fail-1-sleep-0" if index == 1 => Err("one fails at once".into()),
+        b"fail-1-sleep-0" => {
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(vec![])
+        }
         b"kill-self-on-1" => {
             // Unit 0 runs on process 1: it is killed as if from outside, mid-job.
             if index == 0 {
@@ -90,6 +98,21 @@ fn a_unit_error_or_panic_fails_the_job_not_the_cluster() {
     assert_eq!(cluster.run(b"squares", 4).unwrap()[2], 4u64.to_le_bytes());
     drop(cluster);
     assert_eq!(children(), Vec::<u32>::new());
+}
+
+fn dropping_a_cluster_does_not_wait_for_an_abandoned_unit() {
+    let cluster = Cluster::local(2, units, Options::default()).unwrap();
+    assert!(matches!(
+        cluster.run(b"fail-1-sleep-0", 2),
+        Err(Error::Unit { index: 1, .. })
+    ));
+    // Process 1 is still in unit 0's minute: the drop waits 5 s at most, then kills it.
+    let t = Instant::now();
+    drop(cluster);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(8), "the drop took {took:?}");
+    assert_eq!(children(), Vec::<u32>::new(), "every process reaped");
+    println!("    dropped in {took:?} with a unit still running");
 }
 
 fn a_killed_process_is_an_error_naming_it_and_nothing_is_left() {
@@ -168,6 +191,10 @@ fn main() {
         (
             "a_unit_error_or_panic_fails_the_job_not_the_cluster",
             a_unit_error_or_panic_fails_the_job_not_the_cluster,
+        ),
+        (
+            "dropping_a_cluster_does_not_wait_for_an_abandoned_unit",
+            dropping_a_cluster_does_not_wait_for_an_abandoned_unit,
         ),
         (
             "a_killed_process_is_an_error_naming_it_and_nothing_is_left",
