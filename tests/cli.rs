@@ -28,18 +28,22 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The `name` of every object in the JSON array `list`.
+fn names_of(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn list() {
     let o = concur(&["list"]);
     assert!(o.status.success());
     insta::assert_snapshot!(stdout(&o));
     let v = json(&["list", "--json"]);
-    let names: Vec<&str> = v["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = names_of(&v["models"]);
     assert_eq!(names, model_names());
     // The catalog the report reads: a group per workload (plus spawn and the ipc groups),
     // and the roles the verdicts test.
@@ -195,12 +199,7 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
         "2",
         "--json",
     ]);
-    let names: Vec<&str> = v["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = names_of(&v["models"]);
     assert_eq!(names, ["cluster-task", "tcp"]);
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");

@@ -272,8 +272,8 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
 pub const MAX_PAYLOAD: usize = 1 << 20;
 
 /// Times `round_trips` round trips of `bytes` bytes (at most [`MAX_PAYLOAD`]; the peer
-/// answers at most 8) through `peer`, opened on `channel`, one sample per round trip
-/// ([`crate::round_trips::pingpong`] opens it).
+/// answers at most 8) through `peer`, already opened on `channel`, one sample per round
+/// trip.
 pub fn time_round_trips(
     channel: &str,
     peer: &mut dyn RoundTrip,
