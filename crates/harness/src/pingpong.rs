@@ -267,7 +267,7 @@ pub fn open(channel: &str) -> io::Result<Box<dyn RoundTrip>> {
     }
 }
 
-/// The largest payload [`pingpong`] sends: the bulk group's 1 MiB, which every channel
+/// The largest payload [`time_round_trips`] sends: the bulk group's 1 MiB, which every channel
 /// carries.
 pub const MAX_PAYLOAD: usize = 1 << 20;
 
