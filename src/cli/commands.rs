@@ -200,28 +200,31 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
         return pingpong_paired(channel, against, args.rounds, args.json);
     }
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.
-    if args.bytes != 8 {
-        let why = match crate::harness::pingpong::channel(channel) {
-            Some(spec) if spec.is_floor => Some("the floor '{}' carries one 8-byte word"),
-            Some(_) => None,
-            None => Some("the pool task '{}' sends one empty task, not bytes"),
-        };
-        if let Some(why) = why {
-            return Err(Failure::usage(format!(
-                "--bytes {}: {}",
-                args.bytes,
-                why.replace("{}", channel)
-            )));
+    let spec = crate::harness::pingpong::channel(channel);
+    let why = match spec {
+        Some(spec) if spec.is_floor => {
+            Some(format!("the floor '{channel}' carries one 8-byte word"))
         }
+        Some(_) => None,
+        None => Some(format!(
+            "the pool task '{channel}' sends one empty task, not bytes"
+        )),
+    };
+    if let (Some(why), true) = (why, args.bytes != 8) {
+        return Err(Failure::usage(format!("--bytes {}: {why}", args.bytes)));
     }
     let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes)
         .map_err(|e| Failure::runtime(format!("{channel} ping-pong failed: {e}")))?;
     if args.json {
         print_json(&r);
     } else {
+        let what = match spec {
+            Some(_) => format!("{}-byte round trip", r.bytes),
+            None => "empty task".to_owned(),
+        };
         println!(
-            "{}: {}-byte round trip median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
-            r.channel, r.bytes, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
+            "{}: {what} median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
+            r.channel, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
         );
     }
     Ok(ExitCode::SUCCESS)
