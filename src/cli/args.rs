@@ -225,9 +225,68 @@ fn parse_message_bytes(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Parses the command line of the program called `program`: `concur` itself, or a user's
+/// binary built on [`crate::main_with`], whose `--help`, `--version`, usage lines and the
+/// commands its help suggests (`see \`word-freq list\``) name it instead of `concur`.
+pub(crate) fn parse(program: &str) -> Result<Cli, clap::Error> {
+    let matches = command(program).try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
+/// The clap command of [`parse`], named `program`.
+pub(crate) fn command(program: &str) -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if program == "concur" {
+        return cmd;
+    }
+    let rename = |text: &clap::builder::StyledStr| {
+        clap::builder::StyledStr::from(
+            text.to_string()
+                .replace("`concur ", &format!("`{program} ")),
+        )
+    };
+    cmd.name(program.to_owned())
+        .bin_name(program.to_owned())
+        .version(concat!("(concur ", env!("CARGO_PKG_VERSION"), ")"))
+        .mut_subcommands(|sub| {
+            let sub = match sub.get_about().map(rename) {
+                Some(about) => sub.about(about),
+                None => sub,
+            };
+            let sub = match sub.get_long_about().map(rename) {
+                Some(about) => sub.long_about(about),
+                None => sub,
+            };
+            sub.mut_args(|arg| {
+                let arg = match arg.get_help().map(rename) {
+                    Some(help) => arg.help(help),
+                    None => arg,
+                };
+                match arg.get_long_help().map(rename) {
+                    Some(help) => arg.long_help(help),
+                    None => arg,
+                }
+            })
+        })
+}
+
+/// The name this program was started as (the file name of `argv[0]`), so a user's binary
+/// built on [`crate::main_with`] names itself; `concur` when there is none.
+pub(crate) fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "concur".to_owned())
+}
+
 /// Help and version go to stdout with exit code 0; every other parse error becomes one line
 /// on stderr with exit code 2.
-pub(crate) fn exit_on_parse_error(e: clap::Error) -> ExitCode {
+pub(crate) fn exit_on_parse_error(e: clap::Error, program: &str) -> ExitCode {
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return ExitCode::SUCCESS;
@@ -242,7 +301,7 @@ pub(crate) fn exit_on_parse_error(e: clap::Error) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     if e.kind() == ErrorKind::InvalidSubcommand {
-        let valid: Vec<String> = <Cli as clap::CommandFactory>::command()
+        let valid: Vec<String> = command(program)
             .get_subcommands()
             .map(|c| c.get_name().to_owned())
             .collect();

@@ -7,8 +7,6 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::workloads::AnyWorkload;
 
 /// `concur`'s main: the worker bootstrap, then the command line.
@@ -46,9 +44,10 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         crate::harness::iceoryx::remove_files();
         std::process::exit(130);
     });
-    let cli = match args::Cli::try_parse() {
+    let program = args::program_name();
+    let cli = match args::parse(&program) {
         Ok(cli) => cli,
-        Err(e) => return args::exit_on_parse_error(e),
+        Err(e) => return args::exit_on_parse_error(e, &program),
     };
     match commands::dispatch(cli) {
         Ok(code) => code,

@@ -208,6 +208,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         paired,
         modules: modules()?,
         noise: Some(noise),
+        program: None,
     };
     let written = concur_report::write(&crate::report_dir(), &data)?;
     println!(
@@ -338,8 +339,17 @@ fn run_paired(
 }
 
 /// The crates that stand for `threading` and `multiprocessing`, at the versions the
-/// lockfile resolved (`cargo metadata`).
+/// workspace's `Cargo.lock` pins. Read from the lockfile itself, not `cargo metadata`: that
+/// needs the registry's index (network, or whatever cargo's cache happens to hold), while
+/// the lockfile is in every checkout.
 fn modules() -> Result<Vec<Module>> {
+    let path = crate::workspace_root().join("Cargo.lock");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    modules_from_lockfile(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// [`modules`] from a lockfile's text.
+fn modules_from_lockfile(lockfile: &str) -> Result<Vec<Module>> {
     const CRATES: [&str; 5] = [
         "crossbeam-channel",
         "rayon",
@@ -347,27 +357,25 @@ fn modules() -> Result<Vec<Module>> {
         "ipc-channel",
         "rustix",
     ];
-    let out = Command::new(cargo())
-        .current_dir(crate::workspace_root())
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .context("running cargo metadata")?;
-    if !out.status.success() {
-        println!("[modules] cargo metadata failed: the report's \"Module used\" row stays empty");
-        return Ok(Vec::new());
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Package>,
     }
-    let meta: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("parsing cargo metadata")?;
-    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+    }
+    let lock: Lock = toml::from_str(lockfile)?;
     Ok(CRATES
         .iter()
         .filter_map(|name| {
-            let mut versions: Vec<&str> = packages
+            let mut versions: Vec<&str> = lock
+                .package
                 .iter()
-                .filter(|p| p["name"] == *name)
-                .filter_map(|p| p["version"].as_str())
+                .filter(|p| p.name == *name)
+                .map(|p| p.version.as_str())
                 .collect();
             versions.sort_unstable();
             versions.dedup();
@@ -445,5 +453,66 @@ fn human_duration(d: Duration) -> String {
         format!("{}m{:02}s", s / 60, s % 60)
     } else {
         format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_come_from_the_workspace_lockfile() {
+        let found = modules().unwrap();
+        let names: Vec<&str> = found.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "crossbeam-channel",
+                "rayon",
+                "tokio",
+                "ipc-channel",
+                "rustix"
+            ]
+        );
+        assert!(
+            found
+                .iter()
+                .all(|m| m.version.starts_with(char::is_numeric))
+        );
+    }
+
+    #[test]
+    fn a_crate_locked_at_two_versions_shows_both() {
+        let lock = r#"
+version = 4
+
+[[package]]
+name = "rustix"
+version = "1.1.2"
+
+[[package]]
+name = "rustix"
+version = "0.38.44"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "rayon"
+version = "1.11.0"
+"#;
+        let found = modules_from_lockfile(lock).unwrap();
+        assert_eq!(
+            found,
+            [
+                Module {
+                    name: "rayon".into(),
+                    version: "1.11.0".into()
+                },
+                Module {
+                    name: "rustix".into(),
+                    version: "0.38.44/1.1.2".into()
+                },
+            ]
+        );
+        assert!(modules_from_lockfile("[[package]]\nname = 3").is_err());
     }
 }

@@ -14,6 +14,7 @@
 mod bench;
 mod check;
 mod codegen;
+mod layout;
 mod readme_examples;
 mod recipe_check;
 

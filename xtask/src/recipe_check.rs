@@ -1,11 +1,13 @@
-//! `cargo xtask recipe-check`: follows `docs/CONTRIBUTING.md`'s "add a workload" recipe
-//! literally in a scratch clone of this repository, and checks that the new workload then
-//! shows up everywhere the doc promises, with only the files the doc lists changed.
+//! `cargo xtask recipe-check`: follows `docs/CONTRIBUTING.md`'s "add a workload" and "add a
+//! model" recipes literally in a scratch clone of this repository, one after the other, and
+//! checks that the new workload and the new model then show up everywhere the doc promises,
+//! each recipe with only the files the doc lists changed.
 //!
-//! The recipe's code blocks say where they go: ```` ```rust recipe=PATH ```` creates PATH,
+//! The recipes' code blocks say where they go: ```` ```rust recipe=PATH ```` creates PATH,
 //! ```` ```rust recipe=PATH after="LINE" ```` inserts the block after the first line equal to
-//! LINE. The steps the doc lists as commands (accept the `concur list` snapshot, run
-//! `cargo xtask codegen`) are run as written. The scratch clone builds into
+//! LINE, `before="LINE"` before it; a block belongs to the recipe of the `## ` section it
+//! stands in. The steps the doc lists as commands (accept the snapshots, run `cargo xtask
+//! codegen`, `cargo xtask chaos`) are run as written. The scratch clone builds into
 //! `target/recipe-check` (its own binaries must not replace this checkout's), kept between
 //! runs so a second check compiles only the workspace crates. The clone is of `HEAD`:
 //! commit before checking.
@@ -19,6 +21,26 @@ use crate::{target_dir, workspace_root};
 
 /// The workload the recipe adds.
 const NAME: &str = "digit-sum";
+
+/// The model the model recipe adds.
+const MODEL: &str = "scoped-threads";
+
+/// The doc sections the two recipes stand in.
+const WORKLOAD_SECTION: &str = "Add a workload";
+const MODEL_SECTION: &str = "Add a model";
+
+/// The files the model recipe says it touches (the registry with the adapter, three
+/// snapshots, three generated tables, the fault matrix's table).
+const MODEL_EXPECTED: [&str; 8] = [
+    "README.md",
+    "crates/harness/README.md",
+    "crates/harness/src/models.rs",
+    "docs/ARCHITECTURE.md",
+    "docs/RELIABILITY.md",
+    "tests/snapshots/cli__bad_input_is_one_line_and_exit_code_2.snap",
+    "tests/snapshots/cli__list.snap",
+    "tests/snapshots/cli__seed_output_under_every_model.snap",
+];
 
 /// The files the recipe says it touches (the workload's own file, the registry, the
 /// accepted snapshot, the generated tables).
@@ -34,17 +56,34 @@ const EXPECTED: [&str; 6] = [
 /// One placement of a recipe block.
 #[derive(Debug, PartialEq)]
 struct Block {
+    /// The `## ` heading the block stands under: which recipe it belongs to.
+    section: String,
     path: String,
-    after: Option<String>,
+    at: Anchor,
     code: String,
+}
+
+/// Where a block goes.
+#[derive(Debug, PartialEq)]
+enum Anchor {
+    /// A new file.
+    NewFile,
+    /// After the first line equal to this one.
+    After(String),
+    /// Before the first line equal to this one.
+    Before(String),
 }
 
 pub(crate) fn run() -> Result<()> {
     let doc = std::fs::read_to_string(workspace_root().join("docs/CONTRIBUTING.md"))?;
     let blocks = blocks(&doc);
+    let of =
+        |section: &str| -> Vec<&Block> { blocks.iter().filter(|b| b.section == section).collect() };
+    let (workload_blocks, model_blocks) = (of(WORKLOAD_SECTION), of(MODEL_SECTION));
     ensure!(
-        !blocks.is_empty(),
-        "docs/CONTRIBUTING.md has no ```rust recipe=… blocks"
+        !workload_blocks.is_empty() && !model_blocks.is_empty(),
+        "docs/CONTRIBUTING.md needs ```rust recipe=… blocks under both `## {WORKLOAD_SECTION}` \
+         and `## {MODEL_SECTION}`"
     );
     let scratch = tempfile::Builder::new()
         .prefix("concur-recipe-check-")
@@ -57,34 +96,56 @@ pub(crate) fn run() -> Result<()> {
             .arg(workspace_root())
             .arg(&repo),
     )?;
-    for b in &blocks {
-        apply(&repo, b)?;
+    check_workload_recipe(&repo, &workload_blocks)?;
+    // The model recipe starts from the checkout with the workload added, so each recipe's
+    // own changes are what `git status` shows.
+    run_in(&repo, Command::new("git").args(["add", "--all"]))?;
+    run_in(
+        &repo,
+        Command::new("git").args([
+            "-c",
+            "user.name=recipe-check",
+            "-c",
+            "user.email=recipe-check@localhost",
+            "commit",
+            "--quiet",
+            "-m",
+            "the workload recipe",
+        ]),
+    )?;
+    check_model_recipe(&repo, &model_blocks)
+}
+
+/// Applies the workload recipe and checks `digit-sum` shows up everywhere the doc says.
+fn check_workload_recipe(repo: &Path, blocks: &[&Block]) -> Result<()> {
+    for b in blocks {
+        apply(repo, b)?;
     }
     println!(
-        "recipe-check: applied {} blocks of docs/CONTRIBUTING.md in {}",
+        "recipe-check: applied {} blocks of \"{WORKLOAD_SECTION}\" in {}",
         blocks.len(),
         repo.display()
     );
     let cargo = env!("CARGO");
     // The recipe's commands, as the doc gives them.
     run_in(
-        &repo,
+        repo,
         Command::new(cargo)
             .args(["test", "-q", "--test", "cli", "list"])
             .env("INSTA_UPDATE", "always"),
     )?;
-    run_in(&repo, Command::new(cargo).args(["xtask", "codegen"]))?;
+    run_in(repo, Command::new(cargo).args(["xtask", "codegen"]))?;
 
     // What the doc promises.
-    let changed = changed_files(&repo)?;
+    let changed = changed_files(repo)?;
     ensure!(
         changed == EXPECTED,
         "the recipe changed {changed:?}, the doc lists {EXPECTED:?}"
     );
-    let list = output(&repo, Command::new(cargo).args(["run", "-q", "--", "list"]))?;
+    let list = output(repo, Command::new(cargo).args(["run", "-q", "--", "list"]))?;
     ensure!(list.contains(NAME), "`concur list` does not show {NAME}");
     run_in(
-        &repo,
+        repo,
         Command::new(cargo).args(["xtask", "codegen", "--check"]),
     )?;
     for file in [
@@ -99,7 +160,7 @@ pub(crate) fn run() -> Result<()> {
         );
     }
     let equivalence = output(
-        &repo,
+        repo,
         Command::new(cargo).args(["test", "-q", "--test", "equivalence"]),
     )?;
     ensure!(
@@ -107,7 +168,7 @@ pub(crate) fn run() -> Result<()> {
         "the equivalence tests did not pass:\n{equivalence}"
     );
     let bench = output(
-        &repo,
+        repo,
         Command::new(cargo)
             .args(["bench", "-q", "--bench", "cpu_bound", "--", "--test", NAME])
             .env("CONCUR_BENCH_PROFILE", "smoke"),
@@ -119,7 +180,7 @@ pub(crate) fn run() -> Result<()> {
     // The report of a quick run of just this workload: its group's table, description and
     // plot, all from the catalog the scratch clone's `concur list --json` describes.
     run_in(
-        &repo,
+        repo,
         Command::new(cargo).args(["xtask", "bench", "--quick", "--filter", NAME]),
     )?;
     let report = target_dir().join("recipe-check/concur/report");
@@ -144,22 +205,132 @@ pub(crate) fn run() -> Result<()> {
     Ok(())
 }
 
+/// Applies the model recipe and checks `scoped-threads` shows up everywhere the doc says.
+fn check_model_recipe(repo: &Path, blocks: &[&Block]) -> Result<()> {
+    for b in blocks {
+        apply(repo, b)?;
+    }
+    println!(
+        "recipe-check: applied {} blocks of \"{MODEL_SECTION}\"",
+        blocks.len()
+    );
+    let cargo = env!("CARGO");
+    // The recipe's commands, as the doc gives them.
+    run_in(
+        repo,
+        Command::new(cargo)
+            .args(["test", "-q", "--test", "cli"])
+            .env("INSTA_UPDATE", "always"),
+    )?;
+    run_in(repo, Command::new(cargo).args(["xtask", "codegen"]))?;
+    run_in(repo, Command::new(cargo).args(["xtask", "chaos"]))?;
+
+    let changed = changed_files(repo)?;
+    ensure!(
+        changed == MODEL_EXPECTED,
+        "the model recipe changed {changed:?}, the doc lists {MODEL_EXPECTED:?}"
+    );
+    let list = output(repo, Command::new(cargo).args(["run", "-q", "--", "list"]))?;
+    ensure!(list.contains(MODEL), "`concur list` does not show {MODEL}");
+    let run = output(
+        repo,
+        Command::new(cargo).args([
+            "run",
+            "-q",
+            "--",
+            "run",
+            "--model",
+            MODEL,
+            "--workload",
+            "primes",
+            "--size",
+            "200000",
+            "--workers",
+            "2",
+            "--json",
+        ]),
+    )?;
+    let run: serde_json::Value = serde_json::from_str(&run).context("concur run --json")?;
+    ensure!(
+        run["checksum_ok"] == true,
+        "{MODEL} gave another checksum than sequential: {run}"
+    );
+    run_in(
+        repo,
+        Command::new(cargo).args(["xtask", "codegen", "--check"]),
+    )?;
+    for file in [
+        "README.md",
+        "docs/ARCHITECTURE.md",
+        "crates/harness/README.md",
+        "docs/RELIABILITY.md",
+    ] {
+        let text = std::fs::read_to_string(repo.join(file))?;
+        ensure!(
+            text.contains(&format!("`{MODEL}`")),
+            "{file}'s table lacks {MODEL}"
+        );
+    }
+    let equivalence = output(
+        repo,
+        Command::new(cargo).args(["test", "-q", "--test", "equivalence", "--", "--list"]),
+    )?;
+    ensure!(
+        equivalence.contains(MODEL),
+        "the equivalence tests do not run {MODEL}:\n{equivalence}"
+    );
+    let equivalence = output(
+        repo,
+        Command::new(cargo).args(["test", "-q", "--test", "equivalence"]),
+    )?;
+    ensure!(
+        equivalence.contains("test result: ok"),
+        "the equivalence tests did not pass:\n{equivalence}"
+    );
+    let bench = output(
+        repo,
+        Command::new(cargo)
+            .args(["bench", "-q", "--bench", "cpu_bound", "--", "--test", MODEL])
+            .env("CONCUR_BENCH_PROFILE", "smoke"),
+    )?;
+    ensure!(
+        bench.contains(&format!("/{MODEL}/")),
+        "the cpu_bound bench has no {MODEL} benchmark:\n{bench}"
+    );
+    println!(
+        "recipe-check: {MODEL} is in concur list, concur run (checksum as sequential's), the \
+         equivalence tests, the fault matrix, the cpu_bound bench and the generated tables; \
+         the recipe touched exactly {} files",
+        MODEL_EXPECTED.len()
+    );
+    Ok(())
+}
+
 /// The ```` ```rust recipe=… ```` blocks of a document, in order.
 fn blocks(doc: &str) -> Vec<Block> {
     let mut out = Vec::new();
+    let mut section = String::new();
     let mut lines = doc.lines();
     while let Some(line) = lines.next() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            section = heading.trim().to_owned();
+            continue;
+        }
         let Some(info) = line.strip_prefix("```rust recipe=") else {
             continue;
         };
-        let (path, after) = match info.split_once(" after=") {
-            Some((p, a)) => (p, Some(a.trim_matches('"').to_owned())),
-            None => (info, None),
+        let (path, at) = if let Some((p, a)) = info.split_once(" after=") {
+            (p, Anchor::After(a.trim_matches('"').to_owned()))
+        } else if let Some((p, a)) = info.split_once(" before=") {
+            (p, Anchor::Before(a.trim_matches('"').to_owned()))
+        } else {
+            (info, Anchor::NewFile)
         };
         let code: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
         out.push(Block {
+            section: section.clone(),
             path: path.trim().to_owned(),
-            after,
+            at,
             code: code.join("\n") + "\n",
         });
     }
@@ -169,22 +340,23 @@ fn blocks(doc: &str) -> Vec<Block> {
 /// Puts one block where it says.
 fn apply(repo: &Path, b: &Block) -> Result<()> {
     let path = repo.join(&b.path);
-    match &b.after {
-        None => {
+    let (anchor, offset) = match &b.at {
+        Anchor::NewFile => {
             ensure!(!path.exists(), "{} exists already", b.path);
             std::fs::write(&path, &b.code)?;
+            return Ok(());
         }
-        Some(anchor) => {
-            let text = std::fs::read_to_string(&path)?;
-            let at = text
-                .lines()
-                .position(|l| l == anchor)
-                .with_context(|| format!("{}: no line {anchor:?}", b.path))?;
-            let mut lines: Vec<&str> = text.lines().collect();
-            lines.insert(at + 1, b.code.trim_end_matches('\n'));
-            std::fs::write(&path, lines.join("\n") + "\n")?;
-        }
-    }
+        Anchor::After(line) => (line, 1),
+        Anchor::Before(line) => (line, 0),
+    };
+    let text = std::fs::read_to_string(&path)?;
+    let at = text
+        .lines()
+        .position(|l| l == anchor)
+        .with_context(|| format!("{}: no line {anchor:?}", b.path))?;
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(at + offset, b.code.trim_end_matches('\n'));
+    std::fs::write(&path, lines.join("\n") + "\n")?;
     Ok(())
 }
 
@@ -232,31 +404,74 @@ mod tests {
 
     #[test]
     fn reads_recipe_blocks_and_their_places() {
-        let doc = "text\n```rust recipe=a/b.rs\nfn x() {}\n```\n```rust\nnot a recipe\n```\n\
-                   ```rust recipe=lib.rs after=\"mod a;\"\nmod b;\n```\n";
+        let doc = "## One\ntext\n```rust recipe=a/b.rs\nfn x() {}\n```\n```rust\nnot a recipe\n```\n\
+                   ```rust recipe=lib.rs after=\"mod a;\"\nmod b;\n```\n## Two\n\
+                   ```rust recipe=lib.rs before=\"    // \"here\".\"\nx\n```\n";
         assert_eq!(
             blocks(doc),
             [
                 Block {
+                    section: "One".into(),
                     path: "a/b.rs".into(),
-                    after: None,
+                    at: Anchor::NewFile,
                     code: "fn x() {}\n".into()
                 },
                 Block {
+                    section: "One".into(),
                     path: "lib.rs".into(),
-                    after: Some("mod a;".into()),
+                    at: Anchor::After("mod a;".into()),
                     code: "mod b;\n".into()
+                },
+                Block {
+                    section: "Two".into(),
+                    path: "lib.rs".into(),
+                    at: Anchor::Before("    // \"here\".".into()),
+                    code: "x\n".into()
                 },
             ]
         );
+    }
+
+    /// The file counts the docs state are the recipes' (what `run` checks in a scratch
+    /// clone), and each recipe's section names every file it changes.
+    #[test]
+    fn the_docs_state_the_recipes_file_counts() {
+        let doc = std::fs::read_to_string(workspace_root().join("docs/CONTRIBUTING.md")).unwrap();
+        let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+        for (section, files) in [
+            (WORKLOAD_SECTION, &EXPECTED[..]),
+            (MODEL_SECTION, &MODEL_EXPECTED[..]),
+        ] {
+            let start = doc.find(&format!("## {section}\n")).unwrap();
+            let text = &doc[start + 3..];
+            let text = &text[..text.find("\n## ").unwrap_or(text.len())];
+            let count = format!("Files, exactly ({}):", files.len());
+            assert!(text.contains(&count), "{section}: no {count:?}");
+            for file in files {
+                let name = file.rsplit('/').next().unwrap();
+                assert!(
+                    text.contains(file) || text.contains(name),
+                    "{section} does not name {file}"
+                );
+            }
+            let stated = format!("({} files)", files.len());
+            assert!(
+                readme.contains(&stated),
+                "README.md lacks {stated:?} for {section}"
+            );
+        }
     }
 
     /// The recipe's anchors exist in this checkout, so the doc matches the code it edits.
     #[test]
     fn the_recipe_anchors_exist() {
         let doc = std::fs::read_to_string(workspace_root().join("docs/CONTRIBUTING.md")).unwrap();
-        for b in blocks(&doc) {
-            if let Some(anchor) = &b.after {
+        let blocks = blocks(&doc);
+        for section in [WORKLOAD_SECTION, MODEL_SECTION] {
+            assert!(blocks.iter().any(|b| b.section == section), "{section}");
+        }
+        for b in blocks {
+            if let Anchor::After(anchor) | Anchor::Before(anchor) = &b.at {
                 let text = std::fs::read_to_string(workspace_root().join(&b.path)).unwrap();
                 assert!(text.lines().any(|l| l == anchor), "{}: {anchor}", b.path);
             }

@@ -319,6 +319,7 @@ fn report(
     data.paired = paired;
     data.catalog = concur_harness::catalog();
     data.noise = Some(noise);
+    data.program = Some(program_name());
     for &w in workloads {
         let name = w.info().name;
         let dir = target.join("concur").join(name);
@@ -326,6 +327,26 @@ fn report(
         println!("{name}: report {}", written.html.display());
     }
     Ok(())
+}
+
+/// The program measuring: the package cargo runs the bench of (`CARGO_PKG_NAME`), else the
+/// bench executable's name without the hash cargo appends (`word_freq-1a2b…` → `word_freq`).
+fn program_name() -> String {
+    if let Ok(name) = std::env::var("CARGO_PKG_NAME") {
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    let exe = std::env::args_os().next().unwrap_or_default();
+    let stem = std::path::Path::new(&exe)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+        _ if stem.is_empty() => "concur-bench".to_owned(),
+        _ => stem,
+    }
 }
 
 /// The README's examples, compiled and run as doc tests.

@@ -168,7 +168,7 @@ fn a_process_that_never_joins_times_out() {
         e.to_string().contains(&format!("process 1 ({})", hosts[1])),
         "{e}"
     );
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     // And a member whose process 0 never answers gives up too, naming it.
     let t = Instant::now();
     let e = concur_cluster::serve(&hosts, 1, units, options).unwrap_err();
@@ -178,7 +178,7 @@ fn a_process_that_never_joins_times_out() {
             .contains(&format!("process 0 at {}", hosts[0])),
         "{e}"
     );
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
 
 fn main() {

@@ -343,6 +343,7 @@ static MODELS: &[ModelSpec] = &[
         build: |k| Ok(Box::new(ClusterModel::local(k)?)),
         spawn_join_one: ClusterModel::spawn_join_one,
     },
+    // New models go above this line (docs/CONTRIBUTING.md, "Add a model").
 ];
 
 /// Every model, in the order `concur list` shows them.
@@ -376,6 +377,20 @@ fn collect(results: Vec<Result<TaskOutput, TaskError>>) -> Result<Vec<TaskOutput
         .collect()
 }
 
+/// Runs task `i` of `batch` on this thread; a unit that panics becomes that task's error,
+/// as under every model (a model of its own threads calls this for each task).
+fn run_caught(batch: &Batch, i: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    catch_unwind(AssertUnwindSafe(|| batch.run(i, cx))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Err(TaskError::new(format!("panicked: {what}")))
+    })
+}
+
 /// `sequential`: the reference every other model is checked against.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sequential;
@@ -384,21 +399,7 @@ impl Sequential {
     /// Runs the batch in order on this thread with the given context.
     /// A unit that panics becomes that task's error, as under every other model.
     pub(crate) fn run_with(batch: &Batch, cx: &Cx<'_>) -> Result<Vec<TaskOutput>, ModelError> {
-        use std::panic::{AssertUnwindSafe, catch_unwind};
-        collect(
-            (0..batch.len())
-                .map(|i| {
-                    catch_unwind(AssertUnwindSafe(|| batch.run(i, cx))).unwrap_or_else(|panic| {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "a panic".into());
-                        Err(TaskError::new(format!("panicked: {what}")))
-                    })
-                })
-                .collect(),
-        )
+        collect((0..batch.len()).map(|i| run_caught(batch, i, cx)).collect())
     }
 }
 

@@ -44,6 +44,10 @@ pub struct RunData {
     /// How noisy the machine was while the suites ran.
     #[serde(default)]
     pub noise: Option<crate::noise::Noise>,
+    /// The program that measured this run when it is not concur's own `cargo xtask bench`:
+    /// a user's bench built on `concur_bench::main_with`, which its report then names.
+    #[serde(default)]
+    pub program: Option<String>,
 }
 
 /// A crate and the version this run was built with.
@@ -146,6 +150,7 @@ impl RunData {
             paired: Vec::new(),
             modules: Vec::new(),
             noise: None,
+            program: None,
         }
     }
 

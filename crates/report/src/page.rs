@@ -209,8 +209,12 @@ fn header(data: &RunData) -> Vec<Text> {
 /// run, "threads or processes" for this code, what to pick at each worker count, the plot
 /// and the group's table.
 pub fn workload_document(data: &RunData, workload: &str, plots: &[Plot]) -> Document {
+    let title = match &data.program {
+        Some(program) => format!("{program}: threads or processes for {workload}? (concur report)"),
+        None => format!("concur report: {workload}"),
+    };
     let mut doc = Document {
-        title: format!("concur report: {workload}"),
+        title,
         blocks: Vec::new(),
     };
     run_header(&mut doc, data);
@@ -666,6 +670,18 @@ mod tests {
         let mut none = fixture();
         none.idle.clear();
         assert!(idle_table(&none).is_none());
+    }
+
+    #[test]
+    fn a_users_report_names_their_program() {
+        let mut data = fixture();
+        assert_eq!(
+            workload_document(&data, "primes", &[]).title,
+            "concur report: primes"
+        );
+        data.program = Some("word-freq".into());
+        let title = workload_document(&data, "primes", &[]).title;
+        assert!(title.starts_with("word-freq: "), "{title}");
     }
 
     #[test]

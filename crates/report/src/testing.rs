@@ -49,5 +49,6 @@ pub(crate) fn fixture() -> RunData {
         paired: Vec::new(),
         modules: Vec::new(),
         noise: None,
+        program: None,
     }
 }

@@ -1145,6 +1145,7 @@ mod tests {
             catalog: crate::testing::catalog(),
             paired: Vec::new(),
             modules: Vec::new(),
+            program: None,
             noise: None,
         }
     }

@@ -142,7 +142,7 @@ fn a_producer_killed_mid_stream_is_reported() {
     };
     assert!(matches!(err, Error::PeerGone(_)), "{err}");
     assert!(
-        t.elapsed() < Duration::from_secs(2),
+        t.elapsed() < Duration::from_secs(5), // "No hang", with room for a loaded machine.
         "noticed in {:?}",
         t.elapsed()
     );

@@ -276,7 +276,7 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         gil.release();
         spinner.join().unwrap();
-        assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+        assert!(waited < Duration::from_secs(10), "waited {waited:?}"); // "No hang".
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub enum Error {
     },
 }
 
+/// Checks that this process can start `n` more threads (memory maps, the system's and this
+/// user's thread limits, address space: `concur_limits::threads`), as every model here does
+/// before it starts any: a model of your own built on `std::thread` calls it first, so a
+/// request past the machine's limits is a clear [`Error::Limit`], not an abort.
+pub fn check_limits(n: usize) -> Result<(), Error> {
+    Ok(concur_limits::threads(n)?)
+}
+
 /// The text of a panic payload.
 pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
     match payload.downcast::<String>() {

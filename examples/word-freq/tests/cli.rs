@@ -52,3 +52,26 @@ fn lists_and_runs_beside_the_built_ins() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("KiB of text"), "{err}");
 }
+
+#[test]
+fn names_itself_not_concur() {
+    let help = word_freq(&["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("Usage: word-freq <COMMAND>"), "{help}");
+    let run_help = String::from_utf8(word_freq(&["run", "--help"]).stdout).unwrap();
+    assert!(run_help.contains("Usage: word-freq run"), "{run_help}");
+    assert!(run_help.contains("(see `word-freq list`)"), "{run_help}");
+    assert!(!run_help.contains("`concur "), "{run_help}");
+    let version = String::from_utf8(word_freq(&["--version"]).stdout).unwrap();
+    assert!(version.starts_with("word-freq (concur "), "{version}");
+    // A parse error names the valid subcommands of this program, on one line.
+    let bad = word_freq(&["frobnicate"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("'frobnicate'") && err.contains("valid: list, run"),
+        "{err}"
+    );
+    assert!(!err.contains("concur"), "{err}");
+}
