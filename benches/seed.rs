@@ -19,6 +19,8 @@ fn main() {
         let info = w.info();
         let seed = common::Checked::new(w, profile.bench_params(info));
         let mut group = c.benchmark_group(info.bench_group());
+        // Two tasks of microseconds: a second holds thousands of iterations.
+        group.measurement_time(profile.measurement_time() / 2);
         for spec in models() {
             common::bench_model(&mut group, spec, WORKERS, &seed);
         }

@@ -106,9 +106,21 @@ pub(crate) struct PingpongArgs {
     /// is read from the rounds (what the report's floors table uses for `ipc/pingpong`).
     #[arg(long, value_parser = parse_channel, conflicts_with = "bytes")]
     pub against: Option<String>,
-    /// Paired rounds with `--against`.
-    #[arg(long, default_value = "30", value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
-    pub rounds: usize,
+    /// Paired rounds with `--against` [default: the profile's least number].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
+    pub rounds: Option<usize>,
+    /// With `--against`: take more rounds while the ratio's interval holds `--target` (or,
+    /// without one, take `--rounds`), up to this many [default: the profile's cap, or
+    /// `--rounds` when that is given].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
+    pub max_rounds: Option<usize>,
+    /// With `--against`: the ratio the comparison is read against (a floor's target), which
+    /// the rounds must decide.
+    #[arg(long, value_parser = parse_target, requires = "against")]
+    pub target: Option<f64>,
+    /// With `--against`: whose paired rounds to take by default: smoke, quick or full.
+    #[arg(long, default_value = "quick", value_parser = parse_profile, requires = "against")]
+    pub profile: Profile,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -142,9 +154,14 @@ pub(crate) struct CompareArgs {
     /// Whose batch sizes to use: smoke, quick or full.
     #[arg(long, default_value = "quick", value_parser = parse_profile)]
     pub profile: Profile,
-    /// Timed rounds; each times every model once.
-    #[arg(long, default_value = "15", value_parser = parse_positive, allow_negative_numbers = true)]
-    pub rounds: usize,
+    /// Timed rounds, each timing every model once [default: the profile's least number].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub rounds: Option<usize>,
+    /// Take more rounds while a ratio between two models is undecided against a verdict's
+    /// thresholds, up to this many [default: the profile's cap, or `--rounds` when that is
+    /// given].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub max_rounds: Option<usize>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -207,6 +224,30 @@ fn parse_workload(s: &str) -> Result<&'static dyn AnyWorkload, String> {
 fn parse_u64(s: &str) -> Result<u64, String> {
     s.parse()
         .map_err(|_| format!("'{s}' is not a whole number from 0 to {}", u64::MAX))
+}
+
+fn parse_target(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+        _ => Err(format!("'{s}' is not a ratio above 0")),
+    }
+}
+
+/// The paired rounds asked for: `--rounds` and `--max-rounds`, else the profile's.
+pub(crate) fn rounds_of(
+    profile: Profile,
+    rounds: Option<usize>,
+    max_rounds: Option<usize>,
+    thresholds: Vec<f64>,
+) -> crate::harness::paired::Rounds {
+    let (least, cap) = profile.paired_rounds();
+    let min = rounds.unwrap_or(least);
+    let max = max_rounds.unwrap_or(if rounds.is_some() { min } else { cap });
+    crate::harness::paired::Rounds {
+        min,
+        max,
+        thresholds,
+    }
 }
 
 fn parse_positive(s: &str) -> Result<usize, String> {

@@ -7,7 +7,7 @@ use crate::workloads::{self, Echo, Params};
 
 use crate::cli::args::{
     Cli, ClusterWorkerArgs, Command, CompareArgs, CpythonArgs, IdleArgs, PingpongArgs, RunArgs,
-    SpawnArgs,
+    SpawnArgs, rounds_of,
 };
 
 /// A failure with the exit code it maps to: 2 for bad input, 1 for everything else.
@@ -197,7 +197,13 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     let channel = args.channel.as_str();
     if let Some(against) = &args.against {
-        return pingpong_paired(channel, against, args.rounds, args.json);
+        let rounds = rounds_of(
+            args.profile,
+            args.rounds,
+            args.max_rounds,
+            args.target.into_iter().collect(),
+        );
+        return pingpong_paired(channel, against, &rounds, args.json);
     }
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.
     let spec = crate::harness::pingpong::channel(channel);
@@ -230,9 +236,16 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pingpong_paired(a: &str, b: &str, rounds: usize, json: bool) -> Result<ExitCode, Failure> {
+fn pingpong_paired(
+    a: &str,
+    b: &str,
+    rounds: &crate::harness::paired::Rounds,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    rounds.check().map_err(Failure::usage)?;
     let run = crate::harness::paired::compare_channels(a, b, rounds)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
+    let rounds = run.models[0].times_ns.len();
     if json {
         print_json(&run);
         return Ok(ExitCode::SUCCESS);
@@ -295,7 +308,12 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
         params,
         param: args.param,
         models: args.models.clone(),
-        rounds: args.rounds,
+        rounds: rounds_of(
+            args.profile,
+            args.rounds,
+            args.max_rounds,
+            crate::report::verdicts::THRESHOLDS.to_vec(),
+        ),
     })
     .map_err(|e| match e {
         RunError::Invalid(m) => Failure::usage(m),
@@ -310,7 +328,12 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
     println!(
         "{} at {} ({} tasks, size {}), {} rounds: median per batch, and the time over `{}`'s \
          (median of the per-round ratios, 95% interval)",
-        run.group, run.param, run.tasks, run.size, args.rounds, first.name
+        run.group,
+        run.param,
+        run.tasks,
+        run.size,
+        first.times_ns.len(),
+        first.name
     );
     for m in &run.models {
         let ratio = crate::report::stats::paired_ratio(&m.times_ns, &first.times_ns, 1)

@@ -40,8 +40,8 @@ impl Profile {
 }
 
 /// The suites, in order, with the seconds each took per profile (smoke, quick, full) on the
-/// 2-core VM of 2026-11-25: only for the time-left estimate, which scales them by the pace
-/// of the suites already run.
+/// 2-core VM (measured 2026-12-04): the estimate printed before the run, and the time left
+/// after each suite (scaled by the pace of the suites already run).
 const SUITES: [(&str, [f64; 3]); 6] = [
     ("seed", [1.0, 4.0, 25.0]),
     ("spawn", [1.0, 4.0, 25.0]),
@@ -51,8 +51,43 @@ const SUITES: [(&str, [f64; 3]); 6] = [
     ("io_bound", [2.0, 20.0, 180.0]),
 ];
 
+/// Seconds after the suites (idle probes, paired rounds, the CPython reference, the report)
+/// per profile, measured with [`SUITES`].
+const AFTER_SUITES: [f64; 3] = [20.0, 60.0, 180.0];
+
+/// Seconds a fresh clone takes to build the benches (every dependency, bench profile) on the
+/// same VM.
+const FRESH_BUILD: f64 = 200.0;
+
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// How the run is going against [`SUITES`]: the ratio of the seconds taken to the seconds
+/// expected so far scales the estimate of what is left.
+#[derive(Default)]
+struct Pace {
+    expected: f64,
+    actual: f64,
+}
+
+impl Pace {
+    fn scale(&self) -> f64 {
+        if self.expected > 0.0 {
+            self.actual / self.expected
+        } else {
+            1.0
+        }
+    }
+
+    fn record(&mut self, expected: f64, actual: f64) {
+        self.expected += expected;
+        self.actual += actual;
+    }
+
+    fn estimate(&self, expected: f64) -> String {
+        human_duration(Duration::from_secs_f64(expected * self.scale()))
+    }
 }
 
 /// Runs the suites and writes the report; `passthrough` goes to every criterion binary
@@ -65,14 +100,21 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         Profile::Quick => 1,
         Profile::Full => 2,
     };
+    let measuring: f64 = SUITES.iter().map(|(_, e)| e[column]).sum::<f64>() + AFTER_SUITES[column];
     println!(
-        "concur bench ({} profile): building the benches…",
-        profile.name()
+        "concur bench ({} profile): about {} of measuring on a 2-core machine, after the build \
+         (about {} from a fresh clone, seconds when nothing changed); building the benches…",
+        profile.name(),
+        human_duration(Duration::from_secs_f64(measuring)),
+        human_duration(Duration::from_secs_f64(FRESH_BUILD)),
     );
-    let executables = build_benches()?;
-    // The `concur` binary the probes run, built now too: the whole run measures one build,
-    // even if the sources change while it runs.
-    let concur = crate::concur_binary(true)?;
+    // The suites and the `concur` binary the probes run, from one build (cargo builds a
+    // package's binaries with its benches): the whole run measures one build, even if the
+    // sources change while it runs, and nothing is compiled twice.
+    let Built {
+        suites: executables,
+        concur,
+    } = build_benches()?;
 
     // How noisy the machine is, before anything runs.
     let stall = noise::stall_probe(Duration::from_secs(1));
@@ -89,13 +131,13 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let logs = crate::target_dir().join("concur").join("logs");
     fs::create_dir_all(&logs)?;
     let mut timings = Vec::new();
-    let (mut expected_done, mut actual_done) = (0.0, 0.0);
+    let mut pace = Pace::default();
     for (i, (suite, expected)) in SUITES.iter().enumerate() {
-        let pace = if expected_done > 0.0 {
-            actual_done / expected_done
-        } else {
-            1.0
-        };
+        let exe = executables
+            .iter()
+            .find(|(name, _)| name == suite)
+            .map(|(_, path)| path)
+            .with_context(|| format!("cargo built no executable for the {suite} bench"))?;
         let bar = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{spinner} [{prefix}] {msg} {elapsed}")
                 .expect("a valid template"),
@@ -103,7 +145,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         bar.set_prefix(format!("{}/{}", i + 1, SUITES.len()));
         bar.set_message(format!(
             "{suite:<11} running (about {} for this suite)…",
-            human_duration(Duration::from_secs_f64(expected[column] * pace))
+            pace.estimate(expected[column])
         ));
         bar.enable_steady_tick(Duration::from_millis(200));
         // Without a terminal (CI logs) indicatif draws nothing: say it in plain lines.
@@ -111,77 +153,31 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         if plain {
             println!("[{}/{}] {suite:<11} running…", i + 1, SUITES.len());
         }
-        let log_path = logs.join(format!("{suite}.log"));
-        let log = File::create(&log_path)?;
-        let exe = executables
-            .iter()
-            .find(|(name, _)| name == suite)
-            .map(|(_, path)| path)
-            .with_context(|| format!("cargo built no executable for the {suite} bench"))?;
-        let mut cmd = Command::new(exe);
-        // As `cargo bench` runs it: from the package root, in bench mode.
-        cmd.current_dir(crate::workspace_root())
-            .arg("--bench")
-            .env(PROFILE_ENV, profile.name())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        if profile == Profile::Smoke {
-            cmd.arg("--test");
-        }
-        cmd.args(passthrough);
-        let line_before = noise::line_round_trip_ns();
-        let t = Instant::now();
-        let cpu_before = CpuTimes::read();
-        let status = cmd
-            .status()
-            .with_context(|| format!("running the {suite} bench"))?;
-        let secs = t.elapsed().as_secs_f64();
-        if let (Some(before_ns), Some(after_ns)) = (line_before, noise::line_round_trip_ns()) {
-            noise.placement.push(SuitePlacement {
-                suite: suite.to_string(),
-                before_ns,
-                after_ns,
-            });
-        }
-        if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
-            noise.steal.push(SuiteSteal {
-                suite: suite.to_string(),
-                steal_pct: after.steal_pct_since(&before),
-            });
-        }
-        if !status.success() {
-            let msg = format!("{suite:<11} FAILED after {secs:.1} s");
+        let say = |msg: String| {
             if plain {
                 println!("      {msg}");
             }
             bar.finish_with_message(msg);
+        };
+        let log_path = logs.join(format!("{suite}.log"));
+        let run = run_suite(suite, exe, profile, passthrough, &log_path, &mut noise)?;
+        let secs = run.secs;
+        if let Err(e) = run.status {
+            say(format!("{suite:<11} FAILED after {secs:.1} s"));
             let text = fs::read_to_string(&log_path).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(40).collect();
             for line in tail.iter().rev() {
                 eprintln!("    {line}");
             }
-            bail!(
-                "the {suite} bench failed ({status}); full log: {}",
-                log_path.display()
-            );
+            return Err(e);
         }
-        expected_done += expected[column];
-        actual_done += secs;
-        let remaining: f64 = SUITES[i + 1..].iter().map(|(_, e)| e[column]).sum();
-        let pace = if expected_done > 0.0 {
-            actual_done / expected_done
-        } else {
-            1.0
-        };
-        let msg = format!(
+        pace.record(expected[column], secs);
+        let remaining: f64 =
+            SUITES[i + 1..].iter().map(|(_, e)| e[column]).sum::<f64>() + AFTER_SUITES[column];
+        say(format!(
             "{suite:<11} done in {secs:.1} s (about {} left)",
-            human_duration(Duration::from_secs_f64(remaining * pace))
-        );
-        if plain {
-            println!("      {msg}");
-        }
-        bar.finish_with_message(msg);
+            pace.estimate(remaining)
+        ));
         timings.push((suite.to_string(), secs));
     }
 
@@ -220,9 +216,76 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Builds every suite once and returns (suite, executable) pairs: the suites then run these
+/// A suite's run: how long it took, and whether it passed.
+struct SuiteRun {
+    secs: f64,
+    status: Result<()>,
+}
+
+/// Runs one suite's executable as `cargo bench` would (from the package root, in bench
+/// mode), its output into `log_path`, and records the machine's noise around it in `noise`.
+fn run_suite(
+    suite: &str,
+    exe: &std::path::Path,
+    profile: Profile,
+    passthrough: &[String],
+    log_path: &std::path::Path,
+    noise: &mut Noise,
+) -> Result<SuiteRun> {
+    let log = File::create(log_path)?;
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(crate::workspace_root())
+        .arg("--bench")
+        .env(PROFILE_ENV, profile.name())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    if profile == Profile::Smoke {
+        cmd.arg("--test");
+    }
+    cmd.args(passthrough);
+    let line_before = noise::line_round_trip_ns();
+    let t = Instant::now();
+    let cpu_before = CpuTimes::read();
+    let status = cmd
+        .status()
+        .with_context(|| format!("running the {suite} bench"))?;
+    let secs = t.elapsed().as_secs_f64();
+    if let (Some(before_ns), Some(after_ns)) = (line_before, noise::line_round_trip_ns()) {
+        noise.placement.push(SuitePlacement {
+            suite: suite.to_string(),
+            before_ns,
+            after_ns,
+        });
+    }
+    if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
+        noise.steal.push(SuiteSteal {
+            suite: suite.to_string(),
+            steal_pct: after.steal_pct_since(&before),
+        });
+    }
+    let status = if status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "the {suite} bench failed ({status}); full log: {}",
+            log_path.display()
+        ))
+    };
+    Ok(SuiteRun { secs, status })
+}
+
+/// What [`build_benches`] built.
+struct Built {
+    /// (suite, executable) pairs.
+    suites: Vec<(String, std::path::PathBuf)>,
+    /// The `concur` binary, built with the benches (same profile, same features).
+    concur: std::path::PathBuf,
+}
+
+/// Builds every suite once, and with them the `concur` binary: the suites then run these
 /// files, so an edit made while a long run is going cannot rebuild a suite half-way.
-fn build_benches() -> Result<Vec<(String, std::path::PathBuf)>> {
+fn build_benches() -> Result<Built> {
     let mut build = Command::new(cargo());
     build
         .current_dir(crate::workspace_root())
@@ -237,37 +300,44 @@ fn build_benches() -> Result<Vec<(String, std::path::PathBuf)>> {
     if !out.status.success() {
         bail!("building the benches failed ({})", out.status);
     }
-    let mut found = Vec::new();
+    let mut suites = Vec::new();
+    let mut concur = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        let is_bench = msg["target"]["kind"]
-            .as_array()
-            .is_some_and(|k| k.iter().any(|k| k == "bench"));
-        if msg["reason"] == "compiler-artifact" && is_bench {
-            if let (Some(name), Some(exe)) =
-                (msg["target"]["name"].as_str(), msg["executable"].as_str())
-            {
-                found.push((name.to_owned(), std::path::PathBuf::from(exe)));
-            }
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let kind_is = |k: &str| {
+            msg["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|x| x == k))
+        };
+        let (Some(name), Some(exe)) = (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        else {
+            continue;
+        };
+        if kind_is("bench") {
+            suites.push((name.to_owned(), std::path::PathBuf::from(exe)));
+        } else if kind_is("bin") && name == "concur" {
+            concur = Some(std::path::PathBuf::from(exe));
         }
     }
-    Ok(found)
+    let concur = concur.context("cargo bench --no-run built no concur binary")?;
+    Ok(Built { suites, concur })
 }
 
-/// The models the verdicts compare, in paired rounds (`concur compare --json`).
+/// The models the verdicts compare, in paired rounds (`concur compare --json`), then the
+/// channels against their floors (`concur pingpong --against`). Each takes the profile's
+/// least number of rounds, then more only while a ratio it decides is still undecided (up to
+/// the profile's cap): time goes where a verdict is open.
 fn run_paired(
     concur: &std::path::Path,
     catalog: &Catalog,
     profile: Profile,
     results: &[concur_report::BenchResult],
 ) -> Result<Vec<PairedRun>> {
-    let rounds = match profile {
-        Profile::Smoke => 2,
-        Profile::Quick => 15,
-        Profile::Full => 30,
-    };
     // Only where the suites measured the same group at the same parameter (the quick
     // profile stops the I/O axis at 64); a smoke run, which records nothing, runs them all.
     let plan: Vec<(String, usize)> = verdicts::paired_plan(catalog)
@@ -280,13 +350,13 @@ fn run_paired(
                     .any(|r| r.group == group && r.parameter.as_deref() == Some(&p.to_string()))
         })
         .collect();
-    let mut runs = Vec::new();
-    print!("[paired] {} comparisons of {rounds} rounds:", plan.len());
+    let mut runs: Vec<PairedRun> = Vec::new();
+    print!("[paired] {} comparisons (rounds taken):", plan.len());
     for (workload, param) in &plan {
         print!(" {workload}@{param}");
         std::io::stdout().flush()?;
-        let (param, rounds) = (param.to_string(), rounds.to_string());
-        runs.push(crate::concur_json(
+        let param = param.to_string();
+        let run: PairedRun = crate::concur_json(
             concur,
             &[
                 "compare",
@@ -296,46 +366,49 @@ fn run_paired(
                 &param,
                 "--profile",
                 profile.name(),
-                "--rounds",
-                &rounds,
                 "--json",
             ],
-        )?);
+        )?;
+        print!(" ({})", rounds_taken(&run));
+        runs.push(run);
     }
     println!(" done");
     // Channels against their floors and peers, and pools against their transports:
     // placement moves these most (a spinning round trip is a handful of cache-line
     // transfers; a blocking one, a few wake-ups), so they are paired too.
-    let pairs: Vec<(&str, &str)> = catalog
-        .comparisons
-        .iter()
-        .filter(|c| c.paired)
-        .map(|c| (c.subject.as_str(), c.against.as_str()))
-        .collect();
+    let pairs: Vec<_> = catalog.comparisons.iter().filter(|c| c.paired).collect();
     print!(
-        "[paired] {} ping-pong comparisons of {rounds} rounds:",
+        "[paired] {} ping-pong comparisons (rounds taken):",
         pairs.len()
     );
-    for (subject, against) in pairs {
-        print!(" {subject}/{against}");
+    for c in pairs {
+        print!(" {}/{}", c.subject, c.against);
         std::io::stdout().flush()?;
-        let rounds = rounds.to_string();
-        runs.push(crate::concur_json(
-            concur,
-            &[
-                "pingpong",
-                "--channel",
-                subject,
-                "--against",
-                against,
-                "--rounds",
-                &rounds,
-                "--json",
-            ],
-        )?);
+        let target = c.target.map(|t| t.to_string());
+        let mut args = vec![
+            "pingpong",
+            "--channel",
+            &c.subject,
+            "--against",
+            &c.against,
+            "--profile",
+            profile.name(),
+            "--json",
+        ];
+        if let Some(t) = &target {
+            args.extend(["--target", t]);
+        }
+        let run: PairedRun = crate::concur_json(concur, &args)?;
+        print!(" ({})", rounds_taken(&run));
+        runs.push(run);
     }
     println!(" done");
     Ok(runs)
+}
+
+/// How many rounds a paired run took.
+fn rounds_taken(run: &PairedRun) -> usize {
+    run.models.first().map_or(0, |m| m.times_ns.len())
 }
 
 /// The crates that stand for `threading` and `multiprocessing`, at the versions the

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use concur_harness::paired::{CompareRequest, bench_workers, compare};
+use concur_harness::paired::{CompareRequest, Rounds, bench_workers, compare};
 use concur_harness::{Family, Model, ModelSpec, Profile, models, reference_checksum};
 use concur_report::{Machine, RunData, noise};
 use concur_workloads::{AnyWorkload, Arena, Batch, Heap, Kind, Params};
@@ -140,8 +140,14 @@ pub fn bench_model_at(
     );
 }
 
+/// The worker count of a scaling group that the report's verdicts and "what to pick" read
+/// (on two or more cores, where parallelism can show); the other counts draw the curve.
+pub const DECIDING_WORKERS: usize = 2;
+
 /// One scaling group: every model at every worker count of the profile, one iteration per
-/// sample (iterations take tens of milliseconds or more), `sample_size` samples each.
+/// sample (iterations take tens of milliseconds or more): `sample_size` samples at
+/// [`DECIDING_WORKERS`], whose figures the verdicts read, criterion's minimum of 10 at the
+/// other counts, which only draw the scaling curve and its table.
 pub fn bench_scaling(
     c: &mut Criterion,
     name: &str,
@@ -151,8 +157,12 @@ pub fn bench_scaling(
 ) {
     let mut group = c.benchmark_group(name);
     group.sampling_mode(criterion::SamplingMode::Flat);
-    group.sample_size(sample_size);
     for &workers in profile.workers_axis() {
+        group.sample_size(if workers == DECIDING_WORKERS {
+            sample_size
+        } else {
+            sample_size.min(10)
+        });
         for spec in models() {
             bench_model(&mut group, spec, workers, checked);
         }
@@ -173,6 +183,10 @@ pub fn bench_io(
     let mut group = c.benchmark_group(info.bench_group());
     group.sampling_mode(criterion::SamplingMode::Flat);
     group.sample_size(10);
+    // A batch here is dominated by its waits (a 50 ms sleep or server delay varies by
+    // ±0.05% from iteration to iteration): half the usual measurement time gives the same
+    // medians, and the verdicts read these groups' paired rounds anyway.
+    group.measurement_time(profile.measurement_time() / 2);
     for &n in profile.concurrency_axis() {
         let params = Params {
             tasks: n,
@@ -283,10 +297,11 @@ fn report(
         .into_iter()
         .filter(|r| groups.contains(&r.group))
         .collect();
-    let rounds = match profile {
-        Profile::Smoke => 2,
-        Profile::Quick => 15,
-        Profile::Full => 30,
+    let (min, max) = profile.paired_rounds();
+    let rounds = Rounds {
+        min,
+        max,
+        thresholds: concur_report::verdicts::THRESHOLDS.to_vec(),
     };
     let mut paired = Vec::new();
     for &w in workloads {
@@ -307,7 +322,7 @@ fn report(
             params,
             param,
             models: Vec::new(),
-            rounds,
+            rounds: rounds.clone(),
         }) {
             Ok(run) => paired.push(run),
             Err(e) => eprintln!("concur-bench: paired rounds of {}: {e}", info.name),

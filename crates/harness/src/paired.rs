@@ -7,6 +7,7 @@
 use std::io;
 use std::time::Instant;
 
+use concur_report::stats::{paired_ratio, undecided};
 use concur_report::{PairedModel, PairedRun};
 use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 
@@ -38,6 +39,68 @@ pub fn bench_workers(spec: &ModelSpec, kind: Kind, param: usize) -> Option<usize
     }
 }
 
+/// How many paired rounds to take: at least `min`, then, while some ratio between the sides
+/// is undecided against `thresholds` ([`undecided`]: its 95% interval holds one and is not
+/// yet narrow), more in steps of `min / 2`, up to `max`. Time goes where a verdict is still
+/// open, and a comparison that is clear after `min` rounds stops there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rounds {
+    /// Rounds always taken (at least 1).
+    pub min: usize,
+    /// The cap (at least `min`).
+    pub max: usize,
+    /// The ratios the comparison's readers compare with (a verdict's thresholds, a floor's
+    /// target); empty: none, so `min` rounds are taken.
+    pub thresholds: Vec<f64>,
+}
+
+impl Rounds {
+    /// Exactly `n` rounds.
+    pub fn fixed(n: usize) -> Rounds {
+        Rounds {
+            min: n,
+            max: n,
+            thresholds: Vec::new(),
+        }
+    }
+
+    /// How many more rounds to take after `times` (each side's times so far): 0 to stop.
+    fn next_batch(&self, times: &[Vec<f64>]) -> usize {
+        let taken = times.first().map_or(0, Vec::len);
+        if taken < self.min {
+            return self.min - taken;
+        }
+        if taken >= self.max || !self.any_undecided(times) {
+            return 0;
+        }
+        (self.min / 2).clamp(1, self.max - taken)
+    }
+
+    /// Whether any pair of sides has a ratio still undecided.
+    fn any_undecided(&self, times: &[Vec<f64>]) -> bool {
+        (0..times.len()).any(|i| {
+            (i + 1..times.len()).any(|j| {
+                paired_ratio(&times[i], &times[j], 1)
+                    .is_some_and(|r| undecided(&r, &self.thresholds))
+            })
+        })
+    }
+
+    /// Whether the numbers make sense: at least one round, a cap no lower than that.
+    pub fn check(&self) -> Result<(), String> {
+        if self.min == 0 {
+            return Err("--rounds must be at least 1".into());
+        }
+        if self.max < self.min {
+            return Err(format!(
+                "--max-rounds ({}) must be at least --rounds ({})",
+                self.max, self.min
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What to compare.
 pub struct CompareRequest {
     /// The workload.
@@ -49,15 +112,13 @@ pub struct CompareRequest {
     /// The models; empty: every model the bench runs at `param`.
     pub models: Vec<&'static ModelSpec>,
     /// Timed rounds (each times every model once).
-    pub rounds: usize,
+    pub rounds: Rounds,
 }
 
-/// Runs every model once untimed, then `rounds` rounds, each timing every model once in an
-/// order that rotates from round to round; checks every result.
+/// Runs every model once untimed, then rounds as `req.rounds` says, each timing every model
+/// once in an order that rotates from round to round; checks every result.
 pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
-    if req.rounds == 0 {
-        return Err(RunError::Invalid("--rounds must be at least 1".into()));
-    }
+    req.rounds.check().map_err(RunError::Invalid)?;
     let info = req.workload.info();
     let chosen: Vec<&'static ModelSpec> = if req.models.is_empty() {
         models().iter().collect()
@@ -108,16 +169,24 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
         run_once(spec, model.as_ref(), batch.as_ref().unwrap_or(&shared))?;
     }
     let m = entries.len();
-    let mut times = vec![Vec::with_capacity(req.rounds); m];
-    for round in 0..req.rounds {
-        for k in 0..m {
-            let i = (round + k) % m;
-            let (spec, model, batch) = &entries[i];
-            times[i].push(run_once(
-                spec,
-                model.as_ref(),
-                batch.as_ref().unwrap_or(&shared),
-            )?);
+    let mut times = vec![Vec::with_capacity(req.rounds.max); m];
+    let mut round = 0;
+    loop {
+        let batch_of_rounds = req.rounds.next_batch(&times);
+        if batch_of_rounds == 0 {
+            break;
+        }
+        for _ in 0..batch_of_rounds {
+            for k in 0..m {
+                let i = (round + k) % m;
+                let (spec, model, batch) = &entries[i];
+                times[i].push(run_once(
+                    spec,
+                    model.as_ref(),
+                    batch.as_ref().unwrap_or(&shared),
+                )?);
+            }
+            round += 1;
         }
     }
     Ok(PairedRun {
@@ -138,7 +207,7 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 }
 
 /// Times `a` and `b` (channels, floors or pool tasks: [`crate::round_trips::open`])
-/// alternately: each of `rounds` rounds opens one, times a batch of 8-byte round trips
+/// alternately, as many rounds as `rounds` says: each round opens one, times a batch of 8-byte round trips
 /// (a pool task: empty tasks), closes it, then does the same with the other (the order swapping
 /// from round to round), so the two medians compared are taken back to back. On a VM whose
 /// host moves the virtual CPUs every few minutes (a cache-line round trip of 60 ns one
@@ -147,13 +216,10 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 /// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process
 /// (or pool) is alive at a time: two spinning peers on a 2-core machine would take each
 /// other's core.
-pub fn compare_channels(a: &str, b: &str, rounds: usize) -> io::Result<PairedRun> {
-    if rounds == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a paired ping-pong needs at least one round",
-        ));
-    }
+pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedRun> {
+    rounds
+        .check()
+        .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
     let msg = 42u64.to_le_bytes();
     // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
     // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
@@ -178,16 +244,28 @@ pub fn compare_channels(a: &str, b: &str, rounds: usize) -> io::Result<PairedRun
     };
     let per_trip = batch(a, crate::pingpong::WARMUP)?.max(1.0);
     let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
-    let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for round in 0..rounds {
-        if round % 2 == 0 {
-            ta.push(batch(a, n)?);
-            tb.push(batch(b, n)?);
-        } else {
-            tb.push(batch(b, n)?);
-            ta.push(batch(a, n)?);
+    let mut times = [
+        Vec::with_capacity(rounds.max),
+        Vec::with_capacity(rounds.max),
+    ];
+    let mut round = 0;
+    loop {
+        let batch_of_rounds = rounds.next_batch(&times);
+        if batch_of_rounds == 0 {
+            break;
+        }
+        for _ in 0..batch_of_rounds {
+            if round % 2 == 0 {
+                times[0].push(batch(a, n)?);
+                times[1].push(batch(b, n)?);
+            } else {
+                times[1].push(batch(b, n)?);
+                times[0].push(batch(a, n)?);
+            }
+            round += 1;
         }
     }
+    let [ta, tb] = times;
     Ok(PairedRun {
         workload: "pingpong".into(),
         group: crate::catalog::PINGPONG_GROUP.into(),
@@ -225,7 +303,7 @@ mod tests {
                 crate::model(crate::names::SEQUENTIAL).unwrap(),
                 crate::model(crate::names::THREAD_POOL).unwrap(),
             ],
-            rounds: 3,
+            rounds: Rounds::fixed(3),
         })
         .unwrap();
         assert_eq!(run.group, "cpu_bound/primes");
@@ -241,7 +319,7 @@ mod tests {
 
     #[test]
     fn two_channels_get_every_round() {
-        let run = compare_channels("crossbeam", "std-mpsc", 2).unwrap();
+        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2)).unwrap();
         assert_eq!(
             (run.group.as_str(), run.param.as_str()),
             ("ipc/pingpong", "")
@@ -256,7 +334,13 @@ mod tests {
             );
         }
         assert!((200..=20_000).contains(&run.tasks));
-        assert!(compare_channels("crossbeam", "std-mpsc", 0).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0)).is_err());
+        let backwards = Rounds {
+            min: 5,
+            max: 4,
+            thresholds: Vec::new(),
+        };
+        assert!(compare_channels("crossbeam", "std-mpsc", &backwards).is_err());
     }
 
     #[test]
@@ -291,9 +375,68 @@ mod tests {
                 },
                 param: 1,
                 models: Vec::new(),
-                rounds: 0,
+                rounds: Rounds::fixed(0),
             })
             .is_err()
         );
+    }
+
+    /// Synthetic rounds: two sides whose ratio is `ratio`, with ±`wobble` alternating noise.
+    fn sides(ratio: f64, wobble: f64, n: usize) -> Vec<Vec<f64>> {
+        let a = (0..n)
+            .map(|i| 100.0 * ratio * (1.0 + if i % 2 == 0 { wobble } else { -wobble }))
+            .collect();
+        vec![a, vec![100.0; n]]
+    }
+
+    #[test]
+    fn rounds_stop_once_every_ratio_is_decided() {
+        let rounds = Rounds {
+            min: 10,
+            max: 30,
+            thresholds: vec![1.15, 1.5],
+        };
+        // Before the minimum: the rest of it.
+        assert_eq!(rounds.next_batch(&sides(2.0, 0.01, 4)), 6);
+        // Far from every threshold: stop at the minimum.
+        assert_eq!(rounds.next_batch(&sides(2.0, 0.01, 10)), 0);
+        // Noisy and on a threshold: another half of the minimum.
+        assert_eq!(rounds.next_batch(&sides(1.15, 0.2, 10)), 5);
+        // On a threshold but already narrow: settled there, stop.
+        assert_eq!(rounds.next_batch(&sides(1.15, 0.01, 10)), 0);
+        // The cap holds however undecided, and the last step stops at it.
+        assert_eq!(rounds.next_batch(&sides(1.15, 0.2, 28)), 2);
+        assert_eq!(rounds.next_batch(&sides(1.15, 0.2, 30)), 0);
+        // A ratio read the other way (1/1.5) counts too.
+        assert_eq!(rounds.next_batch(&sides(1.0 / 1.5, 0.2, 10)), 5);
+        // No thresholds: nothing to decide, `min` rounds.
+        assert_eq!(Rounds::fixed(10).next_batch(&sides(1.15, 0.2, 10)), 0);
+    }
+
+    #[test]
+    fn an_undecided_comparison_takes_more_rounds_up_to_the_cap() {
+        // Two identical models and the threshold 1: the ratio's interval holds it until it
+        // is narrow, which a noisy machine may never let it be; the cap ends it either way.
+        let run = compare(&CompareRequest {
+            workload: by_name("primes").unwrap(),
+            params: Params {
+                tasks: 2,
+                size: 2_000,
+            },
+            param: 1,
+            models: vec![
+                crate::model(crate::names::SEQUENTIAL).unwrap(),
+                crate::model(crate::names::SEQUENTIAL).unwrap(),
+            ],
+            rounds: Rounds {
+                min: 2,
+                max: 6,
+                thresholds: vec![1.0],
+            },
+        })
+        .unwrap();
+        let taken = run.models[0].times_ns.len();
+        assert!((2..=6).contains(&taken), "{taken}");
+        assert!(run.models.iter().all(|m| m.times_ns.len() == taken));
     }
 }

@@ -168,6 +168,21 @@ pub fn ratio_of_medians(a: &[f64], b: &[f64], seed: u64) -> Option<Ratio> {
     })
 }
 
+/// How narrow (`hi / lo`) a ratio's interval must be to count as settled when it still holds
+/// a threshold: the ratio sits on the threshold, and more rounds would narrow the interval
+/// around it without moving it off (±2.5%, a sixth of the narrowest margin, 1.15×).
+pub const SETTLED_WIDTH: f64 = 1.05;
+
+/// Whether more rounds could still change what is read from `r` against `thresholds`: its
+/// interval holds a threshold `t` or `1/t` (ratios are read both ways) and is wider than
+/// [`SETTLED_WIDTH`]. Paired rounds stop once no ratio of a comparison is undecided.
+pub fn undecided(r: &Ratio, thresholds: &[f64]) -> bool {
+    let holds_one = thresholds
+        .iter()
+        .any(|&t| r.contains(t) || r.contains(1.0 / t));
+    holds_one && r.hi > r.lo * SETTLED_WIDTH
+}
+
 /// The median of the per-round ratios `a[i] / b[i]` with a bootstrap 95% interval over the
 /// rounds: both sides of a round were measured back to back, so slow drift cancels.
 pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Option<Ratio> {

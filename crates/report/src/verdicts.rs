@@ -33,6 +33,10 @@ pub const COSTLY_START: f64 = 5.0;
 /// hand-off is then at most 5% of a task, a third of the narrowest margin ([`SAME`]).
 pub const DECIDES: f64 = 20.0;
 
+/// Every threshold a verdict compares a ratio with: paired rounds stop early once no
+/// ratio's interval holds one of these ([`crate::stats::undecided`]).
+pub const THRESHOLDS: [f64; 5] = [SAME, SERIAL, PARALLEL, IO_SUITS, COSTLY_START];
+
 /// What a verdict says of the tutorial's claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Class {
