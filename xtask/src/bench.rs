@@ -43,20 +43,20 @@ impl Profile {
 /// 2-core VM (measured 2026-12-04): the estimate printed before the run, and the time left
 /// after each suite (scaled by the pace of the suites already run).
 const SUITES: [(&str, [f64; 3]); 6] = [
-    ("seed", [1.0, 4.0, 25.0]),
-    ("spawn", [1.0, 4.0, 25.0]),
-    ("cpu_bound", [2.0, 16.0, 150.0]),
-    ("ipc", [2.0, 8.0, 60.0]),
-    ("shared_data", [2.0, 10.0, 90.0]),
-    ("io_bound", [2.0, 20.0, 180.0]),
+    ("seed", [1.0, 4.0, 16.0]),
+    ("spawn", [1.0, 4.0, 30.0]),
+    ("cpu_bound", [2.0, 16.0, 161.0]),
+    ("ipc", [2.0, 8.0, 42.0]),
+    ("shared_data", [2.0, 10.0, 78.0]),
+    ("io_bound", [2.0, 20.0, 91.0]),
 ];
 
 /// Seconds after the suites (idle probes, paired rounds, the CPython reference, the report)
 /// per profile, measured with [`SUITES`].
-const AFTER_SUITES: [f64; 3] = [20.0, 60.0, 180.0];
+const AFTER_SUITES: [f64; 3] = [20.0, 60.0, 150.0];
 
 /// Seconds a fresh clone takes to build the benches (every dependency, bench profile) on the
-/// same VM.
+/// same VM, once `cargo xtask` itself is built.
 const FRESH_BUILD: f64 = 200.0;
 
 fn cargo() -> String {

@@ -39,10 +39,12 @@ pub fn bench_workers(spec: &ModelSpec, kind: Kind, param: usize) -> Option<usize
     }
 }
 
-/// How many paired rounds to take: at least `min`, then, while some ratio between the sides
-/// is undecided against `thresholds` ([`undecided`]: its 95% interval holds one and is not
-/// yet narrow), more in steps of `min / 2`, up to `max`. Time goes where a verdict is still
-/// open, and a comparison that is clear after `min` rounds stops there.
+/// How many paired rounds to take: at least `min`, then, while some side's ratio to the
+/// first side (the reference: `sequential`, or the channel read against a floor) is
+/// undecided against `thresholds` ([`undecided`]: its 95% interval holds one and is not yet
+/// narrow), more in steps of `min / 2`, up to `max`. Time goes where a verdict is still
+/// open, and a comparison that is clear after `min` rounds stops there. (Every pair of ten
+/// models would never be clear: among 45 ratios one always sits on some threshold.)
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rounds {
     /// Rounds always taken (at least 1).
@@ -76,13 +78,13 @@ impl Rounds {
         (self.min / 2).clamp(1, self.max - taken)
     }
 
-    /// Whether any pair of sides has a ratio still undecided.
+    /// Whether some side's ratio to the first side is still undecided.
     fn any_undecided(&self, times: &[Vec<f64>]) -> bool {
-        (0..times.len()).any(|i| {
-            (i + 1..times.len()).any(|j| {
-                paired_ratio(&times[i], &times[j], 1)
-                    .is_some_and(|r| undecided(&r, &self.thresholds))
-            })
+        let Some((reference, others)) = times.split_first() else {
+            return false;
+        };
+        others.iter().any(|side| {
+            paired_ratio(side, reference, 1).is_some_and(|r| undecided(&r, &self.thresholds))
         })
     }
 
