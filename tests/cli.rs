@@ -348,6 +348,27 @@ fn bad_input_is_one_line_and_exit_code_2() {
             "--models",
             "rayon,fibers",
         ],
+        &[
+            "compare",
+            "--workload",
+            "primes",
+            "--param",
+            "2",
+            "--rounds",
+            "5",
+            "--max-rounds",
+            "3",
+        ],
+        &[
+            "pingpong",
+            "--channel",
+            "pipe",
+            "--against",
+            "futex",
+            "--target",
+            "0",
+        ],
+        &["pingpong", "--channel", "pipe", "--target", "1.5"],
         &["frobnicate"],
     ];
     let mut transcript = String::new();

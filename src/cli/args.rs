@@ -157,9 +157,9 @@ pub(crate) struct CompareArgs {
     /// Timed rounds, each timing every model once [default: the profile's least number].
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub rounds: Option<usize>,
-    /// Take more rounds while a ratio between two models is undecided against a verdict's
-    /// thresholds, up to this many [default: the profile's cap, or `--rounds` when that is
-    /// given].
+    /// Take more rounds while some model's ratio to the first model's is undecided against
+    /// a verdict's thresholds, up to this many [default: the profile's cap, or `--rounds`
+    /// when that is given].
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub max_rounds: Option<usize>,
     /// Print one JSON object.
