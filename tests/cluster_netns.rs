@@ -218,5 +218,11 @@ fn a_host_that_never_answers_is_an_error_naming_it() {
         stderr.contains("process 1 (10.231.0.2:7302) did not join within 10 s"),
         "{stderr}"
     );
-    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    // It waited out the join timeout, and then gave up: no hang. (Under load, starting the
+    // debug binary in the namespace and preparing the batch took 5.5 s on top of the 10 s.)
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(40),
+        "{took:?}"
+    );
 }

@@ -148,35 +148,17 @@ fn check_workload_recipe(repo: &Path, blocks: &[&Block]) -> Result<()> {
         repo,
         Command::new(cargo).args(["xtask", "codegen", "--check"]),
     )?;
-    for file in [
-        "README.md",
-        "docs/ARCHITECTURE.md",
-        "crates/workloads/README.md",
-    ] {
-        let text = std::fs::read_to_string(repo.join(file))?;
-        ensure!(
-            text.contains(&format!("`{NAME}`")),
-            "{file}'s table lacks {NAME}"
-        );
-    }
-    let equivalence = output(
+    check_tables(
         repo,
-        Command::new(cargo).args(["test", "-q", "--test", "equivalence"]),
+        NAME,
+        &[
+            "README.md",
+            "docs/ARCHITECTURE.md",
+            "crates/workloads/README.md",
+        ],
     )?;
-    ensure!(
-        equivalence.contains("test result: ok"),
-        "the equivalence tests did not pass:\n{equivalence}"
-    );
-    let bench = output(
-        repo,
-        Command::new(cargo)
-            .args(["bench", "-q", "--bench", "cpu_bound", "--", "--test", NAME])
-            .env("CONCUR_BENCH_PROFILE", "smoke"),
-    )?;
-    ensure!(
-        bench.contains(&format!("cpu_bound/{NAME}")),
-        "the cpu_bound bench has no cpu_bound/{NAME} group:\n{bench}"
-    );
+    check_equivalence(repo, NAME)?;
+    check_smoke_bench(repo, NAME, &format!("cpu_bound/{NAME}"))?;
     // The report of a quick run of just this workload: its group's table, description and
     // plot, all from the catalog the scratch clone's `concur list --json` describes.
     run_in(
@@ -259,49 +241,81 @@ fn check_model_recipe(repo: &Path, blocks: &[&Block]) -> Result<()> {
         repo,
         Command::new(cargo).args(["xtask", "codegen", "--check"]),
     )?;
-    for file in [
-        "README.md",
-        "docs/ARCHITECTURE.md",
-        "crates/harness/README.md",
-        "docs/RELIABILITY.md",
-    ] {
-        let text = std::fs::read_to_string(repo.join(file))?;
-        ensure!(
-            text.contains(&format!("`{MODEL}`")),
-            "{file}'s table lacks {MODEL}"
-        );
-    }
-    let equivalence = output(
+    check_tables(
         repo,
-        Command::new(cargo).args(["test", "-q", "--test", "equivalence", "--", "--list"]),
+        MODEL,
+        &[
+            "README.md",
+            "docs/ARCHITECTURE.md",
+            "crates/harness/README.md",
+            "docs/RELIABILITY.md",
+        ],
     )?;
-    ensure!(
-        equivalence.contains(MODEL),
-        "the equivalence tests do not run {MODEL}:\n{equivalence}"
-    );
-    let equivalence = output(
-        repo,
-        Command::new(cargo).args(["test", "-q", "--test", "equivalence"]),
-    )?;
-    ensure!(
-        equivalence.contains("test result: ok"),
-        "the equivalence tests did not pass:\n{equivalence}"
-    );
-    let bench = output(
-        repo,
-        Command::new(cargo)
-            .args(["bench", "-q", "--bench", "cpu_bound", "--", "--test", MODEL])
-            .env("CONCUR_BENCH_PROFILE", "smoke"),
-    )?;
-    ensure!(
-        bench.contains(&format!("/{MODEL}/")),
-        "the cpu_bound bench has no {MODEL} benchmark:\n{bench}"
-    );
+    check_equivalence(repo, MODEL)?;
+    check_smoke_bench(repo, MODEL, &format!("/{MODEL}/"))?;
     println!(
         "recipe-check: {MODEL} is in concur list, concur run (checksum as sequential's), the \
          equivalence tests, the fault matrix, the cpu_bound bench and the generated tables; \
          the recipe touched exactly {} files",
         MODEL_EXPECTED.len()
+    );
+    Ok(())
+}
+
+/// `name` shows (as `` `name` ``) in each of `files`: their generated tables.
+fn check_tables(repo: &Path, name: &str, files: &[&str]) -> Result<()> {
+    for file in files {
+        let text = std::fs::read_to_string(repo.join(file))?;
+        ensure!(
+            text.contains(&format!("`{name}`")),
+            "{file}'s table lacks {name}"
+        );
+    }
+    Ok(())
+}
+
+/// The equivalence tests (every model × every workload against `sequential`) include
+/// `name` and pass.
+fn check_equivalence(repo: &Path, name: &str) -> Result<()> {
+    let cargo = env!("CARGO");
+    let listed = output(
+        repo,
+        Command::new(cargo).args(["test", "-q", "--test", "equivalence", "--", "--list"]),
+    )?;
+    ensure!(
+        listed.contains(name),
+        "the equivalence tests do not run {name}:\n{listed}"
+    );
+    let ran = output(
+        repo,
+        Command::new(cargo).args(["test", "-q", "--test", "equivalence"]),
+    )?;
+    ensure!(
+        ran.contains("test result: ok"),
+        "the equivalence tests did not pass:\n{ran}"
+    );
+    Ok(())
+}
+
+/// The `cpu_bound` bench, smoke profile, filtered to `filter`, prints `expect`.
+fn check_smoke_bench(repo: &Path, filter: &str, expect: &str) -> Result<()> {
+    let bench = output(
+        repo,
+        Command::new(env!("CARGO"))
+            .args([
+                "bench",
+                "-q",
+                "--bench",
+                "cpu_bound",
+                "--",
+                "--test",
+                filter,
+            ])
+            .env("CONCUR_BENCH_PROFILE", "smoke"),
+    )?;
+    ensure!(
+        bench.contains(expect),
+        "the cpu_bound bench has no {expect}:\n{bench}"
     );
     Ok(())
 }
