@@ -6,6 +6,7 @@
 //! process 0 prints them, in task order (a remote host's terminal is not the user's).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use concur_cluster::{Host, Options};
 use concur_workloads::{Batch, Cx, Params, by_name};
@@ -71,6 +72,24 @@ pub(crate) fn describe(batch: &Batch) -> Vec<u8> {
     *PREPARED.lock().unwrap_or_else(|e| e.into_inner()) =
         Prepared::Ready(desc.clone(), batch.clone());
     desc
+}
+
+/// How many `cluster` models this process has alive (it is process 0 of each). They share
+/// [`PREPARED`], so only the last one to go releases it: a model dropped while another runs
+/// a batch must not fail that batch's units here ("the cluster is closing").
+static LIVE_MODELS: AtomicUsize = AtomicUsize::new(0);
+
+/// A started `cluster` model of this process: [`release_model`] when it is dropped.
+pub(crate) fn hold_model() {
+    LIVE_MODELS.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A `cluster` model of this process was dropped: release the prepared batch if it was the
+/// last one alive.
+pub(crate) fn release_model() {
+    if LIVE_MODELS.fetch_sub(1, Ordering::AcqRel) == 1 {
+        release();
+    }
 }
 
 /// Serves as process `process` of the cluster in `hosts` (`concur cluster-worker`).

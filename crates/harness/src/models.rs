@@ -749,11 +749,17 @@ pub(crate) struct ClusterModel(concur_cluster::Cluster);
 impl ClusterModel {
     /// `workers` processes on this machine (this one is process 0).
     pub(crate) fn local(workers: usize) -> Result<Self, ModelError> {
-        Ok(ClusterModel(concur_cluster::Cluster::local(
+        Ok(ClusterModel::holding(concur_cluster::Cluster::local(
             workers,
             crate::cluster::run_unit,
             concur_cluster::Options::default(),
         )?))
+    }
+
+    /// The model around a started cluster, counted among this process's live ones.
+    fn holding(cluster: concur_cluster::Cluster) -> ClusterModel {
+        crate::cluster::hold_model();
+        ClusterModel(cluster)
     }
 
     /// Starts one other process the way the model does, and ends it: a two-process cluster.
@@ -768,17 +774,20 @@ impl ClusterModel {
 pub(crate) fn cluster_with_hosts(
     hosts: Vec<concur_cluster::Host>,
 ) -> Result<Box<dyn Model>, ModelError> {
-    Ok(Box::new(ClusterModel(concur_cluster::Cluster::with_hosts(
-        hosts,
-        crate::cluster::run_unit,
-        concur_cluster::Options::default(),
-    )?)))
+    Ok(Box::new(ClusterModel::holding(
+        concur_cluster::Cluster::with_hosts(
+            hosts,
+            crate::cluster::run_unit,
+            concur_cluster::Options::default(),
+        )?,
+    )))
 }
 
 impl Drop for ClusterModel {
     fn drop(&mut self) {
-        // The batch kept for this process's own units (and its temporary files).
-        crate::cluster::release();
+        // The batch kept for this process's own units (and its temporary files), unless
+        // another cluster model of this process still runs units on it.
+        crate::cluster::release_model();
     }
 }
 
