@@ -65,6 +65,7 @@ fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     for model in ["process-pool", "shm-pool"] {
         let tmp = private_tmp(&format!("kill-{model}"));
+        let shm_before = concur_shm_entries();
         let (child, workers) = start_run(model, 2, &tmp);
         let victim = workers[0];
         thread::sleep(Duration::from_millis(150));
@@ -89,21 +90,39 @@ fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
         );
         assert_gone(&workers);
         assert_empty_and_remove(&tmp);
-        assert_no_shm_segments();
+        assert_no_shm_segments(&shm_before);
     }
 }
 
-/// Nothing of ours in `/dev/shm` (concur's segments are memfds, which have no path at all).
-fn assert_no_shm_segments() {
-    let ours: Vec<_> = std::fs::read_dir("/dev/shm")
+/// The names in `/dev/shm` that say concur.
+fn concur_shm_entries() -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
         .map(|d| {
             d.flatten()
-                .filter(|e| e.file_name().to_string_lossy().contains("concur"))
-                .map(|e| e.path())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains("concur"))
                 .collect()
         })
-        .unwrap_or_default();
-    assert!(ours.is_empty(), "left in /dev/shm: {ours:?}");
+        .unwrap_or_default()
+}
+
+/// Nothing in `/dev/shm` left by a run whose processes are all gone: no concur entry that
+/// was not there `before`, except one a live process made. concur's own segments are memfds
+/// (no path at all); iceoryx2 names its files after the process that made them
+/// (`concur_iox2_<pid>_…`), so those of another test of this binary running meanwhile
+/// (`iceoryx2_leaves_no_files` runs beside the others) are told apart: their maker lives.
+fn assert_no_shm_segments(before: &[String]) {
+    let made_by_a_live_process = |name: &str| {
+        name.strip_prefix("concur_iox2_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    };
+    let left: Vec<String> = concur_shm_entries()
+        .into_iter()
+        .filter(|name| !before.contains(name) && !made_by_a_live_process(name))
+        .collect();
+    assert!(left.is_empty(), "left in /dev/shm: {left:?}");
 }
 
 /// A fresh directory for one run's temporary files (ipc-channel's handshake sockets),
@@ -145,6 +164,7 @@ fn ctrl_c_leaves_no_worker() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     for model in ["process-pool", "process-per-task", "shm-pool"] {
         let tmp = private_tmp(model);
+        let shm_before = concur_shm_entries();
         let (mut child, workers) = start_run(model, 2, &tmp);
         // What the terminal does on Ctrl-C: SIGINT to the whole foreground process group.
         kill(
@@ -156,7 +176,7 @@ fn ctrl_c_leaves_no_worker() {
         assert!(!status.success(), "{model}: interrupted");
         assert_gone(&workers);
         assert_empty_and_remove(&tmp);
-        assert_no_shm_segments();
+        assert_no_shm_segments(&shm_before);
     }
 }
 
@@ -285,6 +305,7 @@ fn spawn_iceoryx(tmp: &std::path::Path, round_trips: &str) -> Child {
 fn iceoryx2_leaves_no_files() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     let tmp = private_tmp("iox-ok");
+    let shm_before = concur_shm_entries();
     let out = spawn_iceoryx(&tmp, "2000").wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -292,10 +313,11 @@ fn iceoryx2_leaves_no_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_empty_and_remove(&tmp);
-    assert_no_shm_segments();
+    assert_no_shm_segments(&shm_before);
 
     for signal in [Signal::SIGINT, Signal::SIGKILL] {
         let tmp = private_tmp("iox-signal");
+        let shm_before = concur_shm_entries();
         let mut child = spawn_iceoryx(&tmp, "1000000000");
         // Wait until the echo child is up and the files exist.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -319,7 +341,7 @@ fn iceoryx2_leaves_no_files() {
             );
         }
         assert_empty_and_remove(&tmp);
-        assert_no_shm_segments();
+        assert_no_shm_segments(&shm_before);
     }
 }
 
