@@ -40,9 +40,9 @@ pub fn bench_workers(spec: &ModelSpec, kind: Kind, param: usize) -> Option<usize
 }
 
 /// How many paired rounds to take: at least `min`, then, while some side's ratio to the
-/// first side (the reference: `sequential`, or the channel read against a floor) is
-/// undecided against `thresholds` ([`undecided`]: its 95% interval holds one and is not yet
-/// narrow), more in steps of `min / 2`, up to `max`. Time goes where a verdict is still
+/// first side (the reference: `sequential` in a model comparison; two channels' ratio is
+/// read both ways, so either side will do) is undecided against `thresholds`
+/// ([`undecided`]: its 95% interval holds one and is not yet narrow), more in steps of `min / 2`, up to `max`. Time goes where a verdict is still
 /// open, and a comparison that is clear after `min` rounds stops there. (Every pair of ten
 /// models would never be clear: among 45 ratios one always sits on some threshold.)
 #[derive(Clone, Debug, PartialEq)]
@@ -209,9 +209,9 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 }
 
 /// Times `a` and `b` (channels, floors or pool tasks: [`crate::round_trips::open`])
-/// alternately, as many rounds as `rounds` says: each round opens one, times a batch of 8-byte round trips
-/// (a pool task: empty tasks), closes it, then does the same with the other (the order swapping
-/// from round to round), so the two medians compared are taken back to back. On a VM whose
+/// alternately, as many rounds as `rounds` says: each round opens one, times a batch of
+/// 8-byte round trips (a pool task: empty tasks), closes it, then does the same with the
+/// other (the order swapping from round to round), so the two medians compared are taken back to back. On a VM whose
 /// host moves the virtual CPUs every few minutes (a cache-line round trip of 60 ns one
 /// minute, 380 ns the next) a ratio of two figures measured a minute apart compares two
 /// machines; a per-round ratio does not. A batch lasts about 2 ms (its size is calibrated
