@@ -8,7 +8,7 @@
 
 mod common;
 
-use concur::harness::Profile;
+use concur::harness::{Profile, ProfileSizes};
 use concur::workloads::Kind;
 
 fn main() {

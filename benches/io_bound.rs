@@ -11,7 +11,6 @@
 
 mod common;
 
-use concur::harness::floors::TCP_FLOOR;
 use concur::harness::{Profile, available_cores};
 use concur::http::TcpFloor;
 use concur::workloads::{HttpFetch, Kind};
@@ -29,9 +28,11 @@ fn main() {
             if fetch {
                 let latency = std::time::Duration::from_millis(params.size);
                 let floor = TcpFloor::start(latency, available_cores()).expect("tcp floor");
-                group.bench_with_input(criterion::BenchmarkId::new(TCP_FLOOR, n), &n, |b, &n| {
-                    b.iter(|| floor.exchange(n).expect("tcp floor exchange"))
-                });
+                group.bench_with_input(
+                    criterion::BenchmarkId::new(concur::http::TcpFloor::NAME, n),
+                    &n,
+                    |b, &n| b.iter(|| floor.exchange(n).expect("tcp floor exchange")),
+                );
             }
         });
     }

@@ -16,9 +16,10 @@
 
 mod common;
 
+use concur::channels::{READ_ACROSS, ReadAcross, channels};
+use concur::harness::Profile;
 use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
-use concur::harness::pingpong::{READ_ACROSS, ReadAcross, channels, open, transport_workers};
-use concur::harness::{Profile, model};
+use concur::harness::round_trips::pool_task_models;
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
 
@@ -36,19 +37,17 @@ fn main() {
     let mut group = c.benchmark_group(PINGPONG_GROUP);
     group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
-    for channel in channels().iter().map(|c| c.name) {
-        let mut peer = open(channel).expect("channel opens");
-        group.bench_function(channel, |b| {
+    for channel in channels().iter().map(|c| c.channel) {
+        let mut peer = channel.open().expect("channel opens");
+        group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
         });
     }
     let empty = common::Checked::new(&SLEEP, Params { tasks: 1, size: 0 });
     // Each model whose transport is a channel above: one empty task through it.
-    for pool in channels().iter().filter_map(|c| c.transport_of) {
-        let pool = model(pool)
-            .unwrap()
-            .build(transport_workers(pool))
-            .expect("pool starts");
+    for spec in pool_task_models() {
+        let workers = spec.transport.map_or(1, |t| t.workers);
+        let pool = spec.build(workers).expect("pool starts");
         group.bench_function(pool_task(pool.name()), |b| {
             b.iter(|| empty.run_checked(pool.as_ref()));
         });
@@ -59,9 +58,9 @@ fn main() {
     group.measurement_time(half);
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
-    for channel in channels().iter().filter(|c| !c.is_floor).map(|c| c.name) {
-        let mut peer = open(channel).expect("channel opens");
-        group.bench_function(channel, |b| {
+    for channel in channels().iter().filter(|c| !c.is_floor).map(|c| c.channel) {
+        let mut peer = channel.open().expect("channel opens");
+        group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&mib).expect("transfer"));
         });
     }

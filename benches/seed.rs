@@ -4,7 +4,7 @@
 
 mod common;
 
-use concur::harness::{Profile, models};
+use concur::harness::{Profile, ProfileSizes, models};
 use concur::workloads::Kind;
 
 /// Workers every model gets: the tutorial's example starts two processes.

@@ -9,7 +9,7 @@
 
 mod common;
 
-use concur::harness::{Profile, models};
+use concur::harness::{Profile, ProfileSizes, models};
 use concur::workloads::{Arena, Heap, Kind};
 
 fn main() {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use concur::harness::floors::{self, EXEC_SELF, FORK_EXIT};
+use concur::channels::SpawnFloor;
 use concur::harness::{Profile, models};
 
 fn main() {
@@ -21,12 +21,11 @@ fn main() {
             b.iter(|| spec.spawn_join_one().expect("worker starts"));
         });
     }
-    group.bench_function(FORK_EXIT, |b| {
-        b.iter(|| floors::fork_exit().expect("fork"));
-    });
-    group.bench_function(EXEC_SELF, |b| {
-        b.iter(|| floors::exec_self().expect("exec"));
-    });
+    for floor in SpawnFloor::ALL {
+        group.bench_function(floor.name(), |b| {
+            b.iter(|| floor.run().expect("the floor's process starts"));
+        });
+    }
     group.finish();
     c.final_summary();
 }

@@ -9,7 +9,9 @@
 //! - [`shm`] (`concur-shm`): shared-memory segments, rings, regions, descriptor passing.
 //! - [`tasks`] (`concur-tasks`): tokio tasks as a model.
 //! - [`http`] (`concur-http`): the loopback HTTP server and clients behind `http-fetch`.
-//! - [`harness`] (`concur-harness`): the model registry, checks against `sequential`, probes.
+//! - [`harness`] (`concur-harness`): the model registry, runs checked against `sequential`.
+//! - [`channels`] (`concur-channels`): round trips over every IPC channel, and the floors.
+//! - [`measure`] (`concur-measure`): resource and noise probes, the machine, statistics.
 //! - [`report`] (`concur-report`): the report as a library: run data, verdicts, plots,
 //!   Markdown and HTML.
 //!
@@ -35,9 +37,11 @@ pub use cli::main_with;
 /// The criterion driver for your own workloads (`concur-bench`; feature `bench`).
 #[cfg(feature = "bench")]
 pub use concur_bench as bench;
+pub use concur_channels as channels;
 pub use concur_cluster as cluster;
 pub use concur_harness as harness;
 pub use concur_http as http;
+pub use concur_measure as measure;
 pub use concur_procs as procs;
 pub use concur_report as report;
 pub use concur_shm as shm;

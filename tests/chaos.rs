@@ -32,13 +32,13 @@ use serde::{Deserialize, Serialize};
 
 /// What a fault unit does when its turn comes.
 #[derive(Clone, Copy)]
-enum Fault {
+enum UnitFault {
     Panic,
     Abort,
 }
 
 struct FaultAt {
-    fault: Fault,
+    fault: UnitFault,
     info: &'static Info,
 }
 
@@ -78,11 +78,11 @@ static ABORT_INFO: Info = Info {
 };
 
 static PANIC_AT: FaultAt = FaultAt {
-    fault: Fault::Panic,
+    fault: UnitFault::Panic,
     info: &PANIC_INFO,
 };
 static ABORT_AT: FaultAt = FaultAt {
-    fault: Fault::Abort,
+    fault: UnitFault::Abort,
     info: &ABORT_INFO,
 };
 
@@ -109,8 +109,8 @@ impl Workload for FaultAt {
     fn run(&self, input: &Unit, cx: &Cx<'_>) -> Result<TaskOutput, TaskError> {
         if input.faulty && cx.waits == Waits::Real {
             match self.fault {
-                Fault::Panic => panic!("chaos: unit {} panics", input.index),
-                Fault::Abort => std::process::abort(),
+                UnitFault::Panic => panic!("chaos: unit {} panics", input.index),
+                UnitFault::Abort => std::process::abort(),
             }
         }
         if cx.waits == Waits::Real {
@@ -126,23 +126,63 @@ impl Workload for FaultAt {
 
 // ---- the matrix --------------------------------------------------------------------------
 
-/// The faults, in table order.
-const FAULTS: [&str; 9] = [
-    "worker SIGKILL",
-    "unit panics",
-    "unit aborts",
-    "parent SIGKILL",
-    "parent SIGINT",
-    "parent SIGTERM",
-    "RLIMIT_NPROC",
-    "RLIMIT_NOFILE",
-    "vm.max_map_count",
-];
+/// A fault the matrix injects: one column of the table each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// A worker process killed mid-run.
+    WorkerSigkill,
+    /// A unit panics.
+    UnitPanics,
+    /// A unit aborts the process it runs in.
+    UnitAborts,
+    /// The CLI killed mid-run.
+    ParentSigkill,
+    /// Ctrl-C: SIGINT to the whole process group.
+    ParentSigint,
+    /// SIGTERM to the CLI.
+    ParentSigterm,
+    /// Too low a limit on processes and threads.
+    Nproc,
+    /// Too low a limit on descriptors.
+    Nofile,
+    /// Too low a limit on memory maps (threads' stacks).
+    MaxMapCount,
+}
+
+impl Fault {
+    /// Every fault, in table order.
+    const ALL: [Fault; 9] = [
+        Fault::WorkerSigkill,
+        Fault::UnitPanics,
+        Fault::UnitAborts,
+        Fault::ParentSigkill,
+        Fault::ParentSigint,
+        Fault::ParentSigterm,
+        Fault::Nproc,
+        Fault::Nofile,
+        Fault::MaxMapCount,
+    ];
+
+    /// As the table names it.
+    fn label(self) -> &'static str {
+        match self {
+            Fault::WorkerSigkill => "worker SIGKILL",
+            Fault::UnitPanics => "unit panics",
+            Fault::UnitAborts => "unit aborts",
+            Fault::ParentSigkill => "parent SIGKILL",
+            Fault::ParentSigint => "parent SIGINT",
+            Fault::ParentSigterm => "parent SIGTERM",
+            Fault::Nproc => "RLIMIT_NPROC",
+            Fault::Nofile => "RLIMIT_NOFILE",
+            Fault::MaxMapCount => "vm.max_map_count",
+        }
+    }
+}
 
 /// One cell's result.
 struct Cell {
     model: &'static str,
-    fault: &'static str,
+    fault: Fault,
     /// What happened, as the table says it (stable from run to run).
     outcome: String,
     /// Time from the fault to the process's exit (or to the last process gone).
@@ -258,162 +298,227 @@ fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String, bool) {
 /// that falls silent after 3 s.
 const BOUND: Duration = Duration::from_secs(3);
 
-fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::path::Path) -> Cell {
+/// What one case of [`run_cell`] did.
+enum Ran {
+    /// The fault does not apply to the model, and why.
+    NotApplicable(&'static str),
+    /// It ran: the outcome as the table says it, the time to detection, and whether it
+    /// already checked what the run left behind (the parent-signal cases, whose time
+    /// includes it).
+    Done {
+        outcome: String,
+        detect: Option<Duration>,
+        checked_leftovers: bool,
+    },
+}
+
+impl Ran {
+    fn done(outcome: &str, detect: Option<Duration>) -> Ran {
+        Ran::Done {
+            outcome: outcome.to_owned(),
+            detect,
+            checked_leftovers: false,
+        }
+    }
+}
+
+/// One model under one fault: the case's own checks, then what the run left behind.
+fn run_cell(spec: &concur::harness::ModelSpec, fault: Fault, tmp: &std::path::Path) -> Cell {
+    let shm_before = shm_entries();
+    let mut problems = Vec::new();
+    let p = &mut problems;
+    let ran = match fault {
+        Fault::WorkerSigkill => worker_sigkill(spec, tmp, p),
+        Fault::UnitPanics => unit_fault(spec, tmp, UnitFault::Panic, p),
+        Fault::UnitAborts => unit_fault(spec, tmp, UnitFault::Abort, p),
+        Fault::ParentSigkill => parent_signal(spec, tmp, Signal::SIGKILL, &shm_before, p),
+        Fault::ParentSigint => parent_signal(spec, tmp, Signal::SIGINT, &shm_before, p),
+        Fault::ParentSigterm => parent_signal(spec, tmp, Signal::SIGTERM, &shm_before, p),
+        Fault::Nproc | Fault::Nofile | Fault::MaxMapCount => limit(spec, tmp, fault, p),
+    };
+    let (outcome, detect) = match ran {
+        Ran::NotApplicable(why) => (why.to_owned(), None),
+        Ran::Done {
+            outcome,
+            detect,
+            checked_leftovers,
+        } => {
+            if !checked_leftovers {
+                problems.extend(leftovers(tmp, &shm_before, BOUND));
+            }
+            (outcome, detect)
+        }
+    };
+    Cell {
+        model: spec.name,
+        fault,
+        outcome,
+        detect,
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+    }
+}
+
+/// A run long enough that every model is still running when the fault comes (tokio runs
+/// all 40 at once: 1 s).
+fn long_run(model: &str) -> Vec<String> {
+    sleep_args(model, 40, 1000, 2)
+}
+
+/// A worker process killed mid-run: exit 1 at once, naming the worker's pid and SIGKILL.
+fn worker_sigkill(
+    spec: &concur::harness::ModelSpec,
+    tmp: &std::path::Path,
+    problems: &mut Vec<String>,
+) -> Ran {
+    if spec.family != Family::Processes {
+        return Ran::NotApplicable("n/a: no worker process");
+    }
+    let args = long_run(spec.name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = cli(tmp, &args, None);
+    let pid = child.id();
+    // A worker alive right now (a process-per-task worker lives one task).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    std::thread::sleep(Duration::from_millis(300));
+    let victim = loop {
+        if let Some(&k) = children_of(pid).first() {
+            break Some(k);
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let Some(victim) = victim else {
+        let _ = finish(child, Duration::ZERO);
+        problems.push("no worker process appeared".into());
+        return Ran::done("no worker started", None);
+    };
+    let _ = kill(Pid::from_raw(victim as i32), Signal::SIGKILL);
+    let t = Instant::now();
+    let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
+    let took = t.elapsed();
+    if timed_out || code != Some(1) {
+        problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
+    }
+    if !(stderr.contains("SIGKILL") && stderr.contains(&victim.to_string())) {
+        problems.push(format!(
+            "the message does not name the worker and the signal: {stderr}"
+        ));
+    }
+    if took > BOUND {
+        problems.push(format!("noticed after {took:?}"));
+    }
+    Ran::done("exit 1, names the worker's pid and SIGKILL", Some(took))
+}
+
+/// Unit 0 panics or aborts (on the cluster it runs on process 1, a member).
+fn unit_fault(
+    spec: &concur::harness::ModelSpec,
+    tmp: &std::path::Path,
+    fault: UnitFault,
+    problems: &mut Vec<String>,
+) -> Ran {
+    let workload = match fault {
+        UnitFault::Panic => PANIC_INFO.name,
+        UnitFault::Abort => ABORT_INFO.name,
+    };
+    let args = [
+        "run",
+        "--model",
+        spec.name,
+        "--workload",
+        workload,
+        "--tasks",
+        "6",
+        "--size",
+        "0",
+        "--workers",
+        "2",
+    ];
+    let t = Instant::now();
+    let (code, stderr, timed_out) = finish(cli(tmp, &args, None), Duration::from_secs(20));
+    let took = t.elapsed();
+    let processes = spec.family == Family::Processes;
+    let (want_code, want, outcome) = match (fault, processes) {
+        (UnitFault::Panic, _) => (1, "panicked", "exit 1, names the task and its panic"),
+        (UnitFault::Abort, true) => (
+            1,
+            "SIGABRT",
+            "exit 1, names the worker and SIGABRT; the run goes no further",
+        ),
+        (UnitFault::Abort, false) => (
+            134,
+            "",
+            "the process aborts with the unit (SIGABRT, exit 134): threads share one process",
+        ),
+    };
+    if timed_out || code != Some(want_code) {
+        problems.push(format!(
+            "exit {code:?}, expected {want_code} (timed out: {timed_out}): {stderr}"
+        ));
+    }
+    if !stderr.contains(want) {
+        problems.push(format!("the message does not say '{want}': {stderr}"));
+    }
+    Ran::done(outcome, Some(took))
+}
+
+/// The CLI signalled mid-run: SIGINT as a terminal sends it (to the whole process group),
+/// the others to the parent alone. Every worker gone, nothing left; exit 130 unless killed.
+fn parent_signal(
+    spec: &concur::harness::ModelSpec,
+    tmp: &std::path::Path,
+    sig: Signal,
+    shm_before: &[String],
+    problems: &mut Vec<String>,
+) -> Ran {
+    let args = long_run(spec.name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = cli(tmp, &args, None);
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(400));
+    let target = if sig == Signal::SIGINT {
+        -(pid as i32)
+    } else {
+        pid as i32
+    };
+    let _ = kill(Pid::from_raw(target), sig);
+    let t = Instant::now();
+    let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
+    let want = (sig != Signal::SIGKILL).then_some(130);
+    if timed_out || (want.is_some() && code != want) {
+        problems.push(format!(
+            "exit {code:?}, expected {want:?} (timed out: {timed_out}): {stderr}"
+        ));
+    }
+    problems.extend(leftovers(tmp, shm_before, BOUND));
+    let outcome = match sig {
+        Signal::SIGKILL => "every worker gone, nothing left",
+        Signal::SIGINT => "exit 130, every worker gone, nothing left",
+        _ => "exit 130 (handled like SIGINT), every worker gone, nothing left",
+    };
+    Ran::Done {
+        outcome: outcome.to_owned(),
+        detect: Some(t.elapsed()),
+        checked_leftovers: true,
+    }
+}
+
+/// A machine limit too low for the workers asked: refused before anything starts.
+fn limit(
+    spec: &concur::harness::ModelSpec,
+    tmp: &std::path::Path,
+    fault: Fault,
+    problems: &mut Vec<String>,
+) -> Ran {
     let model = spec.name;
     let processes = spec.family == Family::Processes;
     let threads_or_tasks = matches!(spec.family, Family::Threads | Family::Tasks);
-    let cell = |outcome: &str, detect, problem| Cell {
-        model,
-        fault,
-        outcome: outcome.to_owned(),
-        detect,
-        problem,
-    };
-    let shm_before = shm_entries();
-    // Long enough that every model is still running when the fault comes (tokio runs all
-    // 40 at once: 1 s).
-    let sleep_run = sleep_args(model, 40, 1000, 2);
-    let sleep_run: Vec<&str> = sleep_run.iter().map(String::as_str).collect();
-    let mut problems = Vec::new();
     let (outcome, detect) = match fault {
-        "worker SIGKILL" => {
-            if !processes {
-                return cell("n/a: no worker process", None, None);
-            }
-            let child = cli(tmp, &sleep_run, None);
-            let pid = child.id();
-            // A worker alive right now (a process-per-task worker lives one task).
-            let deadline = Instant::now() + Duration::from_secs(10);
-            std::thread::sleep(Duration::from_millis(300));
-            let victim = loop {
-                if let Some(&k) = children_of(pid).first() {
-                    break Some(k);
-                }
-                if Instant::now() >= deadline {
-                    break None;
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            };
-            let Some(victim) = victim else {
-                let _ = finish(child, Duration::ZERO);
-                return cell(
-                    "no worker started",
-                    None,
-                    Some("no worker process appeared".into()),
-                );
-            };
-            let _ = kill(Pid::from_raw(victim as i32), Signal::SIGKILL);
-            let t = Instant::now();
-            let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
-            let took = t.elapsed();
-            if timed_out || code != Some(1) {
-                problems.push(format!("exit {code:?} (timed out: {timed_out}): {stderr}"));
-            }
-            if !(stderr.contains("SIGKILL") && stderr.contains(&victim.to_string())) {
-                problems.push(format!(
-                    "the message does not name the worker and the signal: {stderr}"
-                ));
-            }
-            if took > BOUND {
-                problems.push(format!("noticed after {took:?}"));
-            }
-            (
-                "exit 1, names the worker's pid and SIGKILL".to_owned(),
-                Some(took),
-            )
-        }
-        "unit panics" | "unit aborts" => {
-            let workload = if fault == "unit panics" {
-                "chaos-panic"
-            } else {
-                "chaos-abort"
-            };
-            // Unit 0 faults: on the cluster it runs on process 1, a member.
-            let args = [
-                "run",
-                "--model",
-                model,
-                "--workload",
-                workload,
-                "--tasks",
-                "6",
-                "--size",
-                "0",
-                "--workers",
-                "2",
-            ];
-            let t = Instant::now();
-            let (code, stderr, timed_out) = finish(cli(tmp, &args, None), Duration::from_secs(20));
-            let took = t.elapsed();
-            let (want_code, want, outcome) = match (fault, processes) {
-                ("unit panics", _) => (1, "panicked", "exit 1, names the task and its panic"),
-                (_, true) => (
-                    1,
-                    "SIGABRT",
-                    "exit 1, names the worker and SIGABRT; the run goes no further",
-                ),
-                (_, false) => (
-                    134,
-                    "",
-                    "the process aborts with the unit (SIGABRT, exit 134): threads share one process",
-                ),
-            };
-            if timed_out || code != Some(want_code) {
-                problems.push(format!(
-                    "exit {code:?}, expected {want_code} (timed out: {timed_out}): {stderr}"
-                ));
-            }
-            if !stderr.contains(want) {
-                problems.push(format!("the message does not say '{want}': {stderr}"));
-            }
-            let _ = threads_or_tasks;
-            (outcome.to_owned(), Some(took))
-        }
-        "parent SIGKILL" | "parent SIGINT" | "parent SIGTERM" => {
-            let child = cli(tmp, &sleep_run, None);
-            let pid = child.id();
-            std::thread::sleep(Duration::from_millis(400));
-            let (sig, whole_group) = match fault {
-                "parent SIGKILL" => (Signal::SIGKILL, false),
-                "parent SIGINT" => (Signal::SIGINT, true),
-                _ => (Signal::SIGTERM, false),
-            };
-            // SIGINT as a terminal sends it: to the whole process group; the others to the
-            // parent alone.
-            let target = if whole_group {
-                -(pid as i32)
-            } else {
-                pid as i32
-            };
-            let _ = kill(Pid::from_raw(target), sig);
-            let t = Instant::now();
-            let (code, stderr, timed_out) = finish(child, Duration::from_secs(10));
-            let want = match sig {
-                Signal::SIGKILL => None,
-                _ => Some(130),
-            };
-            if timed_out || (want.is_some() && code != want) {
-                problems.push(format!(
-                    "exit {code:?}, expected {want:?} (timed out: {timed_out}): {stderr}"
-                ));
-            }
-            let gone = leftovers(tmp, &shm_before, BOUND);
-            let took = t.elapsed();
-            problems.extend(gone);
-            let outcome = match sig {
-                Signal::SIGKILL => "every worker gone, nothing left",
-                Signal::SIGINT => "exit 130, every worker gone, nothing left",
-                _ => "exit 130 (handled like SIGINT), every worker gone, nothing left",
-            };
-            return cell(
-                outcome,
-                Some(took),
-                (!problems.is_empty()).then(|| problems.join("; ")),
-            );
-        }
-        "RLIMIT_NPROC" => {
+        Fault::Nproc => {
             if spec.family == Family::Sequential {
-                return cell("n/a: starts nothing", None, None);
+                return Ran::NotApplicable("n/a: starts nothing");
             }
             // A soft limit of 500 of this user's processes and threads; 4000 workers asked.
             refused(
@@ -422,17 +527,13 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 4000,
                 Some("-Su 500"),
                 "RLIMIT_NPROC",
-                &mut problems,
+                problems,
                 "exit 2 before starting anything, names RLIMIT_NPROC, its value and `ulimit -u`",
             )
         }
-        "RLIMIT_NOFILE" => {
+        Fault::Nofile => {
             if !processes {
-                return cell(
-                    "n/a: its workers hold no descriptors of their own",
-                    None,
-                    None,
-                );
+                return Ran::NotApplicable("n/a: its workers hold no descriptors of their own");
             }
             // 64 descriptors, and 40 worker processes asked (a pool holds several each).
             refused(
@@ -441,13 +542,13 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 40,
                 Some("-Sn 64"),
                 "RLIMIT_NOFILE",
-                &mut problems,
+                problems,
                 "exit 2 before starting a worker, names RLIMIT_NOFILE, its value and `ulimit -n`",
             )
         }
-        "vm.max_map_count" => {
+        Fault::MaxMapCount => {
             if !threads_or_tasks {
-                return cell("n/a: one process's maps (threads only)", None, None);
+                return Ran::NotApplicable("n/a: one process's maps (threads only)");
             }
             let max: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
                 .ok()
@@ -455,10 +556,8 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 .unwrap_or(65_530);
             let workers = max / 2 + 1;
             if workers > 1_000_000 {
-                return cell(
+                return Ran::NotApplicable(
                     "n/a: vm.max_map_count allows more threads than --workers does",
-                    None,
-                    None,
                 );
             }
             refused(
@@ -467,18 +566,17 @@ fn run_cell(spec: &concur::harness::ModelSpec, fault: &'static str, tmp: &std::p
                 workers,
                 None,
                 "vm.max_map_count",
-                &mut problems,
+                problems,
                 "exit 2 before starting a thread, names vm.max_map_count and `sysctl`",
             )
         }
-        other => unreachable!("{other}"),
+        other => unreachable!("{other:?} is not a limit"),
     };
-    problems.extend(leftovers(tmp, &shm_before, BOUND));
-    cell(
-        &outcome,
+    Ran::Done {
+        outcome,
         detect,
-        (!problems.is_empty()).then(|| problems.join("; ")),
-    )
+        checked_leftovers: false,
+    }
 }
 
 /// `concur run` of the `sleep` workload: `tasks` units of `ms` each on `workers` workers.
@@ -540,7 +638,10 @@ fn table(cells: &[Cell]) -> String {
         };
         t.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
-            c.model, c.fault, outcome, detect
+            c.model,
+            c.fault.label(),
+            outcome,
+            detect
         ));
     }
     t
@@ -566,12 +667,12 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut cells = Vec::new();
     for spec in models() {
-        for fault in FAULTS {
+        for fault in Fault::ALL {
             let c = run_cell(spec, fault, &tmp);
             println!(
                 "{:<18} {:<18} {}{}",
                 c.model,
-                c.fault,
+                c.fault.label(),
                 c.problem
                     .as_deref()
                     .map_or("ok".to_owned(), |p| format!("DOES NOT HOLD: {p}")),
@@ -589,7 +690,7 @@ fn main() -> ExitCode {
     println!(
         "chaos: {} models × {} faults = {} cells, {applied} applied, in {:.0} s",
         models().len(),
-        FAULTS.len(),
+        Fault::ALL.len(),
         cells.len(),
         started.elapsed().as_secs_f64()
     );
@@ -623,7 +724,7 @@ fn main() -> ExitCode {
         eprintln!(
             "does not hold: {} × {}: {}",
             c.model,
-            c.fault,
+            c.fault.label(),
             c.problem.as_deref().unwrap_or("")
         );
     }

@@ -154,7 +154,7 @@ fn spawn_json_reports_median_us() {
 
 #[test]
 fn pingpong_answers_for_every_channel() {
-    for channel in concur::harness::pingpong::channels().iter().map(|c| c.name) {
+    for channel in concur::channels::channels().iter().map(|c| c.name()) {
         let v = json(&[
             "pingpong",
             "--channel",

@@ -259,7 +259,7 @@ fn parse_positive(s: &str) -> Result<usize, String> {
 }
 
 fn parse_message_bytes(s: &str) -> Result<usize, String> {
-    let max = crate::harness::pingpong::MAX_PAYLOAD;
+    let max = crate::channels::MAX_PAYLOAD;
     match s.parse::<usize>() {
         Ok(n) if n <= max => Ok(n),
         _ => Err(format!("'{s}' is not a byte count from 0 to {max}")),

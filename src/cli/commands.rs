@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::harness::{self, RunError, RunReport, RunRequest, models, spawn_cost};
+use crate::harness::{self, ProfileSizes, RunError, RunReport, RunRequest, models, spawn_cost};
 use crate::workloads::{self, Echo, Params};
 
 use crate::cli::args::{
@@ -206,7 +206,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
         return pingpong_paired(channel, against, &rounds, args.json);
     }
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.
-    let spec = crate::harness::pingpong::channel(channel);
+    let spec = crate::channels::Channel::parse(channel).map(|c| c.spec());
     let why = match spec {
         Some(spec) if spec.is_floor => {
             Some(format!("the floor '{channel}' carries one 8-byte word"))

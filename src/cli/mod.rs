@@ -41,7 +41,7 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     let _ = ctrlc::set_handler(|| {
         crate::procs::remove_pending_handshakes();
         crate::workloads::remove_temp_dirs();
-        crate::harness::iceoryx::remove_files();
+        crate::channels::remove_iceoryx_files();
         std::process::exit(130);
     });
     let program = args::program_name();

@@ -9,35 +9,12 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use concur_report::noise::{self, CpuTimes, Noise, SuitePlacement, SuiteSteal};
+use concur_measure::noise::{self, SuiteNoise};
+use concur_report::Profile;
+use concur_report::noise::Noise;
 use concur_report::{
-    Catalog, IdleProbe, Machine, Module, PairedRun, PythonRun, RunData, criterion, verdicts,
+    Catalog, IdleProbe, Module, PairedRun, PythonRun, RunData, criterion, verdicts,
 };
-
-/// The environment variable the benches read their profile from (the harness's
-/// `Profile::ENV_NAME`; a test checks they agree).
-pub(crate) const PROFILE_ENV: &str = "CONCUR_BENCH_PROFILE";
-
-/// How big the run is (the benches read it from [`PROFILE_ENV`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Profile {
-    /// Every benchmark once, criterion's `--test` mode, tiny sizes.
-    Smoke,
-    /// Small sizes, short measurements.
-    Quick,
-    /// The full run.
-    Full,
-}
-
-impl Profile {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Profile::Smoke => "smoke",
-            Profile::Quick => "quick",
-            Profile::Full => "full",
-        }
-    }
-}
 
 /// The suites, in order, with the seconds each took per profile (smoke, quick, full) on the
 /// 2-core VM (measured 2026-12-04): the estimate printed before the run, and the time left
@@ -94,12 +71,8 @@ impl Pace {
 /// (a filter, `--save-baseline NAME`, `--baseline NAME`).
 pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     let started = SystemTime::now();
-    let started_at = concur_report::now_rfc3339();
-    let column = match profile {
-        Profile::Smoke => 0,
-        Profile::Quick => 1,
-        Profile::Full => 2,
-    };
+    let mut run = concur_measure::this_run(profile);
+    let column = profile.index();
     let measuring: f64 = SUITES.iter().map(|(_, e)| e[column]).sum::<f64>() + AFTER_SUITES[column];
     println!(
         "concur bench ({} profile): about {} of measuring on a 2-core machine, after the build \
@@ -117,16 +90,13 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
     } = build_benches()?;
 
     // How noisy the machine is, before anything runs.
-    let stall = noise::stall_probe(Duration::from_secs(1));
-    println!(
-        "[noise] a spinning thread was stalled {:.2}% of 1 s ({} stalls, longest {:.0} µs)",
-        stall.stalled_pct, stall.stalls, stall.max_stall_us
-    );
-    let mut noise = Noise {
-        steal: Vec::new(),
-        stall: Some(stall),
-        placement: Vec::new(),
-    };
+    let mut noise = noise::before_the_suites(Duration::from_secs(1));
+    if let Some(stall) = &noise.stall {
+        println!(
+            "[noise] a spinning thread was stalled {:.2}% of 1 s ({} stalls, longest {:.0} µs)",
+            stall.stalled_pct, stall.stalls, stall.max_stall_us
+        );
+    }
 
     let logs = crate::target_dir().join("concur").join("logs");
     fs::create_dir_all(&logs)?;
@@ -191,20 +161,16 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         Vec::new()
     };
     let python = run_python(&concur, profile)?;
+    run.modules = modules(&catalog)?;
     let data = RunData {
-        profile: profile.name().to_owned(),
-        started_at,
-        git_revision: concur_report::git_revision(),
-        machine: Machine::detect(),
         suites: timings,
         results,
         idle,
         python,
         catalog,
         paired,
-        modules: modules()?,
         noise: Some(noise),
-        program: None,
+        ..run
     };
     let written = concur_report::write(&crate::report_dir(), &data)?;
     println!(
@@ -236,7 +202,7 @@ fn run_suite(
     let mut cmd = Command::new(exe);
     cmd.current_dir(crate::workspace_root())
         .arg("--bench")
-        .env(PROFILE_ENV, profile.name())
+        .env(Profile::ENV_NAME, profile.name())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
@@ -244,26 +210,13 @@ fn run_suite(
         cmd.arg("--test");
     }
     cmd.args(passthrough);
-    let line_before = noise::line_round_trip_ns();
+    let probe = SuiteNoise::start();
     let t = Instant::now();
-    let cpu_before = CpuTimes::read();
     let status = cmd
         .status()
         .with_context(|| format!("running the {suite} bench"))?;
     let secs = t.elapsed().as_secs_f64();
-    if let (Some(before_ns), Some(after_ns)) = (line_before, noise::line_round_trip_ns()) {
-        noise.placement.push(SuitePlacement {
-            suite: suite.to_string(),
-            before_ns,
-            after_ns,
-        });
-    }
-    if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
-        noise.steal.push(SuiteSteal {
-            suite: suite.to_string(),
-            steal_pct: after.steal_pct_since(&before),
-        });
-    }
+    probe.finish(suite, noise);
     let status = if status.success() {
         Ok(())
     } else {
@@ -411,25 +364,19 @@ fn rounds_taken(run: &PairedRun) -> usize {
     run.models.first().map_or(0, |m| m.times_ns.len())
 }
 
-/// The crates that stand for `threading` and `multiprocessing`, at the versions the
-/// workspace's `Cargo.lock` pins. Read from the lockfile itself, not `cargo metadata`: that
-/// needs the registry's index (network, or whatever cargo's cache happens to hold), while
-/// the lockfile is in every checkout.
-fn modules() -> Result<Vec<Module>> {
+/// The crates that stand for `threading` and `multiprocessing` (the catalog's `modules`),
+/// at the versions the workspace's `Cargo.lock` pins. Read from the lockfile itself, not
+/// `cargo metadata`: that needs the registry's index (network, or whatever cargo's cache
+/// happens to hold), while the lockfile is in every checkout.
+fn modules(catalog: &Catalog) -> Result<Vec<Module>> {
     let path = crate::workspace_root().join("Cargo.lock");
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    modules_from_lockfile(&text).with_context(|| format!("parsing {}", path.display()))
+    let names: Vec<&str> = catalog.modules.iter().map(|m| m.name.as_str()).collect();
+    modules_from_lockfile(&text, &names).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// [`modules`] from a lockfile's text.
-fn modules_from_lockfile(lockfile: &str) -> Result<Vec<Module>> {
-    const CRATES: [&str; 5] = [
-        "crossbeam-channel",
-        "rayon",
-        "tokio",
-        "ipc-channel",
-        "rustix",
-    ];
+/// [`modules`] from a lockfile's text: the versions of `crates`, in their order.
+fn modules_from_lockfile(lockfile: &str, crates: &[&str]) -> Result<Vec<Module>> {
     #[derive(serde::Deserialize)]
     struct Lock {
         #[serde(default)]
@@ -441,7 +388,7 @@ fn modules_from_lockfile(lockfile: &str) -> Result<Vec<Module>> {
         version: String,
     }
     let lock: Lock = toml::from_str(lockfile)?;
-    Ok(CRATES
+    Ok(crates
         .iter()
         .filter_map(|name| {
             let mut versions: Vec<&str> = lock
@@ -535,18 +482,12 @@ mod tests {
 
     #[test]
     fn modules_come_from_the_workspace_lockfile() {
-        let found = modules().unwrap();
+        let catalog = concur_harness::catalog();
+        let found = modules(&catalog).unwrap();
         let names: Vec<&str> = found.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "crossbeam-channel",
-                "rayon",
-                "tokio",
-                "ipc-channel",
-                "rustix"
-            ]
-        );
+        let listed: Vec<&str> = catalog.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, listed);
+        assert!(names.contains(&"ipc-channel"), "{names:?}");
         assert!(
             found
                 .iter()
@@ -572,7 +513,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 name = "rayon"
 version = "1.11.0"
 "#;
-        let found = modules_from_lockfile(lock).unwrap();
+        let found = modules_from_lockfile(lock, &["rayon", "tokio", "rustix"]).unwrap();
         assert_eq!(
             found,
             [
@@ -586,6 +527,6 @@ version = "1.11.0"
                 },
             ]
         );
-        assert!(modules_from_lockfile("[[package]]\nname = 3").is_err());
+        assert!(modules_from_lockfile("[[package]]\nname = 3", &["rayon"]).is_err());
     }
 }

@@ -102,7 +102,7 @@ fn models_table(catalog: &Catalog) -> String {
     for m in &catalog.models {
         let default = match m.family {
             Family::Sequential => "1",
-            _ => m.default_workers.as_str(),
+            _ => m.default_workers.label(),
         };
         t.push_str(&format!(
             "| `{}` | {} | {default} | {} |\n",
@@ -225,7 +225,7 @@ mod tests {
             workloads_table(&c).lines().count(),
             concur_workloads().len() + 2
         );
-        let channels = concur_harness::pingpong::channels().len();
+        let channels = concur_channels::channels().len();
         assert_eq!(channels_table(&c).lines().count(), channels + 2);
         assert!(!models_table(&c).contains("WORKERS"));
     }
@@ -243,22 +243,5 @@ mod tests {
     #[test]
     fn generated_docs_are_fresh() {
         sync(&concur_harness::catalog(), true).unwrap();
-    }
-
-    /// The profile variable xtask sets is the one the benches read.
-    #[test]
-    fn the_profile_variable_is_the_harness_one() {
-        assert_eq!(crate::bench::PROFILE_ENV, concur_harness::Profile::ENV_NAME);
-        for p in concur_harness::Profile::ALL {
-            assert!(
-                [
-                    crate::bench::Profile::Smoke,
-                    crate::bench::Profile::Quick,
-                    crate::bench::Profile::Full
-                ]
-                .iter()
-                .any(|x| x.name() == p.name())
-            );
-        }
     }
 }

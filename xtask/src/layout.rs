@@ -247,6 +247,8 @@ mod tests {
             "crates/shm",
             "crates/limits",
             "crates/cluster",
+            "crates/channels",
+            "crates/measure",
             "examples/word-freq",
         ] {
             assert!(table.contains(&format!("`{member}/`")), "{member}: {table}");
@@ -261,6 +263,13 @@ mod tests {
         }
         let deps = dependency_list(root).unwrap();
         assert!(deps.contains("- `concur-shm` → nothing of ours"), "{deps}");
-        assert!(deps.contains("- `xtask` → `concur-report`"), "{deps}");
+        assert!(
+            deps.contains("- `xtask` → `concur-measure`, `concur-report`"),
+            "{deps}"
+        );
+        assert!(
+            deps.contains("- `concur-report` → nothing of ours"),
+            "{deps}"
+        );
     }
 }

@@ -92,11 +92,11 @@ fn main() -> ExitCode {
             baseline,
         } => {
             let profile = if smoke {
-                bench::Profile::Smoke
+                concur_report::Profile::Smoke
             } else if quick {
-                bench::Profile::Quick
+                concur_report::Profile::Quick
             } else {
-                bench::Profile::Full
+                concur_report::Profile::Full
             };
             let mut passthrough = Vec::new();
             if let Some(f) = filter {

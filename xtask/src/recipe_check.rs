@@ -34,7 +34,7 @@ const MODEL_SECTION: &str = "Add a model";
 const MODEL_EXPECTED: [&str; 8] = [
     "README.md",
     "crates/harness/README.md",
-    "crates/harness/src/models.rs",
+    "crates/harness/src/models/threads.rs",
     "docs/ARCHITECTURE.md",
     "docs/RELIABILITY.md",
     "tests/snapshots/cli__bad_input_is_one_line_and_exit_code_2.snap",

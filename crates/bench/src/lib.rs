@@ -19,8 +19,9 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use concur_harness::paired::{CompareRequest, Rounds, bench_workers, compare};
-use concur_harness::{Family, Model, ModelSpec, Profile, models, reference_checksum};
-use concur_report::{Machine, RunData, noise};
+use concur_harness::{Family, Model, ModelSpec, Profile, ProfileSizes, models, reference_checksum};
+use concur_measure::noise::SuiteNoise;
+use concur_report::RunData;
 use concur_workloads::{AnyWorkload, Arena, Batch, Heap, Kind, Params};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
@@ -222,10 +223,9 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     }
     let profile = Profile::from_env();
     let started = SystemTime::now();
-    let started_at = concur_report::now_rfc3339();
-    let stall = noise::stall_probe(Duration::from_millis(500));
-    let line_before = noise::line_round_trip_ns();
-    let cpu_before = noise::CpuTimes::read();
+    let mut run = concur_measure::this_run(profile);
+    let mut noise = concur_measure::noise::before_the_suites(Duration::from_millis(500));
+    let suite = SuiteNoise::start();
     let mut c = criterion(profile);
     for &w in workloads {
         let info = w.info();
@@ -238,27 +238,9 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         }
     }
     c.final_summary();
-    let steal = match (cpu_before, noise::CpuTimes::read()) {
-        (Some(a), Some(b)) => vec![noise::SuiteSteal {
-            suite: "bench".into(),
-            steal_pct: b.steal_pct_since(&a),
-        }],
-        _ => Vec::new(),
-    };
-    let placement = match (line_before, noise::line_round_trip_ns()) {
-        (Some(before_ns), Some(after_ns)) => vec![noise::SuitePlacement {
-            suite: "bench".into(),
-            before_ns,
-            after_ns,
-        }],
-        _ => Vec::new(),
-    };
-    let noise = noise::Noise {
-        steal,
-        stall: Some(stall),
-        placement,
-    };
-    match report(workloads, profile, started, started_at, noise) {
+    suite.finish("bench", &mut noise);
+    run.noise = Some(noise);
+    match report(workloads, run, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: writing the report: {e}");
@@ -286,11 +268,10 @@ fn target_dir() -> PathBuf {
 /// writes a report per workload.
 fn report(
     workloads: &[&'static dyn AnyWorkload],
-    profile: Profile,
+    mut data: RunData,
     started: SystemTime,
-    started_at: String,
-    noise: noise::Noise,
 ) -> Result<(), concur_report::Error> {
+    let profile = data.profile;
     let target = target_dir();
     let groups: Vec<String> = workloads.iter().map(|w| w.info().bench_group()).collect();
     let results: Vec<_> = concur_report::criterion::load(&target.join("criterion"), Some(started))?
@@ -328,12 +309,9 @@ fn report(
             Err(e) => eprintln!("concur-bench: paired rounds of {}: {e}", info.name),
         }
     }
-    let mut data = RunData::new(profile.name(), Machine::detect());
-    data.started_at = started_at;
     data.results = results;
     data.paired = paired;
     data.catalog = concur_harness::catalog();
-    data.noise = Some(noise);
     data.program = Some(program_name());
     for &w in workloads {
         let name = w.info().name;

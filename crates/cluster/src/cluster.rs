@@ -122,7 +122,9 @@ impl Cluster {
         )
     }
 
-    /// The join, the mesh and timely, on process 0's side.
+    /// The join, the mesh and timely, on process 0's side. On any error every local member
+    /// is killed and reaped before it is returned: [`Cluster::connect`] does the steps, this
+    /// is the one place that cleans up after them.
     fn establish(
         listener: TcpListener,
         me: Host,
@@ -132,156 +134,21 @@ impl Cluster {
         runner: Runner,
         options: Options,
     ) -> Result<Cluster, Error> {
-        let fail = |children: &mut Vec<Child>, e: Error| {
-            reap_now(children);
-            e
+        let steps = Steps {
+            listener,
+            me,
+            listed,
+            processes,
+            deadline: Instant::now() + options.join_timeout,
+            options,
         };
-        let deadline = Instant::now() + options.join_timeout;
-        let name = |i: usize, hosts: &Option<Vec<Host>>| match hosts {
-            Some(h) => format!("process {i} ({})", h[i]),
-            None => format!("process {i}"),
-        };
-        // Join: one control connection from every other process.
-        let mut controls: Vec<Option<(TcpStream, u16)>> = (1..processes).map(|_| None).collect();
-        while controls.iter().any(Option::is_none) {
-            if let Some(e) = local_exit(&mut children, "before joining") {
-                return Err(fail(&mut children, e));
-            }
-            let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
-            match wire::accept_until(&listener, processes, slice) {
-                Ok(Some((stream, hello))) => {
-                    let i = hello.process as usize;
-                    if hello.kind != Kind::Control || i == 0 || controls[i - 1].is_some() {
-                        let e = Error::Protocol(format!(
-                            "an unexpected {:?} connection from process {i} while joining",
-                            hello.kind
-                        ));
-                        return Err(fail(&mut children, e));
-                    }
-                    if let Some(h) = &listed
-                        && h[i].port != hello.port
-                    {
-                        let e = Error::Config(format!(
-                            "process {i} listens on port {}, but the host file says {}",
-                            hello.port, h[i]
-                        ));
-                        return Err(fail(&mut children, e));
-                    }
-                    controls[i - 1] = Some((stream, hello.port));
-                }
-                Ok(None) if Instant::now() >= deadline => {
-                    let missing = controls.iter().position(Option::is_none).expect("one") + 1;
-                    let e = Error::JoinTimeout {
-                        process: name(missing, &listed),
-                        after: options.join_timeout,
-                    };
-                    return Err(fail(&mut children, e));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(fail(&mut children, Error::io("a joining process", e))),
+        match steps.connect(&mut children, runner) {
+            Ok(connected) => Ok(connected.into_cluster(children)),
+            Err(e) => {
+                reap_now(&mut children);
+                Err(e)
             }
         }
-        let mut controls: Vec<(TcpStream, u16)> =
-            controls.into_iter().map(Option::unwrap).collect();
-        let hosts = listed.unwrap_or_else(|| {
-            std::iter::once(me.clone())
-                .chain(controls.iter().map(|(_, port)| Host {
-                    host: "127.0.0.1".into(),
-                    port: *port,
-                }))
-                .collect()
-        });
-        for (i, (stream, _)) in controls.iter_mut().enumerate() {
-            if let Err(e) = wire::write_hosts(stream, &hosts) {
-                let e = Error::io(&format!("send the addresses to process {}", i + 1), e);
-                return Err(fail(&mut children, e));
-            }
-        }
-        // Mesh: every other process connects its data connection to us.
-        let mut sockets: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
-        while sockets.iter().skip(1).any(Option::is_none) {
-            if let Some(e) = local_exit(&mut children, "while connecting") {
-                return Err(fail(&mut children, e));
-            }
-            let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
-            match wire::accept_until(&listener, processes, slice) {
-                Ok(Some((stream, hello))) => {
-                    let i = hello.process as usize;
-                    if hello.kind != Kind::Data || i == 0 || sockets[i].is_some() {
-                        let e = Error::Protocol(format!(
-                            "an unexpected {:?} connection from process {i}",
-                            hello.kind
-                        ));
-                        return Err(fail(&mut children, e));
-                    }
-                    sockets[i] = Some(stream);
-                }
-                Ok(None) if Instant::now() >= deadline => {
-                    let missing = (1..processes).find(|&i| sockets[i].is_none()).expect("one");
-                    let e = Error::JoinTimeout {
-                        process: format!("process {missing} ({})", hosts[missing]),
-                        after: options.join_timeout,
-                    };
-                    return Err(fail(&mut children, e));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(fail(&mut children, Error::io("a connecting process", e))),
-            }
-        }
-        drop(listener);
-        // Timely, with the link to our worker.
-        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
-        let (thread_tx, thread_rx) = crossbeam_channel::bounded(1);
-        let coordinator = Coordinator {
-            jobs: jobs_rx,
-            done: done_tx,
-            thread: thread_tx,
-        };
-        let guards = match dataflow::start(sockets, 0, runner, Some(coordinator), options.poll_for)
-        {
-            Ok(g) => g,
-            Err(e) => return Err(fail(&mut children, Error::Protocol(e))),
-        };
-        let Ok(worker) = thread_rx.recv_timeout(options.join_timeout) else {
-            return Err(fail(
-                &mut children,
-                Error::Protocol("the timely worker did not start".into()),
-            ));
-        };
-        // Watch every member's heartbeat.
-        let lost = Arc::new(Mutex::new(None));
-        let mut writers = Vec::new();
-        for (i, (stream, _)) in controls.into_iter().enumerate() {
-            let process = i + 1;
-            match stream.try_clone() {
-                Ok(w) => writers.push(w),
-                Err(e) => return Err(fail(&mut children, Error::io("clone a connection", e))),
-            }
-            let (lost, host, worker) = (
-                Arc::clone(&lost),
-                hosts[process].to_string(),
-                worker.clone(),
-            );
-            std::thread::Builder::new()
-                .name(format!("concur-cluster-watch-{process}"))
-                .spawn(move || watch(stream, process, host, lost, worker))
-                .map_err(|e| Error::io("start a watchdog thread", e))?;
-        }
-        Ok(Cluster {
-            hosts,
-            state: Mutex::new(State {
-                jobs: Some(jobs_tx),
-                done: done_rx,
-                worker,
-                guards: Some(guards),
-                next_job: 0,
-                children,
-                controls: writers,
-            }),
-            lost,
-            poll_for: options.poll_for,
-        })
     }
 
     /// How many processes the cluster has.
@@ -498,6 +365,247 @@ fn watch(
     }
     drop(l);
     worker.unpark();
+}
+
+/// What process 0 needs to bring a cluster up: its listener, the processes it waits for,
+/// and by when.
+struct Steps {
+    listener: TcpListener,
+    me: Host,
+    /// The host file's list (`with_hosts`), or `None` for a local cluster, whose members say
+    /// their ports when they join.
+    listed: Option<Vec<Host>>,
+    processes: usize,
+    deadline: Instant,
+    options: Options,
+}
+
+/// Where a watchdog puts the first member it finds lost.
+type Lost = Arc<Mutex<Option<Error>>>;
+
+/// A cluster up and running, before its local members are handed to it.
+struct Connected {
+    hosts: Vec<Host>,
+    jobs: Sender<Job>,
+    done: Receiver<Done>,
+    worker: std::thread::Thread,
+    guards: timely::communication::WorkerGuards<()>,
+    controls: Vec<TcpStream>,
+    lost: Lost,
+    poll_for: Duration,
+}
+
+impl Connected {
+    fn into_cluster(self, children: Vec<Child>) -> Cluster {
+        Cluster {
+            hosts: self.hosts,
+            state: Mutex::new(State {
+                jobs: Some(self.jobs),
+                done: self.done,
+                worker: self.worker,
+                guards: Some(self.guards),
+                next_job: 0,
+                children,
+                controls: self.controls,
+            }),
+            lost: self.lost,
+            poll_for: self.poll_for,
+        }
+    }
+}
+
+impl Steps {
+    /// Join, addresses, mesh, timely, watchdogs: each step's error is returned as is (the
+    /// caller reaps the local members).
+    fn connect(self, children: &mut [Child], runner: Runner) -> Result<Connected, Error> {
+        // Join: one control connection from every other process.
+        let listed = self.listed.clone();
+        let joined = self.accept_each(
+            children,
+            Kind::Control,
+            "before joining",
+            |i| match &listed {
+                Some(h) => format!("process {i} ({})", h[i]),
+                None => format!("process {i}"),
+            },
+        )?;
+        let mut controls = Vec::with_capacity(joined.len());
+        for (i, (stream, hello)) in joined.into_iter().enumerate() {
+            if let Some(h) = &self.listed
+                && h[i + 1].port != hello.port
+            {
+                return Err(Error::Config(format!(
+                    "process {} listens on port {}, but the host file says {}",
+                    i + 1,
+                    hello.port,
+                    h[i + 1]
+                )));
+            }
+            controls.push((stream, hello.port));
+        }
+        let hosts = self.listed.clone().unwrap_or_else(|| {
+            std::iter::once(self.me.clone())
+                .chain(controls.iter().map(|(_, port)| Host {
+                    host: "127.0.0.1".into(),
+                    port: *port,
+                }))
+                .collect()
+        });
+        for (i, (stream, _)) in controls.iter_mut().enumerate() {
+            wire::write_hosts(stream, &hosts)
+                .map_err(|e| Error::io(&format!("send the addresses to process {}", i + 1), e))?;
+        }
+        // Mesh: every other process connects its data connection to us.
+        let data = self.accept_each(children, Kind::Data, "while connecting", |i| {
+            format!("process {i} ({})", hosts[i])
+        })?;
+        let sockets = std::iter::once(None)
+            .chain(data.into_iter().map(|(stream, _)| Some(stream)))
+            .collect();
+        let options = self.options;
+        drop(self.listener);
+        // Timely, with the link to our worker.
+        let (jobs, jobs_rx) = crossbeam_channel::unbounded();
+        let (done_tx, done) = crossbeam_channel::unbounded();
+        let (thread_tx, thread_rx) = crossbeam_channel::bounded(1);
+        let coordinator = Coordinator {
+            jobs: jobs_rx,
+            done: done_tx,
+            thread: thread_tx,
+        };
+        let guards = dataflow::start(sockets, 0, runner, Some(coordinator), options.poll_for)
+            .map_err(Error::Protocol)?;
+        let watched = thread_rx
+            .recv_timeout(options.join_timeout)
+            .map_err(|_| Error::Protocol("the timely worker did not start".into()))
+            .and_then(|worker| {
+                let (controls, lost) = watch_members(controls, &hosts, &worker)?;
+                Ok((worker, controls, lost))
+            });
+        let (worker, controls, lost) = match watched {
+            Ok(watched) => watched,
+            Err(e) => {
+                // Timely's threads here will wait on members about to be killed: leave
+                // them, as a broken cluster's drop does (joining them would not return).
+                std::mem::forget(guards);
+                return Err(e);
+            }
+        };
+        Ok(Connected {
+            hosts,
+            jobs,
+            done,
+            worker,
+            guards,
+            controls,
+            lost,
+            poll_for: options.poll_for,
+        })
+    }
+
+    /// One connection of `kind` from each of processes 1.. (in process order), accepted
+    /// until the deadline; a local member that exits meanwhile is an error `when`, and a
+    /// process that never connects is a join timeout naming it (`name`).
+    fn accept_each(
+        &self,
+        children: &mut [Child],
+        kind: Kind,
+        when: &str,
+        name: impl Fn(usize) -> String,
+    ) -> Result<Vec<(TcpStream, Hello)>, Error> {
+        let n = self.processes;
+        let mut got: Vec<Option<(TcpStream, Hello)>> = (1..n).map(|_| None).collect();
+        while let Some(missing) = got.iter().position(Option::is_none) {
+            if let Some(e) = local_exit(children, when) {
+                return Err(e);
+            }
+            let slice = (Instant::now() + Duration::from_millis(50)).min(self.deadline);
+            match wire::accept_until(&self.listener, n, slice) {
+                Ok(Some((stream, hello))) => {
+                    let i = hello.process as usize;
+                    if hello.kind != kind || i == 0 || got[i - 1].is_some() {
+                        let stage = if kind == Kind::Control {
+                            " while joining"
+                        } else {
+                            ""
+                        };
+                        return Err(Error::Protocol(format!(
+                            "an unexpected {:?} connection from process {i}{stage}",
+                            hello.kind
+                        )));
+                    }
+                    got[i - 1] = Some((stream, hello));
+                }
+                Ok(None) if Instant::now() >= self.deadline => {
+                    return Err(Error::JoinTimeout {
+                        process: name(missing + 1),
+                        after: self.options.join_timeout,
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let who = if kind == Kind::Control {
+                        "a joining process"
+                    } else {
+                        "a connecting process"
+                    };
+                    return Err(Error::io(who, e));
+                }
+            }
+        }
+        Ok(got
+            .into_iter()
+            .map(|c| c.expect("every slot filled"))
+            .collect())
+    }
+}
+
+/// Starts a watchdog per member on its control connection (which reports a lost member in
+/// the returned slot and wakes the worker), and returns the connections' write halves.
+fn watch_members(
+    controls: Vec<(TcpStream, u16)>,
+    hosts: &[Host],
+    worker: &std::thread::Thread,
+) -> Result<(Vec<TcpStream>, Lost), Error> {
+    let lost = Arc::new(Mutex::new(None));
+    let mut writers = Vec::new();
+    for (i, (stream, _)) in controls.into_iter().enumerate() {
+        let process = i + 1;
+        writers.push(
+            stream
+                .try_clone()
+                .map_err(|e| Error::io("clone a connection", e))?,
+        );
+        let (lost, host, worker) = (
+            Arc::clone(&lost),
+            hosts[process].to_string(),
+            worker.clone(),
+        );
+        let builder = std::thread::Builder::new().name(format!("concur-cluster-watch-{process}"));
+        if injected_fault(WATCHDOG_SPAWN) {
+            return Err(Error::io(
+                "start a watchdog thread",
+                std::io::Error::other("injected fault"),
+            ));
+        }
+        builder
+            .spawn(move || watch(stream, process, host, lost, worker))
+            .map_err(|e| Error::io("start a watchdog thread", e))?;
+    }
+    Ok((writers, lost))
+}
+
+/// The environment variable that makes a debug build fail on purpose at one step of
+/// bringing a cluster up (its value names the step), so the tests can check that every
+/// error path leaves no process behind. Release builds never read it.
+pub const FAULT_ENV: &str = "CONCUR_CLUSTER_FAULT";
+
+/// [`FAULT_ENV`]'s step: starting a watchdog thread fails.
+pub const WATCHDOG_SPAWN: &str = "watchdog-spawn";
+
+/// Whether a debug build was asked to fail at `step` ([`FAULT_ENV`]).
+fn injected_fault(step: &str) -> bool {
+    cfg!(debug_assertions) && std::env::var(FAULT_ENV).is_ok_and(|v| v == step)
 }
 
 /// A local member that has exited, as an error naming it and how it ended.

@@ -46,7 +46,7 @@ mod wire;
 
 use std::time::Duration;
 
-pub use cluster::Cluster;
+pub use cluster::{Cluster, FAULT_ENV, WATCHDOG_SPAWN};
 pub use dataflow::Runner;
 pub use hosts::{Host, HostsError, MAX_PROCESSES, parse_host, parse_hosts};
 pub use member::{init, on_exit, serve};

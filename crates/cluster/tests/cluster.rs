@@ -181,8 +181,51 @@ fn a_process_that_never_joins_times_out() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
 
+/// Set in the child [`a_failed_start_reaps_every_member`] starts: run its cluster there.
+const FAULT_CASE_ENV: &str = "CONCUR_CLUSTER_TEST_FAULT_CASE";
+
+/// In a child of this test program (so the fault is set in its environment, never with
+/// `set_var` among running threads): a cluster whose start fails at its last step, the
+/// watchdogs, after every member joined and timely is up. The error names the step, and no
+/// member is left, as after every other failed start.
+fn a_failed_start_reaps_every_member() {
+    if !cfg!(debug_assertions) {
+        println!("    skipped: release builds inject no faults");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(FAULT_CASE_ENV, "1")
+        .env(concur_cluster::FAULT_ENV, concur_cluster::WATCHDOG_SPAWN)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("start a watchdog thread: injected fault"),
+        "{stdout}"
+    );
+}
+
+/// The child's side of [`a_failed_start_reaps_every_member`].
+fn failed_start_case() {
+    let e = Cluster::local(3, units, Options::default())
+        .err()
+        .expect("the injected fault fails the start");
+    println!("{e}");
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert_eq!(children(), Vec::<u32>::new(), "members left after: {e}");
+}
+
 fn main() {
     concur_cluster::init(units);
+    if std::env::var_os(FAULT_CASE_ENV).is_some() {
+        failed_start_case();
+        return;
+    }
     let tests: &[(&str, fn())] = &[
         (
             "results_come_back_in_index_order",
@@ -203,6 +246,10 @@ fn main() {
         (
             "a_process_that_never_joins_times_out",
             a_process_that_never_joins_times_out,
+        ),
+        (
+            "a_failed_start_reaps_every_member",
+            a_failed_start_reaps_every_member,
         ),
     ];
     let filter: Vec<String> = std::env::args()

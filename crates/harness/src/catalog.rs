@@ -3,16 +3,17 @@
 //! (`concur list --json` prints it; `cargo xtask bench` saves it with the run). The report
 //! and the docs' tables read only this, so they name nothing themselves.
 
+use concur_channels::{Channel, Peers, READ_ACROSS, SpawnFloor, channels};
+use concur_http::TcpFloor;
 use concur_report::catalog::{
-    self as c, Against, Axis, BenchSize, Catalog, ChannelEntry, Compare, Comparison, GroupEntry,
-    Handoff, ModelEntry, Roles, WorkloadEntry,
+    self as c, Against, Axis, BenchSize, Catalog, ChannelEntry, Compare, Comparison,
+    DefaultWorkers, GroupEntry, Handoff, ModelEntry, ModuleEntry, ModuleRole, Roles, WorkloadEntry,
 };
 use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, SharedSum};
 
-use crate::Profile;
-use crate::floors::{EXEC_SELF, FORK_EXIT, TCP_FLOOR};
-use crate::models::{Family, models, names};
-use crate::pingpong::{Peers, READ_ACROSS, SHM_LOAN, SHM_SPIN, channels};
+use crate::models::{Family, ModelSpec, models, names};
+use crate::round_trips::{Subject, pool_task_models};
+use crate::{Profile, ProfileSizes};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
 pub const SPAWN_GROUP: &str = "spawn";
@@ -25,36 +26,103 @@ pub const MEMCPY: &str = "memcpy";
 
 pub use crate::round_trips::pool_task;
 
+/// The crates that stand for `threading` and `multiprocessing` (the report's "Module used"
+/// row): what the thread models run on beside `std::thread`, what carries tasks between
+/// processes, what makes the shared memory.
+const MODULES: [(&str, ModuleRole); 5] = [
+    ("crossbeam-channel", ModuleRole::Threads),
+    ("rayon", ModuleRole::Threads),
+    ("tokio", ModuleRole::Threads),
+    ("ipc-channel", ModuleRole::ProcessChannel),
+    ("rustix", ModuleRole::SharedMemory),
+];
+
 /// The registries, the bench groups and the roles the report's verdicts read.
 pub fn catalog() -> Catalog {
-    let workloads: Vec<WorkloadEntry> = concur_workloads::all()
-        .iter()
-        .map(|w| {
-            let i = w.info();
-            WorkloadEntry {
-                name: i.name.to_owned(),
-                kind: kind(i.kind),
-                summary: i.summary.to_owned(),
-                default_tasks: i.default_tasks,
-                default_size: i.default_size,
-                size: i.size_meaning.to_owned(),
-                bench_group: i.bench_group(),
-                python: i.python,
-                bench: Profile::ALL
-                    .iter()
-                    .map(|p| {
-                        let params = p.bench_params(i);
-                        BenchSize {
-                            profile: p.name().to_owned(),
-                            tasks: params.tasks,
-                            size: params.size,
-                        }
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let mut groups = vec![GroupEntry {
+    let mut groups = vec![spawn_group()];
+    groups.extend(
+        concur_workloads::all()
+            .iter()
+            .map(|w| workload_group(w.info())),
+    );
+    let (pingpong, bulk) = ipc_groups();
+    groups.extend([pingpong, bulk]);
+    Catalog {
+        models: models().iter().map(model_entry).collect(),
+        workloads: concur_workloads::all()
+            .iter()
+            .map(|w| workload_entry(w.info()))
+            .collect(),
+        channels: channels()
+            .iter()
+            .map(|ch| ChannelEntry {
+                name: ch.name().to_owned(),
+                peers: peers(ch.peers),
+                summary: ch.summary.to_owned(),
+                is_floor: ch.is_floor,
+                floor: ch.floor.map(|f| f.name().to_owned()),
+            })
+            .collect(),
+        groups,
+        roles: roles(),
+        handoffs: pool_task_models()
+            .map(|m| Handoff {
+                model: m.name.to_owned(),
+                group: PINGPONG_GROUP.to_owned(),
+                function: pool_task(m.name),
+            })
+            .collect(),
+        comparisons: comparisons(),
+        modules: MODULES
+            .iter()
+            .map(|&(name, role)| ModuleEntry {
+                name: name.to_owned(),
+                role,
+            })
+            .collect(),
+    }
+}
+
+fn model_entry(m: &ModelSpec) -> ModelEntry {
+    ModelEntry {
+        name: m.name.to_owned(),
+        family: family(m.family),
+        summary: m.summary.to_owned(),
+        default_workers: match (m.family, m.per_task) {
+            (Family::Sequential, _) => DefaultWorkers::One,
+            (_, true) => DefaultWorkers::Tasks,
+            (_, false) => DefaultWorkers::Cores,
+        },
+        idle_bench_workers: m.idle.as_ref().and_then(|p| p.bench_workers),
+    }
+}
+
+fn workload_entry(i: &concur_workloads::Info) -> WorkloadEntry {
+    WorkloadEntry {
+        name: i.name.to_owned(),
+        kind: kind(i.kind),
+        summary: i.summary.to_owned(),
+        default_tasks: i.default_tasks,
+        default_size: i.default_size,
+        size: i.size_meaning.to_owned(),
+        bench_group: i.bench_group(),
+        python: i.python,
+        bench: Profile::ALL
+            .iter()
+            .map(|&p| {
+                let params = p.bench_params(i);
+                BenchSize {
+                    profile: p,
+                    tasks: params.tasks,
+                    size: params.size,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn spawn_group() -> GroupEntry {
+    GroupEntry {
         id: SPAWN_GROUP.to_owned(),
         about: format!(
             "Spawn+join of one no-op worker, the way each model starts its workers \
@@ -64,91 +132,56 @@ pub fn catalog() -> Catalog {
         compare: Compare::CostOf(names::THREAD_PER_TASK.to_owned()),
         axis: Axis::None,
         bars: false,
-        extra_functions: vec![FORK_EXIT.to_owned(), EXEC_SELF.to_owned()],
-    }];
-    // A workload's group: I/O is read against the model that never blocks a thread, the
-    // rest as speedups over `sequential`.
-    for w in concur_workloads::all() {
-        let i = w.info();
-        let io = i.kind == Kind::IoBound;
-        groups.push(GroupEntry {
-            id: i.bench_group(),
-            about: i.bench_description.to_owned(),
-            compare: if io {
-                Compare::CostOf(names::TOKIO.to_owned())
-            } else {
-                Compare::SpeedupOver(names::SEQUENTIAL.to_owned())
-            },
-            axis: if io { Axis::Concurrency } else { Axis::Workers },
-            bars: false,
-            extra_functions: if i.name == HttpFetch::NAME {
-                vec![TCP_FLOOR.to_owned()]
-            } else {
-                Vec::new()
-            },
-        });
+        extra_functions: SpawnFloor::ALL
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect(),
     }
-    let (pingpong, bulk) = ipc_groups();
-    groups.extend([pingpong, bulk]);
-    Catalog {
-        models: models()
-            .iter()
-            .map(|m| ModelEntry {
-                name: m.name.to_owned(),
-                family: family(m.family),
-                summary: m.summary.to_owned(),
-                default_workers: match (m.family, m.per_task) {
-                    (Family::Sequential, _) => "1",
-                    (_, true) => "tasks",
-                    (_, false) => "cores",
-                }
-                .to_owned(),
-                idle_bench_workers: m.idle.as_ref().and_then(|p| p.bench_workers),
-            })
-            .collect(),
-        workloads,
-        channels: channels()
-            .iter()
-            .map(|ch| ChannelEntry {
-                name: ch.name.to_owned(),
-                peers: peers(ch.peers),
-                summary: ch.summary.to_owned(),
-                is_floor: ch.is_floor,
-                floor: ch.floor.map(str::to_owned),
-            })
-            .collect(),
-        groups,
-        roles: roles(),
-        handoffs: channels()
-            .iter()
-            .filter_map(|ch| ch.transport_of)
-            .map(|model| Handoff {
-                model: model.to_owned(),
-                group: PINGPONG_GROUP.to_owned(),
-                function: pool_task(model),
-            })
-            .collect(),
-        comparisons: comparisons(),
+}
+
+/// A workload's group: I/O is read against the model that never blocks a thread, the rest
+/// as speedups over `sequential`.
+fn workload_group(i: &concur_workloads::Info) -> GroupEntry {
+    let io = i.kind == Kind::IoBound;
+    GroupEntry {
+        id: i.bench_group(),
+        about: i.bench_description.to_owned(),
+        compare: if io {
+            Compare::CostOf(names::TOKIO.to_owned())
+        } else {
+            Compare::SpeedupOver(names::SEQUENTIAL.to_owned())
+        },
+        axis: if io { Axis::Concurrency } else { Axis::Workers },
+        bars: false,
+        extra_functions: if i.name == HttpFetch::NAME {
+            vec![TcpFloor::NAME.to_owned()]
+        } else {
+            Vec::new()
+        },
     }
 }
 
 /// What each model or channel is read against, and the target (docs/ARCHITECTURE.md,
 /// "Floors and peers", says why each).
 fn comparisons() -> Vec<Comparison> {
-    let cmp =
-        |group: &str, param: Option<&str>, subject: &str, against: &str, kind, target| Comparison {
+    let cmp = |group: &str, param: Option<&str>, subject: &str, against: &str, kind, target| {
+        // Two channels (or pool tasks) of the ping-pong: `concur pingpong --against` pairs
+        // them.
+        let paired = group == PINGPONG_GROUP
+            && Subject::parse(subject).is_some()
+            && Subject::parse(against).is_some();
+        Comparison {
             group: group.to_owned(),
             param: param.map(str::to_owned),
             subject: subject.to_owned(),
             against: against.to_owned(),
             kind,
             target,
-            // Two channels (or pool tasks) of the ping-pong: `concur pingpong --against`
-            // pairs them.
-            paired: group == PINGPONG_GROUP
-                && crate::round_trips::is_round_trip(subject)
-                && crate::round_trips::is_round_trip(against),
-        };
+            paired,
+        }
+    };
+    let floor = Against::Floor;
+    let (exec, fork) = (SpawnFloor::ExecSelf.name(), SpawnFloor::ForkExit.name());
     let mut out = Vec::new();
     // Starting a worker process: no more than half again what exec of this binary costs.
     for m in [
@@ -156,23 +189,9 @@ fn comparisons() -> Vec<Comparison> {
         names::PROCESS_POOL,
         names::SHM_POOL,
     ] {
-        out.push(cmp(
-            SPAWN_GROUP,
-            None,
-            m,
-            EXEC_SELF,
-            Against::Floor,
-            Some(1.5),
-        ));
+        out.push(cmp(SPAWN_GROUP, None, m, exec, floor, Some(1.5)));
     }
-    out.push(cmp(
-        SPAWN_GROUP,
-        None,
-        EXEC_SELF,
-        FORK_EXIT,
-        Against::Floor,
-        None,
-    ));
+    out.push(cmp(SPAWN_GROUP, None, exec, fork, floor, None));
     // Fetches: tokio within 15% of raw loopback TCP at the same concurrency.
     let fetch = concur_workloads::AnyWorkload::info(&HttpFetch).bench_group();
     for n in ["64", "512"] {
@@ -180,105 +199,56 @@ fn comparisons() -> Vec<Comparison> {
             &fetch,
             Some(n),
             names::TOKIO,
-            TCP_FLOOR,
-            Against::Floor,
+            TcpFloor::NAME,
+            floor,
             Some(1.15),
         ));
     }
-    // Channels: each against the floor under it and the best peer.
+    // Channels: each against the floor under it; a model's hand-off against its channel.
     for ch in channels() {
-        if let Some(floor) = ch.floor {
-            let target = (ch.name == SHM_SPIN).then_some(1.5);
+        if let Some(under) = ch.floor {
+            let (subject, against) = (ch.name(), under.name());
             out.push(cmp(
                 PINGPONG_GROUP,
                 None,
-                ch.name,
+                subject,
+                against,
                 floor,
-                Against::Floor,
-                target,
+                ch.target,
             ));
         }
-        if let Some(model) = ch.transport_of {
-            // A pool adds dispatch to its channel; a cluster adds timely's progress
-            // tracking and a hop through its worker thread to raw TCP.
-            let target = if model == names::CLUSTER { 2.0 } else { 1.5 };
-            out.push(cmp(
-                PINGPONG_GROUP,
-                None,
-                &pool_task(model),
-                ch.name,
-                Against::Floor,
-                Some(target),
-            ));
+        // A model's hand-off against its channel, right after the channel.
+        for m in models() {
+            if let Some(t) = m.transport.filter(|t| t.channel == ch.channel) {
+                let task = pool_task(m.name);
+                let target = Some(t.target);
+                out.push(cmp(PINGPONG_GROUP, None, &task, ch.name(), floor, target));
+            }
         }
     }
+    let (spin, loan, iox) = (
+        Channel::ShmSpin.name(),
+        Channel::ShmLoan.name(),
+        Channel::Iceoryx2.name(),
+    );
     out.push(cmp(
         PINGPONG_GROUP,
         None,
-        SHM_SPIN,
-        crate::iceoryx::CHANNEL,
+        spin,
+        iox,
         Against::Peer,
         Some(1.0),
     ));
-    // 1 MiB: the copying ring at half of memcpy's bandwidth or better; iceoryx2 for scale.
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        SHM_SPIN,
-        MEMCPY,
-        Against::Floor,
-        Some(2.0),
-    ));
-    // ... and against the copy between two cores, which moves with the VM's placement.
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        SHM_SPIN,
-        READ_ACROSS,
-        Against::Floor,
-        None,
-    ));
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        READ_ACROSS,
-        MEMCPY,
-        Against::Floor,
-        None,
-    ));
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        crate::iceoryx::CHANNEL,
-        MEMCPY,
-        Against::Floor,
-        None,
-    ));
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        SHM_SPIN,
-        crate::iceoryx::CHANNEL,
-        Against::Peer,
-        None,
-    ));
+    // 1 MiB: the copying ring at half of memcpy's bandwidth or better; against the copy
+    // between two cores, which moves with the VM's placement; iceoryx2 for scale.
+    out.push(cmp(BULK_GROUP, None, spin, MEMCPY, floor, Some(2.0)));
+    out.push(cmp(BULK_GROUP, None, spin, READ_ACROSS, floor, None));
+    out.push(cmp(BULK_GROUP, None, READ_ACROSS, MEMCPY, floor, None));
+    out.push(cmp(BULK_GROUP, None, iox, MEMCPY, floor, None));
+    out.push(cmp(BULK_GROUP, None, spin, iox, Against::Peer, None));
     // Zero-copy: concur-shm's slots no slower than iceoryx2's loaned samples.
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        SHM_LOAN,
-        crate::iceoryx::CHANNEL,
-        Against::Peer,
-        Some(1.0),
-    ));
-    out.push(cmp(
-        BULK_GROUP,
-        None,
-        SHM_LOAN,
-        MEMCPY,
-        Against::Floor,
-        None,
-    ));
+    out.push(cmp(BULK_GROUP, None, loan, iox, Against::Peer, Some(1.0)));
+    out.push(cmp(BULK_GROUP, None, loan, MEMCPY, floor, None));
     out
 }
 
@@ -296,7 +266,7 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
             channels()
                 .iter()
                 .filter(|ch| ch.peers == p && !ch.is_floor)
-                .map(|ch| ch.name)
+                .map(|ch| ch.name())
                 .collect(),
         )
     };
@@ -304,28 +274,27 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
         channels()
             .iter()
             .filter(|ch| ch.is_floor)
-            .map(|ch| ch.name)
+            .map(|ch| ch.name())
             .collect(),
     );
-    let transports: Vec<(&str, &str)> = channels()
-        .iter()
-        .filter_map(|ch| Some((ch.transport_of?, ch.name)))
-        .collect();
-    let pool_tasks = transports
-        .iter()
-        .map(|(model, channel)| {
+    let pool_tasks = pool_task_models()
+        .map(|m| {
+            let channel = m
+                .transport
+                .expect("a pool task's model has a transport")
+                .channel;
             format!(
-                "`{}` is one empty task through `{model}`, read against its transport `{channel}`",
-                pool_task(model)
+                "`{}` is one empty task through `{}`, read against its transport `{channel}`",
+                pool_task(m.name),
+                m.name
             )
         })
         .collect::<Vec<_>>()
         .join("; ");
     // The channel every other is compared with: the transport of the process pool.
-    let reference = transports
-        .iter()
-        .find(|(model, _)| *model == names::PROCESS_POOL)
-        .map_or(names::PROCESS_POOL, |(_, channel)| channel)
+    let reference = crate::model(names::PROCESS_POOL)
+        .and_then(|m| m.transport)
+        .map_or(names::PROCESS_POOL, |t| t.channel.name())
         .to_owned();
     let pingpong = GroupEntry {
         id: PINGPONG_GROUP.to_owned(),
@@ -340,7 +309,7 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
         compare: Compare::CostOf(reference.clone()),
         axis: Axis::None,
         bars: true,
-        extra_functions: transports.iter().map(|(m, _)| pool_task(m)).collect(),
+        extra_functions: pool_task_models().map(|m| pool_task(m.name)).collect(),
     };
     let bulk = GroupEntry {
         id: BULK_GROUP.to_owned(),

@@ -6,11 +6,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use concur_report::PythonMode::{self, Asyncio, Multiprocessing, Threading};
 use concur_report::PythonRun;
 use concur_workloads::{AnyWorkload, HttpFetch, Kind, Params, all};
 use serde::Deserialize;
 
-use crate::Profile;
+use crate::{Profile, ProfileSizes};
 
 #[derive(Deserialize)]
 struct Printed {
@@ -21,7 +22,7 @@ struct Printed {
 }
 
 /// A workload, its inputs, and the (mode, workers) pairs to run it under.
-type Case = (&'static dyn AnyWorkload, Params, Vec<(&'static str, usize)>);
+type Case = (&'static dyn AnyWorkload, Params, Vec<(PythonMode, usize)>);
 
 /// The cases for a profile: every workload whose registry entry says `concur_ref.py` has it,
 /// at the Rust benches' sizes, under the modes its kind calls for.
@@ -35,11 +36,11 @@ fn cases(profile: Profile) -> Vec<Case> {
             let info = w.info();
             let mut params = profile.bench_params(info);
             let modes = match info.kind {
-                Kind::Seed | Kind::SharedData => vec![("threading", 2), ("multiprocessing", 2)],
-                Kind::CpuBound => vec![("threading", 1), ("threading", 2), ("multiprocessing", 2)],
+                Kind::Seed | Kind::SharedData => vec![(Threading, 2), (Multiprocessing, 2)],
+                Kind::CpuBound => vec![(Threading, 1), (Threading, 2), (Multiprocessing, 2)],
                 Kind::IoBound => {
                     params.tasks = n;
-                    vec![("threading", n), ("multiprocessing", n), ("asyncio", 1)]
+                    vec![(Threading, n), (Multiprocessing, n), (Asyncio, 1)]
                 }
             };
             (w, params, modes)
@@ -85,7 +86,7 @@ pub fn run_reference(script: &Path, profile: Profile) -> Result<Vec<PythonRun>, 
         for (mode, workers) in modes {
             let mut cmd = Command::new("python3");
             cmd.arg(script)
-                .args(["--workload", workload, "--mode", mode])
+                .args(["--workload", workload, "--mode", mode.name()])
                 .args(["--tasks", &params.tasks.to_string()])
                 .args(["--size", &params.size.to_string()])
                 .args(["--workers", &workers.to_string(), "--repeat", repeat])
@@ -107,7 +108,7 @@ pub fn run_reference(script: &Path, profile: Profile) -> Result<Vec<PythonRun>, 
                 .map_err(|e| format!("parsing the output of {workload} {mode}: {e}"))?;
             runs.push(PythonRun {
                 workload: workload.to_owned(),
-                mode: mode.to_owned(),
+                mode,
                 tasks: params.tasks,
                 size: params.size,
                 workers: printed.workers,

@@ -8,7 +8,7 @@ use concur_procs::{ProcessPool, ShmPool};
 use concur_threads::ThreadPool;
 
 use crate::ModelError;
-use crate::probe::tree_pss_bytes;
+use concur_measure::probe::tree_pss_bytes;
 
 /// How long workers sit idle before the reading, so they finish starting up.
 const SETTLE: Duration = Duration::from_millis(200);

@@ -1,12 +1,18 @@
-//! concur's harness: the model registry, correctness checks against `sequential`, and the
-//! resource probes behind `concur run` and `concur spawn`.
+//! concur's harness: runs a workload under any concurrency model and checks it against
+//! `sequential`. The model registry and its adapters, the runs built on it (timed, paired,
+//! spawn, idle, pool tasks, the CPython reference beside them), and the catalog that
+//! describes all of it to the report.
 //!
 //! - [`Model`] and [`ModelSpec`]: a concurrency model, by CLI name ([`models`], [`model`]).
 //! - [`run`]: time a workload under a model `repeat` times, measuring wall time, CPU time,
-//!   peak RSS and the process tree's peak PSS, and check the checksum against `sequential`.
-//! - [`spawn_cost`]: spawn+join cost of one worker, per model.
-//! - [`probe`]: getrusage and `/proc/<pid>/smaps_rollup` readings.
-//! - [`Profile`]: the sizes benches use for smoke, quick and full runs.
+//!   peak RSS and the process tree's peak PSS (`concur-measure`'s probes), and check the
+//!   checksum against `sequential`.
+//! - [`paired`]: several models alternated round after round, for ratios taken back to back.
+//! - [`spawn_cost`], [`idle`], [`round_trips`]: what starting a worker, an idle worker and a
+//!   model's hand-off cost (the channels themselves are `concur-channels`').
+//! - [`cpython`]: the same inputs under CPython, checked against the same checksums.
+//! - [`catalog()`]: the registries as the report reads them.
+//! - [`ProfileSizes`]: a workload's sizes in each [`Profile`].
 //!
 //! ```
 //! use concur_harness::{model, run, RunRequest};
@@ -28,27 +34,21 @@
 pub mod catalog;
 pub mod cluster;
 pub mod cpython;
-pub mod floors;
-pub mod iceoryx;
 pub mod idle;
 mod idle_probes;
 mod models;
 pub mod paired;
-mod peer;
-pub mod pingpong;
-pub mod probe;
 mod profile;
 pub mod round_trips;
 mod runner;
 mod spawn;
-pub mod stats;
 mod worker;
 
 pub use catalog::catalog;
 pub use models::{
-    Family, Model, ModelError, ModelSpec, ShmArena, model, model_names, models, names,
+    Family, Model, ModelError, ModelSpec, ShmArena, Transport, model, model_names, models, names,
 };
-pub use profile::Profile;
+pub use profile::{Profile, ProfileSizes};
 pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run, run_on_hosts};
 pub use spawn::{SpawnReport, spawn_cost};
 pub use worker::init_workers;

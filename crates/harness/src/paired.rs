@@ -232,7 +232,7 @@ pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedR
         let mut peer = crate::round_trips::open(channel)?;
         let warm = Instant::now();
         let mut done = 0;
-        while done < crate::pingpong::WARMUP
+        while done < concur_channels::WARMUP
             || warm.elapsed() < std::time::Duration::from_millis(80)
         {
             peer.round_trip(&msg)?;
@@ -244,7 +244,7 @@ pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedR
         }
         Ok(t.elapsed().as_nanos() as f64 / n as f64)
     };
-    let per_trip = batch(a, crate::pingpong::WARMUP)?.max(1.0);
+    let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
     let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
     let mut times = [
         Vec::with_capacity(rounds.max),

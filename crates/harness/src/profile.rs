@@ -1,49 +1,23 @@
-//! Bench sizes for smoke, quick and full runs, chosen by `cargo xtask bench`.
-
-use std::time::Duration;
+//! A workload's bench sizes in each [`Profile`] (its registry entry's
+//! [`BenchSizes`](concur_workloads::BenchSizes)).
 
 use concur_workloads::{Info, Params};
 
-/// How big the benches are. `cargo xtask bench` sets `CONCUR_BENCH_PROFILE`; a bare
-/// `cargo bench` gets [`Profile::Full`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Profile {
-    /// Every bench once at tiny sizes (criterion's `--test` mode): CI's check that benches run.
-    Smoke,
-    /// Small sizes and short measurements: a couple of minutes in all.
-    Quick,
-    /// The sizes the report is meant to be read at.
-    Full,
+pub use concur_report::Profile;
+
+/// The sizes a profile gives a workload: `use concur_harness::ProfileSizes` and call them
+/// on a [`Profile`].
+pub trait ProfileSizes {
+    /// A workload's bench parameters in this profile.
+    fn bench_params(self, info: &Info) -> Params;
+
+    /// Criterion samples per benchmark of a workload: its own count if it names one, else
+    /// the profile's.
+    fn bench_samples(self, info: &Info) -> usize;
 }
 
-impl Profile {
-    /// Every profile, smallest first.
-    pub const ALL: [Profile; 3] = [Profile::Smoke, Profile::Quick, Profile::Full];
-
-    /// The environment variable that selects the profile.
-    pub const ENV_NAME: &'static str = "CONCUR_BENCH_PROFILE";
-
-    /// The profile named by `CONCUR_BENCH_PROFILE` (`smoke`, `quick`, `full`; default full).
-    pub fn from_env() -> Profile {
-        match std::env::var(Self::ENV_NAME).as_deref() {
-            Ok("smoke") => Profile::Smoke,
-            Ok("quick") => Profile::Quick,
-            _ => Profile::Full,
-        }
-    }
-
-    /// The profile's name, as `CONCUR_BENCH_PROFILE` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Smoke => "smoke",
-            Profile::Quick => "quick",
-            Profile::Full => "full",
-        }
-    }
-
-    /// A workload's bench parameters in this profile (its registry entry's
-    /// [`BenchSizes`](concur_workloads::BenchSizes)).
-    pub fn bench_params(self, info: &Info) -> Params {
+impl ProfileSizes for Profile {
+    fn bench_params(self, info: &Info) -> Params {
         match self {
             Profile::Smoke => info.bench.smoke,
             Profile::Quick => info.bench.quick,
@@ -51,74 +25,7 @@ impl Profile {
         }
     }
 
-    /// Criterion samples per benchmark of a workload: its own count if it names one, else
-    /// the profile's.
-    pub fn bench_samples(self, info: &Info) -> usize {
+    fn bench_samples(self, info: &Info) -> usize {
         info.bench.samples.unwrap_or_else(|| self.sample_size())
-    }
-
-    /// Concurrent requests (tasks, and workers for the thread and process models) on the x
-    /// axis of the `io_bound` bench.
-    pub fn concurrency_axis(self) -> &'static [usize] {
-        match self {
-            Profile::Smoke => &[8],
-            Profile::Quick => &[8, 64],
-            Profile::Full => &[8, 64, 512],
-        }
-    }
-
-    /// Worker counts on the x axis of scaling benches.
-    pub fn workers_axis(self) -> &'static [usize] {
-        match self {
-            Profile::Smoke | Profile::Quick => &[1, 2],
-            Profile::Full => &[1, 2, 4],
-        }
-    }
-
-    /// Criterion samples per benchmark (criterion's minimum is 10).
-    pub fn sample_size(self) -> usize {
-        match self {
-            Profile::Smoke | Profile::Quick => 10,
-            Profile::Full => 20,
-        }
-    }
-
-    /// Paired rounds (`concur compare`, `concur pingpong --against`): at least the first,
-    /// then more while a ratio is undecided, up to the second
-    /// ([`Rounds`](crate::paired::Rounds)).
-    pub fn paired_rounds(self) -> (usize, usize) {
-        match self {
-            Profile::Smoke => (2, 2),
-            Profile::Quick => (8, 15),
-            Profile::Full => (10, 30),
-        }
-    }
-
-    /// Criterion's bootstrap resamples per benchmark: 5 000 in every profile. Criterion's
-    /// intervals only show on its own pages (the report bootstraps its ratios itself, 2 000
-    /// resamples), and 20 000 cost a third of a second more per benchmark (10 `seed`
-    /// benchmarks: 18.1 s against 14.7 s), a minute of a full run.
-    pub fn bootstrap_resamples(self) -> usize {
-        5_000
-    }
-
-    /// Criterion's measurement time per benchmark.
-    pub fn measurement_time(self) -> Duration {
-        match self {
-            Profile::Smoke => Duration::from_millis(100),
-            Profile::Quick => Duration::from_millis(150),
-            Profile::Full => Duration::from_secs(2),
-        }
-    }
-
-    /// Criterion's warm-up time per benchmark.
-    pub fn warm_up_time(self) -> Duration {
-        match self {
-            Profile::Smoke => Duration::from_millis(10),
-            Profile::Quick => Duration::from_millis(50),
-            // Models are started outside the timed loop, so warming up only has to fault in
-            // the batch's pages and caches: one iteration of the slowest batch (~0.2 s).
-            Profile::Full => Duration::from_millis(200),
-        }
     }
 }

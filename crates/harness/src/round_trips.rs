@@ -1,63 +1,117 @@
-//! Everything `concur pingpong` times: the channels and floors of [`crate::pingpong`], and
-//! `MODEL-task`: one empty task through a model whose transport is one of the ping-pong
-//! channels (`process-pool` over `ipc-channel`, `shm-pool` over `shm-futex`, `cluster` over
-//! `tcp`), timed as a round trip. `benches/ipc.rs` benches these beside the channels, and
-//! [`open`] lets `concur pingpong` (and its paired rounds, `--against`) time them like any
-//! channel, so a pool's overhead over its channel is read from times taken back to back.
+//! Everything `concur pingpong` times, as one [`Subject`]: a channel or floor of
+//! [`concur_channels`], or `MODEL-task`: one empty task through a model whose transport is
+//! one of those channels ([`ModelSpec::transport`]: `process-pool` over `ipc-channel`,
+//! `shm-pool` over `shm-futex`, `cluster` over `tcp`), timed as a round trip.
+//! `benches/ipc.rs` benches these beside the channels, and [`Subject::open`] lets `concur
+//! pingpong` (and its paired rounds, `--against`) time them like any channel, so a pool's
+//! overhead over its channel is read from times taken back to back.
 
 use std::io;
 
+use concur_channels::{Channel, PingPongReport, RoundTrip, time_round_trips, unknown_channel};
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
 
-use crate::Model;
-use crate::pingpong::{PingPongReport, RoundTrip, channels, transport_workers};
 use crate::runner::reference_checksum;
+use crate::{Model, ModelSpec, models};
 
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
 
-/// The function in `ipc/pingpong` that sends one empty task through `model`.
+/// Something `concur pingpong` times.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    /// A channel or floor.
+    Channel(Channel),
+    /// One empty task through a model with a [`ModelSpec::transport`].
+    PoolTask(&'static ModelSpec),
+}
+
+impl Subject {
+    /// The subject called `name`: a channel's name, or `MODEL-task` for a model with a
+    /// transport.
+    pub fn parse(name: &str) -> Option<Subject> {
+        if let Some(channel) = Channel::parse(name) {
+            return Some(Subject::Channel(channel));
+        }
+        pool_task_models()
+            .find(|m| pool_task(m.name) == name)
+            .map(Subject::PoolTask)
+    }
+
+    /// Its name in `ipc/pingpong` and on the command line.
+    pub fn name(&self) -> String {
+        match self {
+            Subject::Channel(c) => c.name().to_owned(),
+            Subject::PoolTask(m) => pool_task(m.name),
+        }
+    }
+
+    /// Opens it: a channel ([`Channel::open`]) or, for a pool task, its model started with
+    /// the workers its benchmark uses ([`Transport::workers`](crate::Transport)).
+    pub fn open(&self) -> io::Result<Box<dyn RoundTrip>> {
+        match self {
+            Subject::Channel(c) => c.open(),
+            Subject::PoolTask(m) => Ok(Box::new(TaskPeer::start(m)?)),
+        }
+    }
+}
+
+impl PartialEq for Subject {
+    fn eq(&self, other: &Subject) -> bool {
+        match (self, other) {
+            (Subject::Channel(a), Subject::Channel(b)) => a == b,
+            (Subject::PoolTask(a), Subject::PoolTask(b)) => std::ptr::eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+/// The models with a transport, in the order of their channels (`ipc/pingpong` lists each
+/// pool task after the channels, in that order).
+pub fn pool_task_models() -> impl Iterator<Item = &'static ModelSpec> {
+    let mut with: Vec<(usize, &'static ModelSpec)> = models()
+        .iter()
+        .filter_map(|m| {
+            let channel = m.transport?.channel;
+            Some((Channel::ALL.iter().position(|&c| c == channel)?, m))
+        })
+        .collect();
+    with.sort_by_key(|&(at, _)| at);
+    with.into_iter().map(|(_, m)| m)
+}
+
+/// The function in `ipc/pingpong` that sends one empty task through the model `model`.
 pub fn pool_task(model: &str) -> String {
     format!("{model}-task")
 }
 
-/// The model whose pool task `name` is, when it is one (`cluster-task` → `cluster`).
-pub fn pool_task_model(name: &str) -> Option<&'static str> {
-    channels()
-        .iter()
-        .filter_map(|c| c.transport_of)
-        .find(|m| pool_task(m) == name)
-}
-
-/// Every pool task's name, in channel order.
+/// Every pool task's name, in the order of their channels.
 pub fn pool_task_names() -> Vec<String> {
-    channels()
-        .iter()
-        .filter_map(|c| c.transport_of)
-        .map(pool_task)
-        .collect()
+    pool_task_models().map(|m| pool_task(m.name)).collect()
 }
 
-/// Whether `name` is something [`open`] opens: a channel, a floor or a pool task.
+/// Whether `name` is something [`Subject::open`] opens: a channel, a floor or a pool task.
 pub fn is_round_trip(name: &str) -> bool {
-    crate::pingpong::channel(name).is_some() || pool_task_model(name).is_some()
+    Subject::parse(name).is_some()
 }
 
 /// `unknown channel 'x' (valid: …; floors: …; pool tasks: …)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
         "{}; pool tasks: {})",
-        crate::pingpong::unknown_channel(name).trim_end_matches(')'),
+        unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
 }
 
-/// Opens a channel or floor ([`crate::pingpong::open`]) or, for a pool task, starts its
-/// model with the workers its benchmark uses ([`transport_workers`]).
+/// Opens the subject called `name` ([`Subject::open`]).
 pub fn open(name: &str) -> io::Result<Box<dyn RoundTrip>> {
-    match pool_task_model(name) {
-        Some(model) => Ok(Box::new(TaskPeer::start(model)?)),
-        None => crate::pingpong::open(name),
+    match Subject::parse(name) {
+        Some(subject) => subject.open(),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            unknown_round_trip(name),
+        )),
     }
 }
 
@@ -65,7 +119,7 @@ pub fn open(name: &str) -> io::Result<Box<dyn RoundTrip>> {
 /// one sample per round trip (`concur pingpong`).
 pub fn pingpong(name: &str, round_trips: usize, bytes: usize) -> io::Result<PingPongReport> {
     let mut peer = open(name)?;
-    crate::pingpong::time_round_trips(name, peer.as_mut(), round_trips, bytes)
+    time_round_trips(name, peer.as_mut(), round_trips, bytes)
 }
 
 /// A started pool and the empty batch it runs, with sequential's checksum of it.
@@ -76,14 +130,15 @@ struct TaskPeer {
 }
 
 impl TaskPeer {
-    fn start(name: &'static str) -> io::Result<TaskPeer> {
-        let spec = crate::model(name).expect("a pool task names a registered model");
+    fn start(spec: &'static ModelSpec) -> io::Result<TaskPeer> {
+        let name = spec.name;
+        let workers = spec.transport.map_or(1, |t| t.workers);
         let batch = EMPTY
             .prepare(&Params { tasks: 1, size: 0 })
             .map_err(|e| io::Error::other(e.to_string()))?;
         let expected = reference_checksum(&batch).map_err(|e| io::Error::other(e.to_string()))?;
         let model = spec
-            .build(transport_workers(name))
+            .build(workers)
             .map_err(|e| io::Error::other(format!("{name} did not start: {e}")))?;
         Ok(TaskPeer {
             model,
@@ -117,12 +172,14 @@ mod tests {
 
     #[test]
     fn pool_tasks_name_their_models() {
+        let cluster = crate::model(crate::names::CLUSTER).unwrap();
         assert_eq!(
-            pool_task_model(&pool_task(crate::names::CLUSTER)),
-            Some(crate::names::CLUSTER)
+            Subject::parse(&pool_task(crate::names::CLUSTER)),
+            Some(Subject::PoolTask(cluster))
         );
-        assert_eq!(pool_task_model("tcp"), None);
-        assert_eq!(pool_task_model("sequential-task"), None);
+        assert_eq!(Subject::parse("tcp"), Some(Subject::Channel(Channel::Tcp)));
+        assert_eq!(Subject::parse("sequential-task"), None);
+        assert_eq!(Subject::PoolTask(cluster).name(), "cluster-task");
         assert!(is_round_trip("tcp") && is_round_trip("shm-pool-task"));
         assert!(!is_round_trip("nope-task"));
         let msg = unknown_round_trip("nope");

@@ -6,9 +6,9 @@ use concur_workloads::{AnyWorkload, Batch, Cx, Echo, Params, ParamsError};
 use serde::Serialize;
 
 use crate::models::Sequential;
-use crate::probe::{self, PssSampler};
-use crate::stats::Summary;
 use crate::{ModelError, ModelSpec};
+use concur_measure::Summary;
+use concur_measure::probe::{self, PssSampler};
 
 /// How often the PSS sampler reads `/proc` during a run.
 const PSS_INTERVAL: Duration = Duration::from_millis(10);

@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::stats::Summary;
 use crate::{ModelError, ModelSpec};
+use concur_measure::Summary;
 
 /// Untimed spawns before measuring, to warm caches and the allocator.
 const WARMUP: usize = 3;

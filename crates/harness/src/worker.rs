@@ -17,21 +17,8 @@ const FLAG_BY_REF: u8 = 2;
 /// server process this serves and never returns (see `concur_procs::init`,
 /// `concur_http::init`).
 pub fn init_workers() {
-    // The `exec-self` floor: a process started only to measure what starting one costs.
-    if std::env::var_os(crate::floors::EXIT_AT_ONCE_ENV).is_some() {
-        std::process::exit(0);
-    }
-    if let Some(spec) = std::env::var_os(crate::pingpong::ECHO_ENV) {
-        let code = match spec.to_str().map(crate::pingpong::serve_echo) {
-            Some(Ok(())) => 0,
-            Some(Err(e)) => {
-                eprintln!("concur echo peer: {e}");
-                1
-            }
-            None => 2,
-        };
-        std::process::exit(code);
-    }
+    // The `exec-self` floor's child, or a ping-pong echo peer.
+    concur_channels::serve_if_child();
     concur_http::init();
     crate::cluster::init_member();
     concur_procs::init(handle);

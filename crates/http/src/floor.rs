@@ -25,6 +25,9 @@ pub struct TcpFloor {
 }
 
 impl TcpFloor {
+    /// Its name in the `io_bound/http-fetch` bench group: the floor `tokio` is read against.
+    pub const NAME: &'static str = "tcp-floor";
+
     /// Starts the server (answering after `latency`) and a client runtime of
     /// `client_threads` threads.
     pub fn start(latency: Duration, client_threads: usize) -> io::Result<TcpFloor> {

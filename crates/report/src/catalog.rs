@@ -28,6 +28,10 @@ pub struct Catalog {
     /// target ratio, for the report's "floors and peers" table.
     #[serde(default)]
     pub comparisons: Vec<Comparison>,
+    /// The crates that stand for `threading` and `multiprocessing` (the run looks up their
+    /// versions in the lockfile).
+    #[serde(default)]
+    pub modules: Vec<ModuleEntry>,
 }
 
 /// `subject`'s time over `against`'s in `group` at `param`, and the most it should be.
@@ -78,7 +82,7 @@ pub struct Handoff {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchSize {
     /// `smoke`, `quick` or `full`.
-    pub profile: String,
+    pub profile: crate::Profile,
     /// Tasks per batch.
     pub tasks: usize,
     /// The workload's size.
@@ -94,11 +98,57 @@ pub struct ModelEntry {
     pub family: Family,
     /// How it runs tasks, one line (`WORKERS`, `TASKS`, `SIZE` stand for the CLI flags).
     pub summary: String,
-    /// What `--workers` defaults to: `1`, `tasks` or `cores`.
-    pub default_workers: String,
+    /// What `--workers` defaults to.
+    pub default_workers: DefaultWorkers,
     /// Idle workers `cargo xtask bench` probes per profile (smoke, quick, full), if any.
     #[serde(default)]
     pub idle_bench_workers: Option<[usize; 3]>,
+}
+
+/// What a model's `--workers` defaults to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DefaultWorkers {
+    /// One (`sequential`).
+    #[serde(rename = "1")]
+    One,
+    /// One per task: every task at once.
+    #[serde(rename = "tasks")]
+    Tasks,
+    /// The machine's cores.
+    #[serde(rename = "cores")]
+    Cores,
+}
+
+impl DefaultWorkers {
+    /// As the docs' tables write it: `1`, `tasks`, `cores`.
+    pub fn label(self) -> &'static str {
+        match self {
+            DefaultWorkers::One => "1",
+            DefaultWorkers::Tasks => "tasks",
+            DefaultWorkers::Cores => "cores",
+        }
+    }
+}
+
+/// A crate that stands for one of Python's modules in the tutorial's "Module used" row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleEntry {
+    /// The crate's name, as the lockfile has it.
+    pub name: String,
+    /// What it does in concur.
+    pub role: ModuleRole,
+}
+
+/// What a crate of [`ModuleEntry`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleRole {
+    /// Runs tasks on threads (beside `std::thread`): `threading`'s side.
+    Threads,
+    /// Carries tasks between processes: `multiprocessing`'s side.
+    ProcessChannel,
+    /// Makes the shared memory processes map.
+    SharedMemory,
 }
 
 /// How a model runs its work.

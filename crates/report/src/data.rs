@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, Compare};
 use crate::criterion::BenchResult;
 use crate::machine::Machine;
+use crate::profile::Profile;
 use crate::stats::{self, Ratio};
 
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunData {
-    /// `smoke`, `quick` or `full`.
-    pub profile: String,
+    /// How big the run was.
+    pub profile: Profile,
     /// When the run started, RFC 3339 UTC.
     pub started_at: String,
     /// The git revision measured.
@@ -98,13 +99,42 @@ pub struct IdleProbe {
     pub pss_bytes_per_worker: f64,
 }
 
+/// The CPython module a reference run uses (`concur_ref.py --mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonMode {
+    /// `threading`: threads under the GIL.
+    Threading,
+    /// `multiprocessing`: worker processes.
+    Multiprocessing,
+    /// `asyncio`: coroutines on one thread.
+    Asyncio,
+}
+
+impl PythonMode {
+    /// As `concur_ref.py --mode` and the report spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PythonMode::Threading => "threading",
+            PythonMode::Multiprocessing => "multiprocessing",
+            PythonMode::Asyncio => "asyncio",
+        }
+    }
+}
+
+impl std::fmt::Display for PythonMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One CPython reference run (`concur cpython --json` prints a list of them).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PythonRun {
     /// The workload.
     pub workload: String,
-    /// `threading`, `multiprocessing` or `asyncio`.
-    pub mode: String,
+    /// The CPython module it ran under.
+    pub mode: PythonMode,
     /// Tasks.
     pub tasks: usize,
     /// The workload's size.
@@ -134,13 +164,14 @@ impl BenchResult {
 }
 
 impl RunData {
-    /// An empty run of `profile` on `machine`, started now, at the working directory's git
-    /// revision: fill in what was measured.
-    pub fn new(profile: &str, machine: Machine) -> RunData {
+    /// An empty run of `profile` on `machine`, with no start time or revision: fill in
+    /// what was measured (`concur_measure::this_run` fills in the machine, the time and the
+    /// revision).
+    pub fn new(profile: Profile, machine: Machine) -> RunData {
         RunData {
-            profile: profile.to_owned(),
-            started_at: crate::machine::now_rfc3339(),
-            git_revision: crate::machine::git_revision(),
+            profile,
+            started_at: String::new(),
+            git_revision: String::new(),
             machine,
             suites: Vec::new(),
             results: Vec::new(),

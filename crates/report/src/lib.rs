@@ -1,6 +1,7 @@
 //! concur's report as a library: the data of a bench run, the verdicts computed from it,
 //! the plots, and one document written out as Markdown (`summary.md`) and HTML
-//! (`index.html`).
+//! (`index.html`). It reads and renders; it measures nothing (the probes are
+//! `concur-measure`'s) and names no model (everything comes from the [`Catalog`]).
 //!
 //! - [`RunData`]: what one run measured (criterion's figures, idle probes, the CPython
 //!   reference) and the [`Catalog`] of models, workloads and groups it was measured with;
@@ -11,11 +12,18 @@
 //!   `index.html`.
 //!
 //! ```
-//! use concur_report::{Catalog, Machine, RunData, markdown, page};
+//! use concur_report::{Catalog, Machine, Profile, RunData, markdown, page};
 //!
+//! let machine = Machine {
+//!     cpu: "a CPU".into(),
+//!     cores: 2,
+//!     memory_gib: 4.0,
+//!     kernel: "6.1".into(),
+//!     rustc: "rustc 1.95.0".into(),
+//! };
 //! let data = RunData {
 //!     catalog: Catalog::default(),
-//!     ..RunData::new("quick", Machine::detect())
+//!     ..RunData::new(Profile::Quick, machine)
 //! };
 //! let md = markdown::render(&page::document(&data, &[]));
 //! assert!(md.starts_with("# concur report"));
@@ -34,6 +42,7 @@ pub mod markdown;
 pub mod noise;
 pub mod page;
 pub mod plots;
+mod profile;
 pub mod stats;
 #[cfg(test)]
 mod testing;
@@ -47,9 +56,11 @@ use std::path::{Path, PathBuf};
 pub use catalog::Catalog;
 pub use criterion::BenchResult;
 pub use data::{
-    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, PythonRun, RunData,
+    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, PythonMode, PythonRun,
+    RunData,
 };
-pub use machine::{Machine, git_revision, now_rfc3339};
+pub use machine::Machine;
+pub use profile::Profile;
 
 /// What can go wrong reading or writing a report.
 #[derive(Debug, thiserror::Error)]

@@ -19,10 +19,8 @@ use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::port::update_connections::UpdateConnections;
 use iceoryx2::prelude::*;
 
-use crate::peer::{RoundTrip, answer, echo_child};
-
-/// The channel's name in the registry.
-pub const CHANNEL: &str = "iceoryx2";
+use crate::echo::{answer, echo_child};
+use crate::{Channel, RoundTrip};
 
 /// The largest message: the bulk group's 1 MiB, and room for more.
 const MAX_SLICE: usize = 2 << 20;
@@ -178,7 +176,11 @@ impl IceoryxPeer {
         let services = services(&node, &id, true)?;
         let ping = publisher(&services.0)?;
         let pong = subscriber(&services.1)?;
-        let mut child = echo_child(&format!("iceoryx2:{id}"), Stdio::null(), Stdio::null())?;
+        let mut child = echo_child(
+            &format!("{}:{id}", Channel::Iceoryx2),
+            Stdio::null(),
+            Stdio::null(),
+        )?;
         // The child opens the services and answers one ping before we time anything.
         let mut ready = false;
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -2,6 +2,12 @@
 //! tutorial's table with verdicts, what to pick, the plots, a table per bench group, the
 //! CPython reference and the idle workers.
 
+mod groups;
+mod sections;
+
+use groups::{group_ids, group_section, param_heading};
+use sections::{beyond_section, floors_section, idle_table, python_table};
+
 use crate::catalog::{Axis, Compare};
 use crate::criterion::BenchResult;
 use crate::data::{CRITERION_FROM_REPORT, IdleProbe, PythonRun, RunData};
@@ -183,7 +189,7 @@ fn header(data: &RunData) -> Vec<Text> {
     vec![
         Text::with_code(&format!(
             "Run: `{}` profile, started {}, git revision `{}`{}.",
-            data.profile,
+            data.profile.name(),
             data.started_at,
             data.git_revision,
             if suites.is_empty() {
@@ -266,161 +272,6 @@ pub fn workload_document(data: &RunData, workload: &str, plots: &[Plot]) -> Docu
     doc
 }
 
-/// "Floors and peers": each model read against its mechanism's floor or its best peer.
-/// "Beyond one machine": the cluster beside the process pool, and the break-even
-/// projection with its formula.
-fn beyond_section(doc: &mut Document, data: &RunData) {
-    use crate::beyond::{Figure, beyond};
-    let Some(b) = beyond(data) else {
-        return;
-    };
-    let roles = &data.catalog.roles;
-    doc.section("Beyond one machine");
-    doc.paragraph(Text::with_code(&format!(
-        "`{}` runs the units on timely-dataflow processes that talk TCP (here all on this \
-         machine, over loopback); every process rebuilds the batch, only indices and results \
-         travel. Beside it, `{}`, the one-machine pool, measured in the same run.",
-        roles.cluster, roles.process_pool
-    )));
-    let figure = |f: &Figure| match f {
-        Figure::Time(ns) => Text::plain(human_time(*ns)),
-        Figure::Speedup(r) => Text::plain(r.to_string()),
-    };
-    let rows = b
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                Text::plain(r.what),
-                Text::plain(r.group.as_str()).link(data.group_link(&r.group)),
-                figure(&r.cluster),
-                figure(&r.pool),
-            ]
-        })
-        .collect();
-    doc.blocks.push(Block::Table(Table {
-        columns: vec![
-            Column::text("figure"),
-            Column::text("group"),
-            Column::numeric(roles.cluster.as_str()),
-            Column::numeric(roles.process_pool.as_str()),
-        ],
-        rows,
-    }));
-    let Some(p) = b.projection else {
-        return;
-    };
-    let us = |ns: f64| format!("{:.1} µs", ns / 1e3);
-    let pays = |ns: f64| {
-        if ns <= 0.0 {
-            "any unit of work (the cluster's overhead is under twice the pool's)".to_owned()
-        } else {
-            format!("units of more than {}", us(ns))
-        }
-    };
-    doc.paragraph(
-        Text::plain("Projection, not a measurement:")
-            .strong()
-            .and(Text::with_code(&format!(
-                " when does a second host pay off? One host runs N \
-         units of w each on c cores with `{pool}`, two hosts run them on 2c cores with \
-         `{cluster}`; each unit costs its worker w plus the model's per-task overhead o, and \
-         each model its start-up S. `T_one = S_pool + N(w + o_pool)/c`, `T_two = S_cluster + \
-         N(w + o_cluster)/2c`, so the second host pays off when `w > o_cluster − 2·o_pool + \
-         2c·(S_cluster − S_pool)/N`.",
-                pool = roles.process_pool,
-                cluster = roles.cluster,
-            ))),
-    );
-    doc.blocks.push(Block::List(vec![
-        Text::with_code(&format!(
-            "With this run's figures (o_cluster = {}, o_pool = {}, c = {}): a cluster \
-             started once and reused pays off for {}.",
-            us(p.o_cluster),
-            us(p.o_pool),
-            p.cores,
-            pays(p.steady_ns())
-        )),
-        Text::with_code(&format!(
-            "A batch of N = {} units that starts its cluster (S_cluster = {}, S_pool = {}) \
-             pays off for {}.",
-            p.units,
-            us(p.s_cluster),
-            us(p.s_pool),
-            pays(p.with_start_ns())
-        )),
-        Text::with_code(&match p.rtt {
-            Some(rtt) => format!(
-                "These overheads cross loopback, whose raw TCP round trip measured {}: on a \
-                 real network add, to o_cluster, its round trip minus that.",
-                us(rtt)
-            ),
-            None => "These overheads cross loopback: on a real network add, to o_cluster, \
-                     its round trip minus loopback's."
-                .to_owned(),
-        }),
-    ]));
-}
-
-fn floors_section(doc: &mut Document, data: &RunData) {
-    let rows = crate::floors::rows(data);
-    if rows.is_empty() {
-        return;
-    }
-    doc.section("Floors and peers");
-    doc.paragraph(Text::with_code(
-        "Each model or channel read against the floor of its mechanism (the least this machine \
-         can do: a cache-line or futex round trip, a fork or an exec, raw loopback TCP, a \
-         memcpy) or against its best peer, both measured in this run: the ratio is the \
-         subject's time over the other's, with its 95% interval, and the target is the most it \
-         should be. \"met\" needs the whole interval at or under the target. A ratio marked \
-         \"paired\" comes from rounds that measured both sides alternately, back to back \
-         (`concur pingpong --against`), not from the two criterion figures beside it: on a \
-         VM those can be minutes apart, and the host may move the virtual CPUs in between.",
-    ));
-    let table_rows = rows
-        .iter()
-        .map(|r| {
-            let c = r.comparison;
-            let at = c
-                .param
-                .as_ref()
-                .map_or(String::new(), |p| format!(" at {p}"));
-            let outcome = match r.outcome {
-                crate::floors::Outcome::Met => Class::Holds,
-                crate::floors::Outcome::Missed => Class::DoesNotHold,
-                crate::floors::Outcome::Inconclusive => Class::Inconclusive,
-                crate::floors::Outcome::NoTarget => Class::NotMeasured,
-            };
-            vec![
-                Text::plain(format!("{}{at}", c.group)).link(data.group_link(&c.group)),
-                Text::code(c.subject.as_str()).and(format!(" {}", human_time(r.subject_ns))),
-                Text::plain(format!("{} ", crate::floors::kind_label(c.kind)))
-                    .and(Text::code(c.against.as_str()))
-                    .and(format!(" {}", human_time(r.against_ns))),
-                Text::plain(if r.ratio.paired {
-                    format!("{} paired", r.ratio)
-                } else {
-                    r.ratio.to_string()
-                }),
-                Text::plain(c.target.map_or("–".to_owned(), |t| format!("≤ {t}×"))),
-                Text::badge(&crate::doc::slug(outcome.label()), r.outcome.label()),
-            ]
-        })
-        .collect();
-    doc.blocks.push(Block::Table(Table {
-        columns: vec![
-            Column::text("group"),
-            Column::text("model or channel"),
-            Column::text("read against"),
-            Column::numeric("ratio"),
-            Column::numeric("target"),
-            Column::text("outcome"),
-        ],
-        rows: table_rows,
-    }));
-}
-
 /// The noise figures, one line.
 fn noise_line(noise: &crate::noise::Noise) -> Text {
     let mut parts = Vec::new();
@@ -458,7 +309,7 @@ fn noise_line(noise: &crate::noise::Noise) -> Text {
 }
 
 fn no_results_note(data: &RunData) -> Text {
-    Text::with_code(if data.profile == "smoke" {
+    Text::with_code(if data.profile == crate::Profile::Smoke {
         "No timings: a smoke run executes every benchmark once in criterion's test mode, \
          which records nothing. Run `cargo xtask bench --quick` or `cargo xtask bench` for \
          figures."
@@ -467,197 +318,9 @@ fn no_results_note(data: &RunData) -> Text {
     })
 }
 
-/// The groups with results, in the order they were read.
-fn group_ids(data: &RunData) -> Vec<&str> {
-    let mut groups: Vec<&str> = data.results.iter().map(|r| r.group.as_str()).collect();
-    groups.dedup();
-    groups
-}
-
-/// A column heading: the parameter is a worker count, or a number of concurrent requests.
-fn param_heading(axis: Axis, p: &Option<String>) -> String {
-    match (p.as_deref(), axis) {
-        (None, _) => "median".to_owned(),
-        (Some(p), Axis::Concurrency) => format!("{p} concurrent"),
-        (Some("1"), _) => "1 worker".to_owned(),
-        (Some(p), _) => format!("{p} workers"),
-    }
-}
-
-/// A group's section: what it measures, then a row per function and a column per parameter;
-/// each cell is the median ± MAD, linked to criterion's page, and the ratio to the baseline.
-fn group_section(doc: &mut Document, data: &RunData, group: &str) {
-    let members: Vec<&BenchResult> = data.members(group).collect();
-    let mut params: Vec<Option<String>> = Vec::new();
-    let mut functions: Vec<&str> = Vec::new();
-    for r in &members {
-        if !params.contains(&r.parameter) {
-            params.push(r.parameter.clone());
-        }
-        if !functions.contains(&r.function.as_str()) {
-            functions.push(&r.function);
-        }
-    }
-    functions.sort_by_key(|f| (data.catalog.rank(group, f), f.to_string()));
-    params.sort_by_key(|p| {
-        let text = p.clone().unwrap_or_default();
-        (text.parse::<u64>().unwrap_or(u64::MAX), text)
-    });
-    let entry = data.catalog.group(group);
-    let axis = entry.map_or(Axis::Workers, |g| g.axis);
-    let ratio_label = match data.compare(group) {
-        Compare::SpeedupOver(b) => format!("speedup over `{b}`"),
-        Compare::CostOf(b) => format!("cost relative to `{b}`"),
-    };
-    doc.section(Text::plain(group));
-    if let Some(g) = entry.filter(|g| !g.about.is_empty()) {
-        doc.paragraph(Text::with_code(&g.about));
-    }
-    doc.paragraph(
-        Text::with_code(&format!(
-            "Each cell: median ± MAD, then the {ratio_label}. "
-        ))
-        .and(Text::plain("Criterion's page for this group").link(data.group_link(group))),
-    );
-    let mut columns = vec![Column::text("model")];
-    columns.extend(
-        params
-            .iter()
-            .map(|p| Column::numeric(param_heading(axis, p))),
-    );
-    let rows = functions
-        .iter()
-        .map(|f| {
-            let mut row = vec![Text::plain(*f)];
-            row.extend(params.iter().map(|p| {
-                match members
-                    .iter()
-                    .find(|r| r.function == *f && &r.parameter == p)
-                {
-                    Some(r) => {
-                        let time =
-                            format!("{} ± {}", human_time(r.median_ns), human_time(r.mad_ns));
-                        let ratio = data.ratio(r).map(|x| x.to_string()).unwrap_or_default();
-                        Text::plain(time)
-                            .link(r.link())
-                            .and(" · ")
-                            .and(Text::plain(ratio).strong())
-                    }
-                    None => Text::plain("–"),
-                }
-            }));
-            row
-        })
-        .collect();
-    doc.blocks.push(Block::Table(Table { columns, rows }));
-}
-
-/// The matching Rust figure for a CPython run: the pool of the same family at the same
-/// number of workers (or, for I/O, of concurrent requests).
-fn rust_beside(data: &RunData, run: &PythonRun) -> Option<Text> {
-    let roles = &data.catalog.roles;
-    let group = data.group_of(&run.workload);
-    let io = data
-        .catalog
-        .group(&group)
-        .is_some_and(|g| g.axis == Axis::Concurrency);
-    let model = match run.mode.as_str() {
-        "asyncio" => &roles.tasks,
-        "threading" => &roles.thread_pool,
-        _ => &roles.process_pool,
-    };
-    let param = if io {
-        run.tasks.to_string()
-    } else {
-        run.workers.max(1).to_string()
-    };
-    let r = data.find(&group, model, Some(&param))?;
-    Some(Text::code(model.as_str()).and(format!(" {}", human_time(r.median_ns))))
-}
-
-fn python_table(data: &RunData) -> Option<Table> {
-    data.python.first()?;
-    let rows = data
-        .python
-        .iter()
-        .map(|r| {
-            vec![
-                Text::plain(&r.workload),
-                Text::plain(&r.mode),
-                Text::plain(r.workers.to_string()),
-                Text::plain(format!("{} tasks, size {}", r.tasks, r.size)),
-                Text::plain(human_time(r.wall_s * 1e9)),
-                if r.checksum_ok {
-                    Text::plain("equals Rust's")
-                } else {
-                    Text::plain("differs").strong()
-                },
-                rust_beside(data, r).unwrap_or_else(|| Text::plain("–")),
-            ]
-        })
-        .collect();
-    Some(Table {
-        columns: vec![
-            Column::text("workload"),
-            Column::text("CPython"),
-            Column::numeric("workers"),
-            Column::text("inputs"),
-            Column::numeric("median wall"),
-            Column::text("checksum"),
-            Column::text("Rust beside it"),
-        ],
-        rows,
-    })
-}
-
-/// The idle-worker rows: (model, workers, bytes, ratio to an async task).
-fn idle_rows(data: &RunData) -> Vec<[String; 4]> {
-    let task = data
-        .idle(&data.catalog.roles.tasks)
-        .map(|p| p.pss_bytes_per_worker)
-        .filter(|b| *b > 0.0);
-    data.idle
-        .iter()
-        .map(|p: &IdleProbe| {
-            [
-                p.model.clone(),
-                p.workers.to_string(),
-                human_bytes(p.pss_bytes_per_worker),
-                task.map(|t| ratio_text(p.pss_bytes_per_worker / t))
-                    .unwrap_or_else(|| "–".into()),
-            ]
-        })
-        .collect()
-}
-
-fn idle_table(data: &RunData) -> Option<Table> {
-    if data.idle.is_empty() {
-        return None;
-    }
-    let rows = idle_rows(data)
-        .into_iter()
-        .map(|[m, n, b, ratio]| {
-            vec![
-                Text::plain(m),
-                Text::plain(n),
-                Text::plain(b),
-                Text::plain(ratio).strong(),
-            ]
-        })
-        .collect();
-    Some(Table {
-        columns: vec![
-            Column::text("model"),
-            Column::numeric("idle workers"),
-            Column::numeric("PSS per worker"),
-            Column::numeric(Text::plain("× an async task")),
-        ],
-        rows,
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::sections::idle_rows;
     use super::*;
     use crate::testing::fixture;
 

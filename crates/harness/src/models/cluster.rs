@@ -1,0 +1,105 @@
+//! The model that deals tasks to timely-dataflow processes over TCP: `cluster` (what each
+//! of its processes runs is `crate::cluster`).
+
+use concur_channels::Channel;
+use concur_workloads::{Batch, Cx, Echo, TaskError, TaskOutput};
+
+use super::processes::decode_outputs;
+use super::{Family, Model, ModelError, ModelSpec, Transport, names};
+
+/// This file's models.
+pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
+        name: names::CLUSTER,
+        summary: "WORKERS timely-dataflow processes over TCP, this one process 0 (the others started again here, or on other hosts with --hosts); each rebuilds the batch, units dealt by index (multiprocessing across machines)",
+        family: Family::Processes,
+        per_task: false,
+        maps_shared_input: false,
+        idle: None,
+        transport: // Two processes: unit 0 runs on process 1 (process 0 is the caller). Timely adds
+        // its progress tracking and a hop through its worker thread to raw TCP.
+        Some(Transport {
+            channel: Channel::Tcp,
+            workers: 2,
+            target: 2.0,
+        }),
+        build: |k| Ok(Box::new(ClusterModel::local(k)?)),
+        spawn_join_one: ClusterModel::spawn_join_one,
+    }];
+
+/// `cluster`: units dealt by index to timely-dataflow processes (`crate::cluster` is what
+/// each of them runs).
+pub(crate) struct ClusterModel(concur_cluster::Cluster);
+
+impl ClusterModel {
+    /// `workers` processes on this machine (this one is process 0).
+    pub(crate) fn local(workers: usize) -> Result<Self, ModelError> {
+        Ok(ClusterModel::holding(concur_cluster::Cluster::local(
+            workers,
+            crate::cluster::run_unit,
+            concur_cluster::Options::default(),
+        )?))
+    }
+
+    /// The model around a started cluster, counted among this process's live ones.
+    fn holding(cluster: concur_cluster::Cluster) -> ClusterModel {
+        crate::cluster::hold_model();
+        ClusterModel(cluster)
+    }
+
+    /// Starts one other process the way the model does, and ends it: a two-process cluster.
+    fn spawn_join_one() -> Result<(), ModelError> {
+        drop(ClusterModel::local(2)?);
+        Ok(())
+    }
+}
+
+/// The `cluster` model across the hosts of a host file (this process is process 0, at the
+/// first line; the others run `concur cluster-worker`).
+pub(crate) fn cluster_with_hosts(
+    hosts: Vec<concur_cluster::Host>,
+) -> Result<Box<dyn Model>, ModelError> {
+    Ok(Box::new(ClusterModel::holding(
+        concur_cluster::Cluster::with_hosts(
+            hosts,
+            crate::cluster::run_unit,
+            concur_cluster::Options::default(),
+        )?,
+    )))
+}
+
+impl Drop for ClusterModel {
+    fn drop(&mut self) {
+        // The batch kept for this process's own units (and its temporary files), unless
+        // another cluster model of this process still runs units on it.
+        crate::cluster::release_model();
+    }
+}
+
+impl Model for ClusterModel {
+    fn name(&self) -> &'static str {
+        names::CLUSTER
+    }
+    fn workers(&self) -> usize {
+        self.0.processes()
+    }
+    /// Units run quietly wherever they land; their lines come back in their outputs and
+    /// are printed here, in task order.
+    fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+        let desc = crate::cluster::describe(batch);
+        let outputs = self.0.run(&desc, batch.len() as u64).map_err(|e| match e {
+            concur_cluster::Error::Unit { index, message, .. } => ModelError::Task {
+                task: index as usize,
+                error: TaskError::new(message),
+            },
+            other => ModelError::Cluster(other),
+        })?;
+        let outputs = decode_outputs(outputs)?;
+        if echo == Echo::Stdout {
+            let out = Cx::stdout();
+            for line in outputs.iter().filter_map(|o| o.text.as_deref()) {
+                out.print_line(line);
+            }
+        }
+        Ok(outputs)
+    }
+}

@@ -1,0 +1,264 @@
+//! The sections after the table and the groups: floors and peers, beyond one machine, the
+//! CPython reference and the idle workers.
+
+use super::*;
+use crate::PythonMode;
+
+pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
+    let rows = crate::floors::rows(data);
+    if rows.is_empty() {
+        return;
+    }
+    doc.section("Floors and peers");
+    doc.paragraph(Text::with_code(
+        "Each model or channel read against the floor of its mechanism (the least this machine \
+         can do: a cache-line or futex round trip, a fork or an exec, raw loopback TCP, a \
+         memcpy) or against its best peer, both measured in this run: the ratio is the \
+         subject's time over the other's, with its 95% interval, and the target is the most it \
+         should be. \"met\" needs the whole interval at or under the target. A ratio marked \
+         \"paired\" comes from rounds that measured both sides alternately, back to back \
+         (`concur pingpong --against`), not from the two criterion figures beside it: on a \
+         VM those can be minutes apart, and the host may move the virtual CPUs in between.",
+    ));
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            let c = r.comparison;
+            let at = c
+                .param
+                .as_ref()
+                .map_or(String::new(), |p| format!(" at {p}"));
+            let outcome = match r.outcome {
+                crate::floors::Outcome::Met => Class::Holds,
+                crate::floors::Outcome::Missed => Class::DoesNotHold,
+                crate::floors::Outcome::Inconclusive => Class::Inconclusive,
+                crate::floors::Outcome::NoTarget => Class::NotMeasured,
+            };
+            vec![
+                Text::plain(format!("{}{at}", c.group)).link(data.group_link(&c.group)),
+                Text::code(c.subject.as_str()).and(format!(" {}", human_time(r.subject_ns))),
+                Text::plain(format!("{} ", crate::floors::kind_label(c.kind)))
+                    .and(Text::code(c.against.as_str()))
+                    .and(format!(" {}", human_time(r.against_ns))),
+                Text::plain(if r.ratio.paired {
+                    format!("{} paired", r.ratio)
+                } else {
+                    r.ratio.to_string()
+                }),
+                Text::plain(c.target.map_or("–".to_owned(), |t| format!("≤ {t}×"))),
+                Text::badge(&crate::doc::slug(outcome.label()), r.outcome.label()),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: vec![
+            Column::text("group"),
+            Column::text("model or channel"),
+            Column::text("read against"),
+            Column::numeric("ratio"),
+            Column::numeric("target"),
+            Column::text("outcome"),
+        ],
+        rows: table_rows,
+    }));
+}
+
+/// "Floors and peers": each model read against its mechanism's floor or its best peer.
+/// "Beyond one machine": the cluster beside the process pool, and the break-even
+/// projection with its formula.
+pub(super) fn beyond_section(doc: &mut Document, data: &RunData) {
+    use crate::beyond::{Figure, beyond};
+    let Some(b) = beyond(data) else {
+        return;
+    };
+    let roles = &data.catalog.roles;
+    doc.section("Beyond one machine");
+    doc.paragraph(Text::with_code(&format!(
+        "`{}` runs the units on timely-dataflow processes that talk TCP (here all on this \
+         machine, over loopback); every process rebuilds the batch, only indices and results \
+         travel. Beside it, `{}`, the one-machine pool, measured in the same run.",
+        roles.cluster, roles.process_pool
+    )));
+    let figure = |f: &Figure| match f {
+        Figure::Time(ns) => Text::plain(human_time(*ns)),
+        Figure::Speedup(r) => Text::plain(r.to_string()),
+    };
+    let rows = b
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Text::plain(r.what),
+                Text::plain(r.group.as_str()).link(data.group_link(&r.group)),
+                figure(&r.cluster),
+                figure(&r.pool),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: vec![
+            Column::text("figure"),
+            Column::text("group"),
+            Column::numeric(roles.cluster.as_str()),
+            Column::numeric(roles.process_pool.as_str()),
+        ],
+        rows,
+    }));
+    let Some(p) = b.projection else {
+        return;
+    };
+    let us = |ns: f64| format!("{:.1} µs", ns / 1e3);
+    let pays = |ns: f64| {
+        if ns <= 0.0 {
+            "any unit of work (the cluster's overhead is under twice the pool's)".to_owned()
+        } else {
+            format!("units of more than {}", us(ns))
+        }
+    };
+    doc.paragraph(
+        Text::plain("Projection, not a measurement:")
+            .strong()
+            .and(Text::with_code(&format!(
+                " when does a second host pay off? One host runs N \
+         units of w each on c cores with `{pool}`, two hosts run them on 2c cores with \
+         `{cluster}`; each unit costs its worker w plus the model's per-task overhead o, and \
+         each model its start-up S. `T_one = S_pool + N(w + o_pool)/c`, `T_two = S_cluster + \
+         N(w + o_cluster)/2c`, so the second host pays off when `w > o_cluster − 2·o_pool + \
+         2c·(S_cluster − S_pool)/N`.",
+                pool = roles.process_pool,
+                cluster = roles.cluster,
+            ))),
+    );
+    doc.blocks.push(Block::List(vec![
+        Text::with_code(&format!(
+            "With this run's figures (o_cluster = {}, o_pool = {}, c = {}): a cluster \
+             started once and reused pays off for {}.",
+            us(p.o_cluster),
+            us(p.o_pool),
+            p.cores,
+            pays(p.steady_ns())
+        )),
+        Text::with_code(&format!(
+            "A batch of N = {} units that starts its cluster (S_cluster = {}, S_pool = {}) \
+             pays off for {}.",
+            p.units,
+            us(p.s_cluster),
+            us(p.s_pool),
+            pays(p.with_start_ns())
+        )),
+        Text::with_code(&match p.rtt {
+            Some(rtt) => format!(
+                "These overheads cross loopback, whose raw TCP round trip measured {}: on a \
+                 real network add, to o_cluster, its round trip minus that.",
+                us(rtt)
+            ),
+            None => "These overheads cross loopback: on a real network add, to o_cluster, \
+                     its round trip minus loopback's."
+                .to_owned(),
+        }),
+    ]));
+}
+
+/// The matching Rust figure for a CPython run: the pool of the same family at the same
+/// number of workers (or, for I/O, of concurrent requests).
+pub(super) fn rust_beside(data: &RunData, run: &PythonRun) -> Option<Text> {
+    let roles = &data.catalog.roles;
+    let group = data.group_of(&run.workload);
+    let io = data
+        .catalog
+        .group(&group)
+        .is_some_and(|g| g.axis == Axis::Concurrency);
+    let model = match run.mode {
+        PythonMode::Asyncio => &roles.tasks,
+        PythonMode::Threading => &roles.thread_pool,
+        PythonMode::Multiprocessing => &roles.process_pool,
+    };
+    let param = if io {
+        run.tasks.to_string()
+    } else {
+        run.workers.max(1).to_string()
+    };
+    let r = data.find(&group, model, Some(&param))?;
+    Some(Text::code(model.as_str()).and(format!(" {}", human_time(r.median_ns))))
+}
+
+pub(super) fn python_table(data: &RunData) -> Option<Table> {
+    data.python.first()?;
+    let rows = data
+        .python
+        .iter()
+        .map(|r| {
+            vec![
+                Text::plain(&r.workload),
+                Text::plain(r.mode.name()),
+                Text::plain(r.workers.to_string()),
+                Text::plain(format!("{} tasks, size {}", r.tasks, r.size)),
+                Text::plain(human_time(r.wall_s * 1e9)),
+                if r.checksum_ok {
+                    Text::plain("equals Rust's")
+                } else {
+                    Text::plain("differs").strong()
+                },
+                rust_beside(data, r).unwrap_or_else(|| Text::plain("–")),
+            ]
+        })
+        .collect();
+    Some(Table {
+        columns: vec![
+            Column::text("workload"),
+            Column::text("CPython"),
+            Column::numeric("workers"),
+            Column::text("inputs"),
+            Column::numeric("median wall"),
+            Column::text("checksum"),
+            Column::text("Rust beside it"),
+        ],
+        rows,
+    })
+}
+
+/// The idle-worker rows: (model, workers, bytes, ratio to an async task).
+pub(super) fn idle_rows(data: &RunData) -> Vec<[String; 4]> {
+    let task = data
+        .idle(&data.catalog.roles.tasks)
+        .map(|p| p.pss_bytes_per_worker)
+        .filter(|b| *b > 0.0);
+    data.idle
+        .iter()
+        .map(|p: &IdleProbe| {
+            [
+                p.model.clone(),
+                p.workers.to_string(),
+                human_bytes(p.pss_bytes_per_worker),
+                task.map(|t| ratio_text(p.pss_bytes_per_worker / t))
+                    .unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect()
+}
+
+pub(super) fn idle_table(data: &RunData) -> Option<Table> {
+    if data.idle.is_empty() {
+        return None;
+    }
+    let rows = idle_rows(data)
+        .into_iter()
+        .map(|[m, n, b, ratio]| {
+            vec![
+                Text::plain(m),
+                Text::plain(n),
+                Text::plain(b),
+                Text::plain(ratio).strong(),
+            ]
+        })
+        .collect();
+    Some(Table {
+        columns: vec![
+            Column::text("model"),
+            Column::numeric("idle workers"),
+            Column::numeric("PSS per worker"),
+            Column::numeric(Text::plain("× an async task")),
+        ],
+        rows,
+    })
+}
