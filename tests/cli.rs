@@ -368,6 +368,10 @@ const BAD_INPUTS: &[&[&str]] = &[
         "0",
     ],
     &["pingpong", "--channel", "pipe", "--target", "1.5"],
+    &["crossover", "--model", "sequential"],
+    &["crossover", "--model", "thread-pool", "--workload", "sleep"],
+    &["crossover", "--model", "thread-pool", "--workers", "0"],
+    &["crossover", "--model", "thread-pool", "--profile", "huge"],
     &["frobnicate"],
 ];
 
@@ -508,4 +512,45 @@ fn bad_host_files_are_exit_2_naming_the_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
+}
+
+/// `concur crossover` at smoke size: a sweep of a process pool against `sequential`, every
+/// step's rounds paired and checked, both crossings reported.
+#[test]
+fn crossover_sweeps_and_reports_both_crossings() {
+    let v = json(&[
+        "crossover",
+        "--model",
+        "process-pool",
+        "--workers",
+        "2",
+        "--profile",
+        "smoke",
+        "--json",
+    ]);
+    let steps = v["sweep"]["steps"].as_array().unwrap();
+    assert!(!steps.is_empty() && steps.len() <= 3, "{v}");
+    for s in steps {
+        assert_eq!(s["sequential_ns"].as_array().unwrap().len(), 2, "{s}");
+        assert_eq!(s["model_ns"].as_array().unwrap().len(), 2, "{s}");
+    }
+    assert_eq!(v["sweep"]["model"], "process-pool");
+    assert_eq!(v["sweep"]["workload"], "spin");
+    for c in ["break_even", "pays_off"] {
+        assert!(v[c]["at"]["where"].is_string(), "{c}: {v}");
+    }
+    // A workload whose size does not scale its work has nothing to sweep: exit 2.
+    let o = concur(&[
+        "crossover",
+        "--model",
+        "thread-pool",
+        "--workload",
+        "seed-square-cube",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("does not scale its work") || err.contains("no valid --size"),
+        "{err}"
+    );
 }

@@ -36,6 +36,11 @@ pub(crate) enum Command {
     /// Run several models alternately on one batch, round after round, and print each one's
     /// times and its ratio to the first (what the report's verdicts read).
     Compare(CompareArgs),
+    /// Find the work per task at which a model starts to pay off: sweep a workload's size
+    /// from about 1 µs to about 100 ms of work per task, each size timed against
+    /// `sequential` in paired rounds, and print the speedups and where they cross 1× (break
+    /// even) and 80% of the ideal (pays off), with 95% intervals.
+    Crossover(CrossoverArgs),
     /// Serve as one process of a `--model cluster --hosts FILE` run started on another host
     /// (process 0 runs `concur run ... --hosts FILE`; process I runs this with the same file).
     ClusterWorker(ClusterWorkerArgs),
@@ -163,6 +168,26 @@ pub(crate) struct CompareArgs {
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub max_rounds: Option<usize>,
     /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CrossoverArgs {
+    /// The model compared with `sequential` (see `concur list`).
+    #[arg(long, value_parser = parse_model)]
+    pub model: &'static ModelSpec,
+    /// The workload whose size is swept: any whose size scales its work (see `concur
+    /// list`).
+    #[arg(long, default_value = "spin", value_parser = parse_workload)]
+    pub workload: &'static dyn AnyWorkload,
+    /// The model's workers (the ideal speedup) [default: the number of cores].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub workers: Option<usize>,
+    /// How hard to look: smoke (three sizes, two rounds each), quick or full.
+    #[arg(long, default_value = "quick", value_parser = parse_profile)]
+    pub profile: Profile,
+    /// Print one JSON object: the sweep, its break-even and pays-off crossings.
     #[arg(long)]
     pub json: bool,
 }

@@ -17,13 +17,13 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Failure {
             message: message.into(),
             code: 2,
         }
     }
-    fn runtime(message: impl Into<String>) -> Self {
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
         Failure {
             message: message.into(),
             code: 1,
@@ -39,12 +39,13 @@ pub(crate) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Pingpong(args) => pingpong(&args),
         Command::Idle(args) => idle(&args),
         Command::Compare(args) => compare(&args),
+        Command::Crossover(args) => crate::cli::crossover::crossover(&args),
         Command::Cpython(args) => cpython(&args),
         Command::ClusterWorker(args) => cluster_worker(&args),
     }
 }
 
-fn print_json(value: &impl serde::Serialize) {
+pub(crate) fn print_json(value: &impl serde::Serialize) {
     println!(
         "{}",
         serde_json::to_string(value).expect("reports always serialise")

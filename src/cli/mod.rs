@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod crossover;
 
 use std::process::ExitCode;
 

@@ -365,6 +365,7 @@ fn kind(k: Kind) -> c::Kind {
         Kind::CpuBound => c::Kind::CpuBound,
         Kind::IoBound => c::Kind::IoBound,
         Kind::SharedData => c::Kind::SharedData,
+        Kind::Calibrated => c::Kind::Calibrated,
     }
 }
 

@@ -37,7 +37,9 @@ fn cases(profile: Profile) -> Vec<Case> {
             let mut params = profile.bench_params(info);
             let modes = match info.kind {
                 Kind::Seed | Kind::SharedData => vec![(Threading, 2), (Multiprocessing, 2)],
-                Kind::CpuBound => vec![(Threading, 1), (Threading, 2), (Multiprocessing, 2)],
+                Kind::CpuBound | Kind::Calibrated => {
+                    vec![(Threading, 1), (Threading, 2), (Multiprocessing, 2)]
+                }
                 Kind::IoBound => {
                     params.tasks = n;
                     vec![(Threading, n), (Multiprocessing, n), (Asyncio, 1)]

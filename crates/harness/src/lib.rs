@@ -34,6 +34,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod cpython;
+pub mod crossover;
 pub mod idle;
 mod idle_probes;
 mod models;

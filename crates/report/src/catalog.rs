@@ -189,6 +189,8 @@ pub enum Kind {
     IoBound,
     /// A large input read by every worker.
     SharedData,
+    /// CPU work whose size sets a task's duration (the granularity sweep's).
+    Calibrated,
 }
 
 impl Kind {
@@ -199,6 +201,7 @@ impl Kind {
             Kind::CpuBound => "CPU-bound",
             Kind::IoBound => "I/O-bound",
             Kind::SharedData => "shared data",
+            Kind::Calibrated => "calibrated CPU work",
         }
     }
 }

@@ -33,6 +33,7 @@
 pub mod beyond;
 pub mod catalog;
 pub mod criterion;
+pub mod crossover;
 mod data;
 pub mod doc;
 pub mod floors;

@@ -29,6 +29,7 @@ mod primes;
 mod seed;
 mod shared_sum;
 mod sleep;
+mod spin;
 
 pub use grayscale::{Grayscale, remove_temp_dirs};
 pub use http_fetch::HttpFetch;
@@ -36,6 +37,7 @@ pub use primes::Primes;
 pub use seed::SeedSquareCube;
 pub use shared_sum::SharedSum;
 pub use sleep::Sleep;
+pub use spin::Spin;
 
 /// The registry: every workload, in the order `concur list`, the benches and the report show
 /// them. Its entry (`Workload::info`) carries everything else concur needs to know.
@@ -46,6 +48,7 @@ static WORKLOADS: &[&dyn AnyWorkload] = &[
     &Sleep,
     &HttpFetch,
     &SharedSum,
+    &Spin,
 ];
 
 mod batch;
@@ -86,6 +89,9 @@ pub enum Kind {
     IoBound,
     /// One large input read by every worker: what sharing memory saves.
     SharedData,
+    /// CPU work whose size sets a task's duration: swept over its size by `concur
+    /// crossover`, benched at no single size.
+    Calibrated,
 }
 
 impl Kind {
@@ -97,6 +103,7 @@ impl Kind {
             Kind::CpuBound => "cpu_bound",
             Kind::IoBound => "io_bound",
             Kind::SharedData => "shared_data",
+            Kind::Calibrated => "granularity",
         }
     }
 }
