@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use concur_measure::noise::{self, SuiteNoise};
 use concur_report::Profile;
+use concur_report::crossover::Sweep;
 use concur_report::noise::Noise;
 use concur_report::{
     Catalog, IdleProbe, Module, PairedRun, PythonRun, RunData, criterion, verdicts,
@@ -28,9 +29,10 @@ const SUITES: [(&str, [f64; 3]); 6] = [
     ("io_bound", [2.0, 20.0, 91.0]),
 ];
 
-/// Seconds after the suites (idle probes, paired rounds, the CPython reference, the report)
-/// per profile, measured with [`SUITES`].
-const AFTER_SUITES: [f64; 3] = [20.0, 60.0, 150.0];
+/// Seconds after the suites (idle probes, paired rounds, the granularity sweeps, the CPython
+/// reference, the report) per profile, measured with [`SUITES`] (the sweeps, 2026-12-04:
+/// about 10 s smoke, 50 s quick, 55 s full for the nine models).
+const AFTER_SUITES: [f64; 3] = [30.0, 110.0, 205.0];
 
 /// Seconds a fresh clone takes to build the benches (every dependency, bench profile) on the
 /// same VM, once `cargo xtask` itself is built.
@@ -160,6 +162,12 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         println!("[paired] skipped: a filter or baseline was given");
         Vec::new()
     };
+    let crossover = if passthrough.is_empty() {
+        run_crossover(&concur, &catalog, profile)?
+    } else {
+        println!("[granularity] skipped: a filter or baseline was given");
+        Vec::new()
+    };
     let python = run_python(&concur, profile)?;
     run.modules = modules(&catalog)?;
     let data = RunData {
@@ -169,6 +177,7 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         python,
         catalog,
         paired,
+        crossover,
         noise: Some(noise),
         ..run
     };
@@ -408,6 +417,55 @@ fn modules_from_lockfile(lockfile: &str, crates: &[&str]) -> Result<Vec<Module>>
 }
 
 /// `concur cpython --json` at this profile's sizes.
+/// The workers every sweep uses: the verdicts' worker count (their figures are at 2).
+const SWEEP_WORKERS: &str = "2";
+
+/// Runs `concur crossover --json` for every model but the reference: the granularity
+/// section's sweeps, each printed with its break-even as it ends.
+fn run_crossover(
+    concur: &std::path::Path,
+    catalog: &Catalog,
+    profile: Profile,
+) -> Result<Vec<Sweep>> {
+    /// What `concur crossover --json` prints (the crossings are recomputed from the sweep).
+    #[derive(serde::Deserialize)]
+    struct Printed {
+        sweep: Sweep,
+    }
+    let t = Instant::now();
+    print!("[granularity] work per task where each model breaks even:");
+    let mut sweeps = Vec::new();
+    for m in catalog
+        .models
+        .iter()
+        .filter(|m| m.family != concur_report::catalog::Family::Sequential)
+    {
+        print!(" {}", m.name);
+        std::io::stdout().flush()?;
+        let printed: Printed = crate::concur_json(
+            concur,
+            &[
+                "crossover",
+                "--model",
+                &m.name,
+                "--workers",
+                SWEEP_WORKERS,
+                "--profile",
+                profile.name(),
+                "--json",
+            ],
+        )?;
+        let at = printed
+            .sweep
+            .break_even()
+            .map_or("–".to_owned(), |c| c.at.to_string());
+        print!(" ({at})");
+        sweeps.push(printed.sweep);
+    }
+    println!(" done in {:.0} s", t.elapsed().as_secs_f64());
+    Ok(sweeps)
+}
+
 fn run_python(concur: &std::path::Path, profile: Profile) -> Result<Vec<PythonRun>> {
     print!("[python] CPython reference… ");
     std::io::stdout().flush()?;

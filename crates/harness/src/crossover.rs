@@ -53,14 +53,14 @@ impl SweepPlan {
                 range_ns: (1e4, 1e6),
             },
             Profile::Quick => SweepPlan {
-                batch_ns: 5e6,
+                batch_ns: 1e7,
                 rounds: (5, 8),
                 max_tasks: 512,
                 refinements: 1,
                 range_ns: RANGE_NS,
             },
             Profile::Full => SweepPlan {
-                batch_ns: 1e7,
+                batch_ns: 2e7,
                 rounds: (6, 12),
                 max_tasks: 1024,
                 refinements: 2,
@@ -199,12 +199,17 @@ pub fn sweep(req: &CrossoverRequest) -> Result<Sweep, RunError> {
         workers: req.workers,
         steps: Vec::new(),
     };
-    // A decade apart, from the smallest size up, until two steps in a row have paid off.
+    // A decade apart, from the smallest size up, until two steps in a row have paid off
+    // (and surely broken even): larger tasks are the costliest steps, and tell nothing new.
     let mut target = from;
     while target <= to * 1.0001 {
         sweep.steps.push(step(req, &scale, target)?);
         let curve = sweep.curve();
-        let paid = |i: usize| curve.get(i).is_some_and(|(_, r)| r.lo >= pays);
+        let paid = |i: usize| {
+            curve
+                .get(i)
+                .is_some_and(|(_, r)| r.value >= pays && r.lo >= 1.0)
+        };
         if curve.len() >= 2 && paid(curve.len() - 1) && paid(curve.len() - 2) {
             break;
         }
@@ -244,8 +249,11 @@ fn step(req: &CrossoverRequest, scale: &Scale, task_ns: f64) -> Result<Step, Run
     };
     let n = req.workers.max(1);
     let wanted = (req.plan.batch_ns / task_ns).round() as usize;
-    // At least two tasks per worker, a whole number per worker, within the cap.
-    let tasks = wanted.clamp(2 * n, cap.max(2 * n)).div_ceil(n) * n;
+    // A whole number of tasks per worker, within the cap: at least four each (a worker
+    // delayed for part of one task then costs a batch less), two for the largest tasks,
+    // whose batches are long enough.
+    let least = if task_ns > 10e6 { 2 * n } else { 4 * n };
+    let tasks = wanted.clamp(least, cap.max(least)).div_ceil(n) * n;
     let sequential = model(names::SEQUENTIAL).expect("sequential is registered");
     let (min, max) = req.plan.rounds;
     let run = compare(&CompareRequest {
@@ -333,7 +341,7 @@ mod tests {
         for st in &s.steps {
             assert_eq!(st.sequential_ns.len(), 2);
             assert_eq!(st.model_ns.len(), 2);
-            assert!(st.tasks >= 4 && st.tasks % 2 == 0, "{st:?}");
+            assert!(st.tasks >= 8 && st.tasks % 2 == 0, "{st:?}");
         }
         assert!(s.break_even().is_some() && s.pays_off().is_some());
     }

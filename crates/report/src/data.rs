@@ -45,6 +45,10 @@ pub struct RunData {
     /// How noisy the machine was while the suites ran.
     #[serde(default)]
     pub noise: Option<crate::noise::Noise>,
+    /// The granularity sweeps (`concur crossover`), one per model, which the granularity
+    /// section and the verdicts read.
+    #[serde(default)]
+    pub crossover: Vec<crate::crossover::Sweep>,
     /// The program that measured this run when it is not concur's own `cargo xtask bench`:
     /// a user's bench built on `concur_bench::main_with`, which its report then names.
     #[serde(default)]
@@ -181,6 +185,7 @@ impl RunData {
             paired: Vec::new(),
             modules: Vec::new(),
             noise: None,
+            crossover: Vec::new(),
             program: None,
         }
     }

@@ -37,6 +37,7 @@ pub mod crossover;
 mod data;
 pub mod doc;
 pub mod floors;
+pub mod granularity;
 pub mod html;
 mod machine;
 pub mod markdown;

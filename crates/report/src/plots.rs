@@ -68,7 +68,109 @@ pub fn write(dir: &Path, data: &RunData) -> Result<Vec<Plot>, Error> {
             }
         }
     }
+    if let Some((svg, workers)) = granularity_svg(data) {
+        write_file(&dir.join(GRANULARITY_PLOT), svg)?;
+        plots.push(Plot {
+            file: GRANULARITY_PLOT.to_owned(),
+            title: format!(
+                "granularity: speedup over `{}` by work per task at {workers} workers (log x; \
+                 error bars: 95% intervals; dashed: ideal; grey: published rules of thumb, not \
+                 measured here)",
+                data.catalog.roles.sequential
+            ),
+        });
+    }
     Ok(plots)
+}
+
+/// The granularity plot's file, relative to the report directory.
+pub const GRANULARITY_PLOT: &str = "plots/granularity.svg";
+
+/// Speedup against work per task (log x), a line per swept model with error bars, the ideal
+/// speedup dashed, 1× dotted, and the published rules of thumb as labelled grey marks.
+fn granularity_svg(data: &RunData) -> Option<(String, usize)> {
+    let series: Vec<Series<'_>> = data
+        .crossover
+        .iter()
+        .map(|s| Series {
+            name: s.model.as_str(),
+            points: s
+                .curve()
+                .into_iter()
+                .map(|(x, r)| (x, r.value, r.lo, r.hi))
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    let workers = data.crossover.iter().map(|s| s.workers).max()?;
+    let points = || series.iter().flat_map(|s| s.points.iter());
+    let min_x = points().map(|p| p.0).fold(f64::MAX, f64::min);
+    let max_x = points().map(|p| p.0).fold(0f64, f64::max);
+    if series.is_empty() || min_x <= 0.0 || max_x <= min_x {
+        return None;
+    }
+    let max_y = points()
+        .map(|p| p.3)
+        .fold(workers as f64, f64::max)
+        .min(workers as f64 * 1.5);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let (plot, side) = root.split_horizontally(WIDTH - LEGEND);
+        let (x0, x1) = (min_x / 1.5, max_x * 1.5);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("granularity", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d((x0..x1).log_scale(), 0f64..max_y * 1.1)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_desc("work per task (sequential's time)")
+            .y_desc("speedup over sequential")
+            .light_line_style(WHITE)
+            .x_label_formatter(&|x| human_time(*x))
+            .draw()
+            .ok()?;
+        let w = workers as f64;
+        for (y, dash) in [(w, 6), (1.0, 2)] {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x0, y), (x1, y)],
+                    dash,
+                    4,
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .ok()?;
+        }
+        let grey = RGBColor(150, 150, 150);
+        for (i, p) in crate::granularity::PUBLISHED.iter().enumerate() {
+            if p.ns < x0 || p.ns > x1 {
+                continue;
+            }
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(p.ns, 0.0), (p.ns, max_y * 1.1)],
+                    3,
+                    3,
+                    grey.stroke_width(1),
+                ))
+                .ok()?;
+            let y = max_y * (1.05 - 0.08 * i as f64);
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{} (published)", p.label),
+                    (p.ns, y),
+                    ("sans-serif", 11).into_font().color(&grey),
+                )))
+                .ok()?;
+        }
+        draw_series(&mut chart, &side, data, &series)?;
+        root.present().ok()?;
+    }
+    Some((svg, workers))
 }
 
 /// Functions of `group`, in the catalog's order.

@@ -49,6 +49,13 @@ pub(crate) fn fixture() -> RunData {
         paired: Vec::new(),
         modules: Vec::new(),
         noise: None,
+        crossover: Vec::new(),
         program: None,
     }
+}
+
+/// A real quick run from the 2-core VM (`tests/fixtures/run.json`, what `cargo xtask
+/// check-report --fixture` renders).
+pub(crate) fn saved_run() -> RunData {
+    read_json(&fixtures().join("run.json")).expect("tests/fixtures/run.json parses")
 }

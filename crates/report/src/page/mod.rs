@@ -6,7 +6,7 @@ mod groups;
 mod sections;
 
 use groups::{group_ids, group_section, param_heading};
-use sections::{beyond_section, floors_section, idle_table, python_table};
+use sections::{beyond_section, floors_section, granularity_section, idle_table, python_table};
 
 use crate::catalog::{Axis, Compare};
 use crate::criterion::BenchResult;
@@ -124,6 +124,7 @@ pub fn document(data: &RunData, plots: &[Plot]) -> Document {
 
     floors_section(&mut doc, data);
     beyond_section(&mut doc, data);
+    granularity_section(&mut doc, data);
 
     if !plots.is_empty() {
         doc.section("Plots");
@@ -424,6 +425,67 @@ mod saved_run {
         }
         let md = std::fs::read_to_string(written.markdown).unwrap();
         assert!(md.contains("## At a glance") && md.contains("## What to pick"));
+    }
+
+    /// A sweep per model with a clear shape: where the speedup crosses 1× and 1.6×.
+    fn with_sweeps(mut data: RunData) -> RunData {
+        use crate::crossover::{Step, Sweep};
+        let sweep = |model: &str, shape: &[(f64, f64)]| Sweep {
+            model: model.into(),
+            workload: "spin".into(),
+            workers: 2,
+            steps: shape
+                .iter()
+                .map(|&(task_ns, s)| Step {
+                    size: (task_ns / 1.6) as u64,
+                    tasks: 8,
+                    sequential_ns: vec![task_ns * 8.0; 6],
+                    model_ns: (0..6)
+                        .map(|i| task_ns * 8.0 / s * (1.0 + 0.02 * (i % 3) as f64))
+                        .collect(),
+                })
+                .collect(),
+        };
+        data.crossover = vec![
+            sweep("thread-pool", &[(1e3, 0.9), (1e4, 1.7), (1e5, 1.95)]),
+            sweep(
+                "process-pool",
+                &[(1e3, 0.05), (1e4, 0.4), (1e5, 1.3), (1e6, 1.9), (1e7, 1.97)],
+            ),
+            sweep("gil-threads", &[(1e3, 0.5), (1e5, 0.95), (1e7, 0.99)]),
+        ];
+        data
+    }
+
+    /// The granularity section: measured crossings with intervals, the predictions beside
+    /// them, the published marks labelled as such, the plot; the verdicts quote it.
+    #[test]
+    fn the_granularity_section_reads_the_sweeps() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run.json");
+        let data = with_sweeps(crate::read_json(std::path::Path::new(path)).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let written = crate::write(dir.path(), &data).unwrap();
+        let md = std::fs::read_to_string(written.markdown).unwrap();
+        let start = md.find("## Granularity").expect("a granularity section");
+        let end = md[start + 3..]
+            .find("\n## ")
+            .map_or(md.len(), |e| start + 3 + e);
+        insta::assert_snapshot!(&md[start..end]);
+        let svg = std::fs::read_to_string(dir.path().join(crate::plots::GRANULARITY_PLOT)).unwrap();
+        assert!(crate::plots::data_marks(&svg) > 0);
+        assert!(
+            svg.contains("(published)"),
+            "the rules of thumb are labelled"
+        );
+        let overhead = verdicts::rows(&data)
+            .into_iter()
+            .find(|r| r.feature == "Overhead")
+            .unwrap();
+        assert!(
+            overhead.verdict.contains("`process-pool` pays off above"),
+            "{}",
+            overhead.verdict
+        );
     }
 
     /// A smoke run records no criterion figures but pairs two tiny rounds to check the

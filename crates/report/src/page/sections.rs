@@ -262,3 +262,110 @@ pub(super) fn idle_table(data: &RunData) -> Option<Table> {
         rows,
     })
 }
+
+/// "Granularity": where each model starts to pay off, measured by its sweep, beside what the
+/// cost model predicts from the model's per-task cost in the same run.
+pub(super) fn granularity_section(doc: &mut Document, data: &RunData) {
+    use crate::crossover::PAYS_OFF_SHARE;
+    use crate::granularity::{DISAGREES, PUBLISHED, rows};
+    let rows = rows(data);
+    let Some(first) = rows.first() else {
+        return;
+    };
+    let (workers, workload) = (first.sweep.workers, first.sweep.workload.as_str());
+    let sequential = &data.catalog.roles.sequential;
+    doc.section("Granularity: where each model starts to pay off");
+    doc.paragraph(Text::with_code(&format!(
+        "`concur crossover` swept the work per task of `{workload}` from about 1 µs to about \
+         100 ms for each model at {workers} workers, each size timed against `{sequential}` \
+         in paired rounds (every result checked), more and smaller tasks at small sizes so \
+         every batch holds about the same work. Break-even: the work per task above which \
+         the model is faster than `{sequential}` (speedup 1×); pays off: above which it \
+         reaches {:.0}% of the ideal ({:.2}×). Each with the 95% interval its speedups' \
+         intervals give it. Predicted: from the model's own per-task cost `o` measured in \
+         this run (one empty task there and back for a pool, one spawn and join for a model \
+         that starts a worker per task), with the cost model of the cluster projection: \
+         speedup `c·w/(w + o)`, so break-even at `o/(c − 1)` and pays off at `4·o`.",
+        PAYS_OFF_SHARE * 100.0,
+        PAYS_OFF_SHARE * workers as f64
+    )));
+    let crossing = |c: Option<crate::crossover::Crossing>| {
+        Text::plain(c.map_or("–".to_owned(), |c| c.to_string()))
+    };
+    let predicted = |ns: Option<f64>, ratio: Option<f64>| {
+        Text::plain(match (ns, ratio) {
+            (Some(ns), Some(r)) => format!("{} (measured {})", human_time(ns), ratio_text(r)),
+            (Some(ns), None) => human_time(ns),
+            _ => "–".to_owned(),
+        })
+    };
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Text::code(r.sweep.model.as_str()),
+                crossing(r.break_even),
+                predicted(r.predicted_break_even(), r.break_even_ratio()),
+                crossing(r.pays_off),
+                predicted(r.predicted_pays_off(), r.pays_off_ratio()),
+                r.overhead
+                    .as_ref()
+                    .map_or(Text::plain("not measured"), |o| {
+                        Text::plain(human_time(o.ns))
+                            .and(" (")
+                            .and(Text::code(o.from.1.as_str()).link(data.group_link(&o.from.0)))
+                            .and(")")
+                    }),
+            ]
+        })
+        .collect();
+    doc.blocks.push(Block::Table(Table {
+        columns: vec![
+            Column::text("model"),
+            Column::text("break-even (measured)"),
+            Column::text("predicted"),
+            Column::text("pays off (measured)"),
+            Column::text("predicted"),
+            Column::text("per-task cost o"),
+        ],
+        rows: table_rows,
+    }));
+    let off: Vec<Text> = rows
+        .iter()
+        .filter(|r| r.disagrees())
+        .map(|r| {
+            let measured = |ratio: Option<f64>, c: Option<crate::crossover::Crossing>| {
+                ratio.map_or_else(
+                    || c.map_or("–".to_owned(), |c| c.at.to_string()),
+                    |r| format!("{} the prediction", ratio_text(r)),
+                )
+            };
+            Text::code(r.sweep.model.as_str()).and(format!(
+                ": the sweep and the cost model disagree by more than {DISAGREES}× (break-even \
+                 {}, pays off {}): its per-task cost alone does not explain where it pays off \
+                 on this machine",
+                measured(r.break_even_ratio(), r.break_even),
+                measured(r.pays_off_ratio(), r.pays_off),
+            ))
+        })
+        .collect();
+    if !off.is_empty() {
+        doc.blocks.push(Block::List(off));
+    }
+    doc.paragraph(
+        Text::plain(
+            "Published rules of thumb, drawn on the plot for comparison (published figures, not \
+         measured here): ",
+        )
+        .and(
+            PUBLISHED
+                .iter()
+                .enumerate()
+                .fold(Text::plain(""), |t, (i, p)| {
+                    let t = if i > 0 { t.and("; ") } else { t };
+                    t.and(Text::plain(p.label).link(p.source))
+                }),
+        )
+        .and("."),
+    );
+}

@@ -294,7 +294,8 @@ pub(super) fn best_for(run: &Run<'_>) -> Row {
     let class = Class::combine(&classes);
     // The part that decides the row's class comes first (the headline quotes it).
     parts.sort_by_key(|(c, _)| *c != class);
-    let words: Vec<String> = parts.into_iter().map(|(_, t)| t).collect();
+    let mut words: Vec<String> = parts.into_iter().map(|(_, t)| t).collect();
+    words.extend(crossover_clause(run));
     row(claim, figures, 2, class, words.join("; "))
 }
 
@@ -435,5 +436,29 @@ pub(super) fn overhead(run: &Run<'_>) -> Row {
              process pool as through a thread pool"
         ));
     }
+    if let Some(said) = crossover_clause(run) {
+        verdict.push_str(&format!("; {said}"));
+    }
     row(claim, figures, 1, class, verdict)
+}
+
+/// "`process-pool` pays off above X of work per task on this machine, `thread-pool` above
+/// Y": the granularity sweep's pays-off sizes of the process and thread pools, when the run
+/// swept them and found both.
+fn crossover_clause(run: &Run<'_>) -> Option<String> {
+    let n = run.n;
+    let at = |model: &str| {
+        use crate::crossover::Bound;
+        Some(match crate::granularity::pays_off_of(run.data, model)?.at {
+            Bound::At(x) => format!("above {} of work per task", human_time(x)),
+            Bound::Below(x) => format!("at every task size swept (from {})", human_time(x)),
+            Bound::Above(x) => format!("at no task size swept (up to {})", human_time(x)),
+        })
+    };
+    let (p, t) = (at(&n.process_pool)?, at(&n.thread_pool)?);
+    Some(format!(
+        "the overhead decides by task size: `{}` pays off {p} on this machine, `{}` {t} (the \
+         granularity section)",
+        n.process_pool, n.thread_pool
+    ))
 }

@@ -63,6 +63,7 @@ fn data(thread_pool_ms: f64, gil_ms: f64, spread: f64) -> RunData {
         catalog: crate::testing::catalog(),
         paired: Vec::new(),
         modules: Vec::new(),
+        crossover: Vec::new(),
         program: None,
         noise: None,
     }
