@@ -10,6 +10,8 @@
 //! - [`paired`]: several models alternated round after round, for ratios taken back to back.
 //! - [`spawn_cost`], [`idle`], [`round_trips`]: what starting a worker, an idle worker and a
 //!   model's hand-off cost (the channels themselves are `concur-channels`').
+//! - [`crossover`]: a model against `sequential` over task sizes from 1 µs to 100 ms: where
+//!   it breaks even and pays off.
 //! - [`cpython`]: the same inputs under CPython, checked against the same checksums.
 //! - [`catalog()`]: the registries as the report reads them.
 //! - [`ProfileSizes`]: a workload's sizes in each [`Profile`].

@@ -17,6 +17,10 @@ use crate::catalog::DefaultWorkers;
 use crate::crossover::{Bound, Crossing, PAYS_OFF_SHARE, Sweep};
 use crate::data::RunData;
 
+/// The granularity section's heading (its anchor, [`crate::doc::slug`] of it, is what
+/// "what to pick" links to).
+pub const HEADING: &str = "Granularity: where each model starts to pay off";
+
 /// Measured and predicted crossings disagree when one is more than this many times the
 /// other: the cost model then misses something the sweep measured (scheduling, a batch's
 /// tail, the model's own pipelining), and the report says so.

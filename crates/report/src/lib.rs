@@ -7,6 +7,8 @@
 //!   reference) and the [`Catalog`] of models, workloads and groups it was measured with;
 //!   its lookups (`find`, `speedup`, `ratio`, `group_link`) are the only ones the report uses.
 //! - [`criterion::load`]: criterion's own output files as [`BenchResult`]s.
+//! - [`crossover`], [`granularity`]: where each model starts to pay off, measured by a sweep
+//!   of task sizes and predicted from its per-task cost.
 //! - [`page::document`]: the report as a [`doc::Document`]; [`markdown`] and [`html`] write it.
 //! - [`write()`]: all of it into a directory: `data.json`, `plots/*.svg`, `summary.md`,
 //!   `index.html`.

@@ -75,3 +75,25 @@ fn names_itself_not_concur() {
     );
     assert!(!err.contains("concur"), "{err}");
 }
+
+/// The granularity sweep takes the user's workload with no code of its own: its size (KiB
+/// of text) scales its work, so `crossover` maps sizes to task durations and sweeps them.
+#[test]
+fn crossover_sweeps_the_users_workload() {
+    let o = word_freq(&[
+        "crossover",
+        "--model",
+        "thread-pool",
+        "--workload",
+        "word-freq",
+        "--workers",
+        "2",
+        "--profile",
+        "smoke",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["sweep"]["workload"], "word-freq");
+    assert!(!v["sweep"]["steps"].as_array().unwrap().is_empty(), "{v}");
+}

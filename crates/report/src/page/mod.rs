@@ -486,6 +486,28 @@ mod saved_run {
             "{}",
             overhead.verdict
         );
+        // What to pick by task size: a plain loop at 1 µs (no model surely breaks even),
+        // the thread pool from 10 µs (the fastest there, or tied and cheapest).
+        let picks = verdicts::what_to_pick(&data);
+        let by_size: Vec<&verdicts::Pick> = picks
+            .iter()
+            .filter(|p| p.situation.starts_with("CPU-bound tasks of"))
+            .collect();
+        assert!(by_size.len() >= 2, "{picks:?}");
+        assert_eq!(by_size[0].model, "sequential", "{:?}", by_size[0]);
+        assert!(
+            by_size[0].situation.contains("of about 1.00 µs or less"),
+            "{:?}",
+            by_size[0]
+        );
+        assert!(
+            by_size.iter().any(|p| p.model == "thread-pool"),
+            "{by_size:?}"
+        );
+        assert!(
+            md.contains("CPU-bound tasks of"),
+            "the picks are in the report"
+        );
     }
 
     /// A smoke run records no criterion figures but pairs two tiny rounds to check the

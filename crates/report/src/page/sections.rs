@@ -274,7 +274,7 @@ pub(super) fn granularity_section(doc: &mut Document, data: &RunData) {
     };
     let (workers, workload) = (first.sweep.workers, first.sweep.workload.as_str());
     let sequential = &data.catalog.roles.sequential;
-    doc.section("Granularity: where each model starts to pay off");
+    doc.section(crate::granularity::HEADING);
     doc.paragraph(Text::with_code(&format!(
         "`concur crossover` swept the work per task of `{workload}` from about 1 µs to about \
          100 ms for each model at {workers} workers, each size timed against `{sequential}` \

@@ -85,6 +85,7 @@ pub fn what_to_pick(data: &RunData) -> Vec<Pick> {
     .into_iter()
     .flatten()
     .collect();
+    out.extend(by_task_size(&run));
     if let (Some(t), Some(p)) = (run.idle(&n.thread_per_task), run.idle(&n.process_pool)) {
         let mut text = Text::plain("Isolation (a crash must not take the program down)")
             .strong()
@@ -311,4 +312,140 @@ pub(super) fn why_cheapest(run: &Run<'_>, pick: &str, tied: &[&str], io: bool) -
         ),
         _ => format!("{family} cost least by this run's figures"),
     }
+}
+
+/// The task sizes "what to pick" reads the granularity sweeps at: a decade apart.
+const TASK_SIZES_NS: [f64; 6] = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+
+/// A model's speedup at `task_ns` on its sweep's curve: linear in log size between the two
+/// steps around it, its last step's above them (the sweep stopped once it had paid off);
+/// `None` below its first step.
+fn speedup_at(curve: &[(f64, Ratio)], task_ns: f64) -> Option<Ratio> {
+    let (first, last) = (curve.first()?, curve.last()?);
+    if task_ns < first.0 / 1.5 {
+        return None;
+    }
+    if task_ns >= last.0 {
+        return Some(last.1);
+    }
+    let i = curve.iter().rposition(|(x, _)| *x <= task_ns).unwrap_or(0);
+    let ((x0, a), (x1, b)) = (curve[i], curve[(i + 1).min(curve.len() - 1)]);
+    if x1 <= x0 {
+        return Some(a);
+    }
+    let t = ((task_ns.ln() - x0.ln()) / (x1.ln() - x0.ln())).clamp(0.0, 1.0);
+    let mix = |p: f64, q: f64| p + t * (q - p);
+    Some(Ratio {
+        value: mix(a.value, b.value),
+        lo: mix(a.lo, b.lo),
+        hi: mix(a.hi, b.hi),
+        paired: true,
+    })
+}
+
+/// "CPU-bound tasks of about X": at each size of [`TASK_SIZES_NS`] the sweeps cover, the
+/// models whose speedup's interval reaches the fastest one's, the cheapest of them (as
+/// elsewhere), or `sequential` when none surely breaks even; consecutive sizes with the same
+/// pick make one band ("below", "between", "above").
+fn by_task_size(run: &Run<'_>) -> Vec<Pick> {
+    let data = run.data;
+    if data.crossover.is_empty() {
+        return Vec::new();
+    }
+    let curves: Vec<(&str, Vec<(f64, Ratio)>)> = data
+        .crossover
+        .iter()
+        .map(|s| (s.model.as_str(), s.curve()))
+        .collect();
+    let workers = data.crossover[0].workers;
+    // (size, pick, tied, best speedup) per size any sweep covers.
+    let mut picks: Vec<(f64, String, Vec<String>, Option<Ratio>)> = Vec::new();
+    for x in TASK_SIZES_NS {
+        let at: Vec<(&str, Ratio)> = curves
+            .iter()
+            .filter_map(|(m, c)| Some((*m, speedup_at(c, x)?)))
+            .collect();
+        let Some(&(_, best)) = at.iter().max_by(|a, b| a.1.value.total_cmp(&b.1.value)) else {
+            continue;
+        };
+        if best.hi < 1.0 || best.value < 1.0 {
+            picks.push((x, run.n.sequential.clone(), Vec::new(), Some(best)));
+            continue;
+        }
+        let mut tied: Vec<&str> = at
+            .iter()
+            .filter(|(_, r)| r.hi >= best.lo && r.value >= 1.0)
+            .map(|(m, _)| *m)
+            .collect();
+        tied.sort_by(|a, b| {
+            let (ca, cb) = (cost(run, a, false), cost(run, b, false));
+            ca.0.total_cmp(&cb.0).then(ca.1.total_cmp(&cb.1))
+        });
+        let pick = tied[0].to_owned();
+        let speed = at.iter().find(|(m, _)| *m == pick).map(|(_, r)| *r);
+        picks.push((x, pick, tied.iter().map(|m| m.to_string()).collect(), speed));
+    }
+    // Bands of consecutive sizes with the same pick.
+    let mut bands: Vec<(f64, f64, usize)> = Vec::new();
+    for (i, p) in picks.iter().enumerate() {
+        match bands.last_mut() {
+            Some(b) if picks[b.2].1 == p.1 => b.1 = p.0,
+            _ => bands.push((p.0, p.0, i)),
+        }
+    }
+    let count = bands.len();
+    bands
+        .into_iter()
+        .enumerate()
+        .map(|(k, (from, to, i))| {
+            let (_, model, tied, speed) = &picks[i];
+            let range = match (k, k + 1 == count) {
+                (0, true) => "of any size swept".to_owned(),
+                (0, false) => format!("of about {} or less", human_time(to)),
+                (_, true) => format!("of about {} or more", human_time(from)),
+                _ if from == to => format!("of about {}", human_time(from)),
+                _ => format!("of about {} to {}", human_time(from), human_time(to)),
+            };
+            let situation = format!("CPU-bound tasks {range} each");
+            let why = if *model == run.n.sequential {
+                "no model surely breaks even there (its speedup's interval reaches below 1×): \
+                 a plain loop"
+                    .to_owned()
+            } else if tied.len() > 1 {
+                format!(
+                    "ties with {} within the sweeps' intervals, and costs least",
+                    tied[1..]
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                "the fastest there".to_owned()
+            };
+            let speedup = speed.map_or(String::new(), |r| {
+                format!(" (best speedup there {r} at {workers} workers)")
+            });
+            let text = Text::plain(situation.as_str())
+                .strong()
+                .and(Text::with_code(&format!(": `{model}` — {why}{speedup}")))
+                .and(" (")
+                .and(Text::plain("granularity").link(format!(
+                    "#{}",
+                    crate::doc::slug(crate::granularity::HEADING)
+                )))
+                .and(")");
+            Pick {
+                situation,
+                family: data.catalog.model(model).map(|m| m.family),
+                model: model.clone(),
+                tied: if tied.len() > 1 {
+                    tied.clone()
+                } else {
+                    Vec::new()
+                },
+                text,
+            }
+        })
+        .collect()
 }
