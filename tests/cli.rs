@@ -371,6 +371,13 @@ const BAD_INPUTS: &[&[&str]] = &[
     &["crossover", "--model", "sequential"],
     &["crossover", "--model", "thread-pool", "--workload", "sleep"],
     &["crossover", "--model", "thread-pool", "--workers", "0"],
+    &[
+        "crossover",
+        "--model",
+        "thread-pool",
+        "--workers",
+        "99999999",
+    ],
     &["crossover", "--model", "thread-pool", "--profile", "huge"],
     &["frobnicate"],
 ];

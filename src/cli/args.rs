@@ -95,8 +95,8 @@ pub(crate) struct SpawnArgs {
 #[derive(Args)]
 pub(crate) struct PingpongArgs {
     /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), or a pool task
-    /// (`process-pool-task`, `shm-pool-task`, `cluster-task`: one empty task through the
-    /// model); a wrong name lists the valid ones.
+    /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
+    /// `cluster-task`: one empty task through the model); a wrong name lists the valid ones.
     #[arg(long, value_parser = parse_channel)]
     pub channel: String,
     /// How many round trips to time (one sample each).

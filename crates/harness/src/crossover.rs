@@ -18,7 +18,7 @@ use concur_workloads::{AnyWorkload, Cx, Kind, Params};
 
 use crate::models::Sequential;
 use crate::paired::{CompareRequest, Rounds, compare};
-use crate::runner::RunError;
+use crate::runner::{MAX_WORKERS, RunError};
 use crate::{ModelSpec, model, names};
 
 /// The task sizes a sweep covers by default: 1 µs to 100 ms of work per task.
@@ -185,6 +185,12 @@ pub fn sweep(req: &CrossoverRequest) -> Result<Sweep, RunError> {
             "crossover compares a model with sequential: pick another model".into(),
         ));
     }
+    if !(1..=MAX_WORKERS).contains(&req.workers) {
+        return Err(RunError::Invalid(format!(
+            "--workers must be between 1 and {MAX_WORKERS}, got {}",
+            req.workers
+        )));
+    }
     let (from, to) = req.plan.range_ns;
     if !(from > 0.0 && to > from) {
         return Err(RunError::Invalid(format!(
@@ -266,6 +272,13 @@ fn step(req: &CrossoverRequest, scale: &Scale, task_ns: f64) -> Result<Step, Run
             max,
             thresholds: vec![1.0, PAYS_OFF_SHARE * n as f64],
         },
+    })
+    .map_err(|e| match e {
+        // Past a limit of this machine: refused, as bad input (as `concur run` does).
+        RunError::Model { source, .. } if source.is_limit() => {
+            RunError::Invalid(format!("--workers {}: {source}", req.workers))
+        }
+        other => other,
     })?;
     let times = |name: &str| {
         run.models

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use concur_tasks::TokioPool;
 use concur_workloads::{Batch, Echo, IoDone, IoOp, TaskError, TaskOutput, fetch_error};
 
-use super::{Family, Model, ModelError, ModelSpec, collect, cx, names};
+use concur_channels::Channel;
+
+use super::{Family, Model, ModelError, ModelSpec, Transport, collect, cx, names};
 use crate::idle_probes::{self as idle, IdleProbe};
 
 /// This file's models.
@@ -19,7 +21,11 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
         measure: idle::pending_tasks,
         bench_workers: Some([1_000, 100_000, 100_000]),
     }),
-    transport: None,
+    transport: Some(Transport {
+        channel: Channel::TokioMpsc,
+        workers: 1,
+        target: 1.5,
+    }),
     build: |k| Ok(Box::new(Tokio(TokioPool::new(k)?))),
     spawn_join_one: || Ok(TokioPool::spawn_join_one()?),
 }];

@@ -7,7 +7,9 @@ use std::time::Duration;
 use concur_threads::{Gil, GilThreads, RayonPool, ThreadPerTask, ThreadPool};
 use concur_workloads::{Batch, Cx, Echo, Hooks, TaskOutput};
 
-use super::{Family, Model, ModelError, ModelSpec, collect, cx, names, run_caught};
+use concur_channels::Channel;
+
+use super::{Family, Model, ModelError, ModelSpec, Transport, collect, cx, names, run_caught};
 use crate::idle_probes::{self as idle, IdleProbe};
 
 /// This file's models, in the order `concur list` shows them.
@@ -55,7 +57,11 @@ pub(super) static SPECS: &[ModelSpec] = &[
             measure: idle::idle_thread_pool,
             bench_workers: None,
         }),
-        transport: None,
+        transport: Some(Transport {
+            channel: Channel::Crossbeam,
+            workers: 1,
+            target: 1.5,
+        }),
         build: |k| Ok(Box::new(Pool(ThreadPool::new(k)?))),
         spawn_join_one: || Ok(ThreadPool::spawn_join_one()?),
     },
@@ -66,7 +72,11 @@ pub(super) static SPECS: &[ModelSpec] = &[
         per_task: false,
         maps_shared_input: false,
         idle: None,
-        transport: None,
+        transport: Some(Transport {
+            channel: Channel::Crossbeam,
+            workers: 1,
+            target: 1.5,
+        }),
         build: |k| Ok(Box::new(Rayon(RayonPool::new(k)?))),
         spawn_join_one: || Ok(RayonPool::spawn_join_one()?),
     },
