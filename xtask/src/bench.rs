@@ -24,15 +24,15 @@ const SUITES: [(&str, [f64; 3]); 6] = [
     ("seed", [1.0, 4.0, 16.0]),
     ("spawn", [1.0, 4.0, 30.0]),
     ("cpu_bound", [2.0, 16.0, 161.0]),
-    ("ipc", [2.0, 8.0, 42.0]),
+    ("ipc", [2.0, 8.0, 50.0]),
     ("shared_data", [2.0, 10.0, 78.0]),
     ("io_bound", [2.0, 20.0, 91.0]),
 ];
 
 /// Seconds after the suites (idle probes, paired rounds, the granularity sweeps, the CPython
 /// reference, the report) per profile, measured with [`SUITES`] (the sweeps, 2026-12-04:
-/// about 10 s smoke, 50 s quick, 55 s full for the nine models).
-const AFTER_SUITES: [f64; 3] = [30.0, 110.0, 205.0];
+/// about 10 s smoke, 50 s quick, 58 s full for the nine models).
+const AFTER_SUITES: [f64; 3] = [30.0, 110.0, 230.0];
 
 /// Seconds a fresh clone takes to build the benches (every dependency, bench profile) on the
 /// same VM, once `cargo xtask` itself is built.

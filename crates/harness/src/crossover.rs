@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use concur_report::Profile;
 use concur_report::crossover::{PAYS_OFF_SHARE, Step, Sweep};
+use concur_report::units::human_time;
 use concur_workloads::{AnyWorkload, Cx, Kind, Params};
 
 use crate::models::Sequential;
@@ -124,7 +125,7 @@ impl Scale {
                 _ => {
                     return Err(RunError::Invalid(format!(
                         "{name}: no valid --size gives a task of {}",
-                        concur_report::units::human_time(CALIBRATE_NS)
+                        human_time(CALIBRATE_NS)
                     )));
                 }
             }
@@ -160,6 +161,11 @@ impl Scale {
             exponent,
             max_size,
         })
+    }
+
+    /// How long a task of `size` should take, ns.
+    fn ns_at(&self, size: u64) -> f64 {
+        self.ns0 * (size as f64 / self.size0 as f64).powf(self.exponent)
     }
 
     /// The size whose task should take `ns` (at least 1, at most the largest valid).
@@ -198,6 +204,20 @@ pub fn sweep(req: &CrossoverRequest) -> Result<Sweep, RunError> {
         )));
     }
     let scale = Scale::calibrate(req.workload)?;
+    // The smallest task must fit in the range, and the largest valid one reach into it.
+    let (least, most) = (scale.ns_at(1), scale.ns_at(scale.max_size));
+    if least > to || most < from {
+        return Err(RunError::Invalid(format!(
+            "{}'s tasks take {} to {} (--size 1 to {}): outside the {} to {} this sweep \
+             times",
+            info.name,
+            human_time(least),
+            human_time(most),
+            scale.max_size,
+            human_time(from),
+            human_time(to)
+        )));
+    }
     let pays = PAYS_OFF_SHARE * req.workers as f64;
     let mut sweep = Sweep {
         model: req.model.name.to_owned(),
@@ -313,6 +333,23 @@ mod tests {
         // Work growing as size^2: ten times the time is √10 times the size.
         let sq = Scale { exponent: 2.0, ..s };
         assert_eq!(sq.size_for(20_000.0), 3162);
+    }
+
+    #[test]
+    fn a_workload_outside_the_range_is_refused() {
+        let req = CrossoverRequest {
+            model: crate::model("thread-pool").unwrap(),
+            workload: concur_workloads::by_name("spin").unwrap(),
+            workers: 2,
+            // Tasks of a picosecond to a nanosecond: below anything spin's one round takes.
+            plan: SweepPlan {
+                range_ns: (1e-3, 1e-2),
+                ..SweepPlan::of(Profile::Smoke)
+            },
+        };
+        let e = sweep(&req).unwrap_err();
+        assert!(matches!(e, RunError::Invalid(_)), "{e}");
+        assert!(e.to_string().contains("outside the"), "{e}");
     }
 
     #[test]
