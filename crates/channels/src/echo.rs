@@ -7,7 +7,6 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use concur_shm::mailbox::{Mailbox, Slot};
@@ -16,6 +15,7 @@ use concur_shm::{Segment, Wait, pid_gone, slots};
 use ipc_channel::ipc::{self, IpcSender};
 
 use crate::Channel;
+use crate::child::{ECHO_ENV, answer};
 use crate::floors::{EXIT_AT_ONCE_ENV, QUIT, READ_ACROSS};
 use crate::peers::shm::channel_wait;
 use crate::peers::{EchoHello, loan_send, serve_iceoryx_echo, shm_err};
@@ -48,51 +48,6 @@ pub fn serve_if_child() {
                 1
             }
         });
-    }
-}
-
-/// Set in an echo child's environment: which channel to serve (and, for `ipc-channel`, the
-/// one-shot server to connect to, after a colon).
-pub const ECHO_ENV: &str = "CONCUR_ECHO_CHANNEL";
-
-/// Starts this executable again as the echo peer `role`: a channel's name, or
-/// [`READ_ACROSS`], and for some an argument after a colon.
-pub(crate) fn echo_child(role: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
-    Command::new(std::env::current_exe()?)
-        .env(ECHO_ENV, role)
-        .stdin(stdin)
-        .stdout(stdout)
-        .spawn()
-}
-
-/// The echo rule: a payload of at most 8 bytes comes back as itself, a longer one as its
-/// length (8 bytes, an acknowledgement). On the stack: an echo allocates nothing per message.
-pub(crate) fn answer(msg: &[u8]) -> Answer {
-    let mut bytes = [0u8; 8];
-    let len = if let Ok(word) = <[u8; 8]>::try_from(msg) {
-        // The ping-pong's own size: a fixed-size copy, inline.
-        bytes = word;
-        8
-    } else if msg.len() < 8 {
-        bytes[..msg.len()].copy_from_slice(msg);
-        msg.len()
-    } else {
-        bytes = (msg.len() as u64).to_le_bytes();
-        8
-    };
-    Answer { bytes, len }
-}
-
-/// An echo's answer: at most 8 bytes.
-pub(crate) struct Answer {
-    bytes: [u8; 8],
-    len: usize,
-}
-
-impl Answer {
-    /// The bytes to send back.
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
     }
 }
 

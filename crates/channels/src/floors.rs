@@ -19,7 +19,7 @@ use concur_shm::{Segment, Wait, pid_gone};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::ForkResult;
 
-use crate::echo::echo_child;
+use crate::child::echo_child;
 use crate::peers::shm::channel_wait;
 use crate::peers::shm_err;
 use crate::{Channel, RoundTrip};

@@ -22,13 +22,15 @@
 //! ```
 
 mod channel;
+mod child;
 mod echo;
 pub mod floors;
 mod peers;
 mod round_trip;
 
 pub use channel::{Channel, ChannelSpec, Peers, channels, open, unknown_channel};
-pub use echo::{ECHO_ENV, serve_echo, serve_if_child};
+pub use child::ECHO_ENV;
+pub use echo::{serve_echo, serve_if_child};
 pub use floors::{READ_ACROSS, ReadAcross, SpawnFloor};
 pub use peers::{remove_iceoryx_files, remove_stale_iceoryx_files};
 pub use round_trip::{MAX_PAYLOAD, PingPongReport, RoundTrip, WARMUP, time_round_trips};

@@ -19,7 +19,7 @@ use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::port::update_connections::UpdateConnections;
 use iceoryx2::prelude::*;
 
-use crate::echo::{answer, echo_child};
+use crate::child::{answer, echo_child};
 use crate::{Channel, RoundTrip};
 
 /// The largest message: the bulk group's 1 MiB, and room for more.

@@ -7,7 +7,7 @@ use std::thread;
 use ipc_channel::ipc::{IpcBytesReceiver, IpcBytesSender, IpcOneShotServer, IpcSender};
 use serde::{Deserialize, Serialize};
 
-use crate::echo::echo_child;
+use crate::child::echo_child;
 use crate::{Channel, RoundTrip};
 
 /// What an ipc-channel echo child sends through the one-shot server.

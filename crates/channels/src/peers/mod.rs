@@ -1,5 +1,6 @@
 //! The two ends of each channel: a peer thread (or task) in this process, or an echo child
-//! process ([`crate::echo`]) reached over the channel's own mechanism.
+//! process (started by `crate::child`, served by `serve_echo`) reached over the channel's
+//! own mechanism.
 
 mod iceoryx;
 mod ipc;

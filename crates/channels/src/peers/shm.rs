@@ -8,7 +8,7 @@ use concur_shm::ring::{self, Receiver, Sender};
 use concur_shm::{Wait, slots};
 
 use super::shm_err;
-use crate::echo::echo_child;
+use crate::child::echo_child;
 use crate::{Channel, RoundTrip};
 
 /// Ring capacity for the shm channels: room for the 1 MiB bulk message.

@@ -6,7 +6,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
-use crate::echo::echo_child;
+use crate::child::echo_child;
 use crate::{Channel, RoundTrip};
 
 /// An echo child over a byte stream: two pipes, or one socket.
