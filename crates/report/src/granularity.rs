@@ -32,17 +32,17 @@ pub const PUBLISHED: [Published; 3] = [
     Published {
         label: "Dask threads: ~200 µs/task",
         ns: 200e3,
-        source: "https://docs.dask.org/en/stable/shared.html",
+        source: "docs.dask.org/en/stable/shared.html",
     },
     Published {
         label: "Dask distributed: ~1 ms/task",
         ns: 1e6,
-        source: "https://docs.dask.org/en/stable/delayed-best-practices.html",
+        source: "docs.dask.org/en/stable/delayed-best-practices.html",
     },
     Published {
         label: "Ray: tasks < ~10 ms rarely speed up",
         ns: 10e6,
-        source: "https://docs.ray.io/en/latest/ray-observability/user-guides/debug-apps/optimize-performance.html",
+        source: "docs.ray.io/en/latest/ray-observability/user-guides/debug-apps/optimize-performance.html",
     },
 ];
 
@@ -53,7 +53,8 @@ pub struct Published {
     pub label: &'static str,
     /// The task size it names, ns.
     pub ns: f64,
-    /// Where it is published.
+    /// Where it is published (a page's address without its scheme: the report names it
+    /// and links nothing outside itself).
     pub source: &'static str,
 }
 

@@ -466,6 +466,12 @@ mod saved_run {
         let dir = tempfile::tempdir().unwrap();
         let written = crate::write(dir.path(), &data).unwrap();
         let md = std::fs::read_to_string(written.markdown).unwrap();
+        // The published sources are named, not linked: the report fetches nothing.
+        let html = std::fs::read_to_string(written.html).unwrap();
+        assert!(
+            !html.contains("href=\"http"),
+            "an outside link in the report"
+        );
         let start = md.find("## Granularity").expect("a granularity section");
         let end = md[start + 3..]
             .find("\n## ")

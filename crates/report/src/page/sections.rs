@@ -363,7 +363,7 @@ pub(super) fn granularity_section(doc: &mut Document, data: &RunData) {
                 .enumerate()
                 .fold(Text::plain(""), |t, (i, p)| {
                     let t = if i > 0 { t.and("; ") } else { t };
-                    t.and(Text::plain(p.label).link(p.source))
+                    t.and(p.label).and(" (").and(Text::code(p.source)).and(")")
                 }),
         )
         .and("."),
