@@ -37,30 +37,29 @@ impl StreamPeer {
         let (ours, _) = listener.accept()?;
         ours.set_nodelay(true)?;
         theirs.set_nodelay(true)?;
-        let child = echo_child(
-            Channel::Tcp.name(),
-            Stdio::from(OwnedFd::from(theirs)),
-            Stdio::null(),
-        )?;
-        Ok(StreamPeer {
-            child,
-            writer: Box::new(ours.try_clone()?),
-            reader: Box::new(ours),
-            ack: [0; 8],
-        })
+        let writer = ours.try_clone()?;
+        Self::socket(Channel::Tcp, OwnedFd::from(theirs), writer, ours)
     }
 
     pub(crate) fn unix_socket() -> io::Result<Self> {
         let (ours, theirs) = UnixStream::pair()?;
-        let child = echo_child(
-            Channel::UnixSocket.name(),
-            Stdio::from(OwnedFd::from(theirs)),
-            Stdio::null(),
-        )?;
+        let writer = ours.try_clone()?;
+        Self::socket(Channel::UnixSocket, OwnedFd::from(theirs), writer, ours)
+    }
+
+    /// The echo child of `channel` with the other end of a socket (`theirs`) as its stdin,
+    /// and this end as a writer and a reader (two handles on one connection).
+    fn socket(
+        channel: Channel,
+        theirs: OwnedFd,
+        writer: impl Write + Send + 'static,
+        reader: impl Read + Send + 'static,
+    ) -> io::Result<Self> {
+        let child = echo_child(channel.name(), Stdio::from(theirs), Stdio::null())?;
         Ok(StreamPeer {
             child,
-            writer: Box::new(ours.try_clone()?),
-            reader: Box::new(ours),
+            writer: Box::new(writer),
+            reader: Box::new(reader),
             ack: [0; 8],
         })
     }
