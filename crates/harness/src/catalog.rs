@@ -86,7 +86,7 @@ pub fn catalog() -> Catalog {
 fn model_entry(m: &ModelSpec) -> ModelEntry {
     ModelEntry {
         name: m.name.to_owned(),
-        family: family(m.family),
+        family: m.family,
         summary: m.summary.to_owned(),
         default_workers: match (m.family, m.per_task) {
             (Family::Sequential, _) => DefaultWorkers::One,
@@ -347,15 +347,6 @@ fn roles() -> Roles {
         shared_workload: SharedSum::NAME.to_owned(),
         spawn_group: SPAWN_GROUP.to_owned(),
         cluster: names::CLUSTER.to_owned(),
-    }
-}
-
-fn family(f: Family) -> c::Family {
-    match f {
-        Family::Sequential => c::Family::Sequential,
-        Family::Threads => c::Family::Threads,
-        Family::Processes => c::Family::Processes,
-        Family::Tasks => c::Family::Tasks,
     }
 }
 

@@ -136,19 +136,9 @@ impl ModelError {
     }
 }
 
-/// Which family a model belongs to, for grouping in `list` and the report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// The reference: one task after another on the calling thread.
-    Sequential,
-    /// OS threads in one process.
-    Threads,
-    /// Worker processes, tasks and results over ipc-channel or shared memory.
-    Processes,
-    /// Async tasks on a runtime's few threads.
-    Tasks,
-}
+/// Which family a model belongs to: the report's own type, so the registry and the catalog
+/// it is described by cannot disagree.
+pub use concur_report::catalog::Family;
 
 /// A model's hand-off, read against the channel underneath it.
 #[derive(Clone, Copy, Debug, PartialEq)]
