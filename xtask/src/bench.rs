@@ -31,7 +31,7 @@ const SUITES: [(&str, [f64; 3]); 6] = [
 
 /// Seconds after the suites (idle probes, paired rounds, the granularity sweeps, the CPython
 /// reference, the report) per profile, measured with [`SUITES`] (the sweeps, 2026-12-04:
-/// about 10 s smoke, 50 s quick, 58 s full for the nine models).
+/// 1 s smoke in CI's run, 45 s quick and 54–58 s full for the nine models).
 const AFTER_SUITES: [f64; 3] = [30.0, 110.0, 230.0];
 
 /// Seconds a fresh clone takes to build the benches (every dependency, bench profile) on the
