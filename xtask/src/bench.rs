@@ -71,7 +71,12 @@ impl Pace {
 
 /// Runs the suites and writes the report; `passthrough` goes to every criterion binary
 /// (a filter, `--save-baseline NAME`, `--baseline NAME`).
-pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
+pub(crate) fn run(profile: Profile, passthrough: &[String], save_run: Option<&str>) -> Result<()> {
+    // A name that cannot be used is refused before anything runs.
+    let runs = crate::runs();
+    if let Some(name) = save_run {
+        runs.check_new(name)?;
+    }
     let started = SystemTime::now();
     let mut run = concur_measure::this_run(profile);
     let column = profile.index();
@@ -182,10 +187,15 @@ pub(crate) fn run(profile: Profile, passthrough: &[String]) -> Result<()> {
         ..run
     };
     let written = concur_report::write(&crate::report_dir(), &data)?;
+    let saved = runs.save(&data, save_run)?;
     println!(
         "{} benchmark results; summary: {}",
         data.results.len(),
         written.markdown.display()
+    );
+    println!(
+        "run kept as {} (compare two runs: cargo xtask compare previous latest)",
+        saved.display()
     );
     println!("{}", written.html.display());
     Ok(())

@@ -1,8 +1,9 @@
 //! `cargo xtask`: concur's build tasks. This file only parses flags and dispatches; each
 //! task lives in its own module.
 //!
-//! - `cargo xtask bench [--quick | --smoke] [--filter RE] [--save-baseline N] [--baseline N]`:
-//!   run every bench suite, the probes and the CPython reference, then write the report.
+//! - `cargo xtask bench [--quick | --smoke] [--filter RE] [--save-baseline N] [--baseline N]
+//!   [--save-run NAME]`: run every bench suite, the probes and the CPython reference, then
+//!   write the report and keep the run in `target/concur/runs/`.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
 //! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
 //! - `cargo xtask codegen [--check]`: the docs' registry tables, written (or checked).
@@ -51,6 +52,10 @@ enum Task {
         /// Compare against criterion baseline NAME (saved earlier) instead of the last run.
         #[arg(long, value_name = "NAME")]
         baseline: Option<String>,
+        /// Keep this run as target/concur/runs/NAME.json (default: named by its start time
+        /// and host); a saved run is never overwritten.
+        #[arg(long, value_name = "NAME")]
+        save_run: Option<String>,
     },
     /// Re-render the report from target/concur/report/data.json without running anything.
     Report,
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
             filter,
             save_baseline,
             baseline,
+            save_run,
         } => {
             let profile = if smoke {
                 concur_report::Profile::Smoke
@@ -108,7 +114,7 @@ fn main() -> ExitCode {
             if let Some(n) = baseline {
                 passthrough.extend(["--baseline".to_owned(), n]);
             }
-            bench::run(profile, &passthrough)
+            bench::run(profile, &passthrough, save_run.as_deref())
         }
         Task::Report => rerender(),
         Task::CheckReport { fixture } => check::run(fixture),
@@ -121,7 +127,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
-            ExitCode::FAILURE
+            // A run that cannot be found, read or saved under the name given is the user's
+            // input: exit 2, as every bad input does.
+            if e.downcast_ref::<concur_report::runs::RunError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -166,6 +178,11 @@ pub fn target_dir() -> PathBuf {
 /// Where the report goes.
 pub fn report_dir() -> PathBuf {
     target_dir().join("concur").join("report")
+}
+
+/// Where every run is kept (`cargo xtask compare` reads them).
+pub fn runs() -> concur_report::runs::Runs {
+    concur_report::runs::Runs::new(target_dir().join("concur").join("runs"))
 }
 
 /// `cargo xtask report`: the report written again from the saved `data.json`.

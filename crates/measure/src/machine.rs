@@ -28,6 +28,8 @@ pub fn detect_machine() -> Machine {
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map_or_else(|_| "unknown".to_owned(), |s| s.trim().to_owned()),
         rustc: command_line("rustc", &["--version"]),
+        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_or_else(|_| "unknown".to_owned(), |s| s.trim().to_owned()),
     }
 }
 

@@ -13,6 +13,10 @@ use crate::stats::{self, Ratio};
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunData {
+    /// The version of this format ([`crate::runs::SCHEMA`] when written by this concur; 0,
+    /// the default, for files saved before it was versioned). `docs/RUNS.md` documents it.
+    #[serde(default)]
+    pub schema: u32,
     /// How big the run was.
     pub profile: Profile,
     /// When the run started, RFC 3339 UTC.
@@ -173,6 +177,7 @@ impl RunData {
     /// revision).
     pub fn new(profile: Profile, machine: Machine) -> RunData {
         RunData {
+            schema: crate::runs::SCHEMA,
             profile,
             started_at: String::new(),
             git_revision: String::new(),

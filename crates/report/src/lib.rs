@@ -10,6 +10,8 @@
 //! - [`crossover`], [`granularity`]: where each model starts to pay off, measured by a sweep
 //!   of task sizes and predicted from its per-task cost.
 //! - [`page::document`]: the report as a [`doc::Document`]; [`markdown`] and [`html`] write it.
+//! - [`runs`]: every run kept as one versioned JSON file, found by name, path, `latest` or
+//!   `previous`.
 //! - [`write()`]: all of it into a directory: `data.json`, `plots/*.svg`, `summary.md`,
 //!   `index.html`.
 //!
@@ -22,6 +24,7 @@
 //!     memory_gib: 4.0,
 //!     kernel: "6.1".into(),
 //!     rustc: "rustc 1.95.0".into(),
+//!     host: "a-host".into(),
 //! };
 //! let data = RunData {
 //!     catalog: Catalog::default(),
@@ -47,6 +50,7 @@ pub mod noise;
 pub mod page;
 pub mod plots;
 mod profile;
+pub mod runs;
 pub mod stats;
 #[cfg(test)]
 mod testing;

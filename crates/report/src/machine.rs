@@ -15,4 +15,8 @@ pub struct Machine {
     pub kernel: String,
     /// `rustc --version`.
     pub rustc: String,
+    /// The host's name (`/proc/sys/kernel/hostname`): a saved run's file is named by it.
+    /// Empty in runs saved before it was recorded.
+    #[serde(default)]
+    pub host: String,
 }

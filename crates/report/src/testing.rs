@@ -20,6 +20,7 @@ pub(crate) fn catalog() -> Catalog {
 /// A quick run with criterion figures for two groups and two idle probes.
 pub(crate) fn fixture() -> RunData {
     RunData {
+        schema: crate::runs::SCHEMA,
         profile: crate::Profile::Quick,
         started_at: "2026-11-25T12:00:00Z".into(),
         git_revision: "0123abc".into(),
@@ -29,6 +30,7 @@ pub(crate) fn fixture() -> RunData {
             memory_gib: 23.4,
             kernel: "6.1.0".into(),
             rustc: "rustc 1.95.0".into(),
+            host: "a-host".into(),
         },
         suites: vec![("spawn".into(), 10.0), ("cpu_bound".into(), 60.0)],
         results: criterion::load(&fixtures().join("criterion"), None).unwrap(),

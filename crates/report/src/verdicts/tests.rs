@@ -26,6 +26,7 @@ fn result(group: &str, function: &str, param: Option<&str>, ms: f64, spread: f64
 fn data(thread_pool_ms: f64, gil_ms: f64, spread: f64) -> RunData {
     let g = "cpu_bound/primes";
     RunData {
+        schema: crate::runs::SCHEMA,
         profile: crate::Profile::Quick,
         started_at: String::new(),
         git_revision: String::new(),
@@ -35,6 +36,7 @@ fn data(thread_pool_ms: f64, gil_ms: f64, spread: f64) -> RunData {
             memory_gib: 1.0,
             kernel: String::new(),
             rustc: "rustc 1.95.0".into(),
+            host: "a-host".into(),
         },
         suites: Vec::new(),
         results: vec![
