@@ -1,5 +1,5 @@
-//! `cargo xtask check-report`: loads the report in headless Chromium and checks what a reader
-//! would hit: every link and image resolves (into criterion's pages, the plots, the report's
+//! `cargo xtask check-report`: loads the report (or, with `--compare`, a comparison of two
+//! runs) in headless Chromium and checks what a reader would hit: every link and image resolves (into criterion's pages, the plots, the report's
 //! own anchors), and every plot the report names is an SVG file. Skipped, with a notice,
 //! when no Chromium is installed.
 
@@ -63,20 +63,59 @@ fn fixture_data() -> PathBuf {
     crate::workspace_root().join("crates/report/tests/fixtures/run.json")
 }
 
-/// Runs the check on `target/concur/report/index.html`, or (with `fixture`) on the report
-/// rendered from the saved fixture run into `target/concur/fixture-report`.
-pub(crate) fn run(fixture: bool) -> Result<()> {
-    let dir = if fixture {
-        let dir = crate::target_dir().join("concur").join("fixture-report");
-        let text = std::fs::read_to_string(fixture_data())
-            .with_context(|| format!("reading {}", fixture_data().display()))?;
-        let data: concur_report::RunData = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", fixture_data().display()))?;
-        concur_report::write(&dir, &data)?;
-        dir
-    } else {
-        crate::report_dir()
-    };
+/// Which page the check loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Page {
+    /// The last bench run's report, `target/concur/report/index.html`.
+    LastReport,
+    /// The report rendered from the saved fixture run into `target/concur/fixture-report`.
+    FixtureReport,
+    /// The comparison of the two committed fixture runs, rendered into
+    /// `target/concur/fixture-compare`.
+    FixtureComparison,
+}
+
+/// The two runs `--compare` compares: real quick runs on the 2-core VM, on both CPUs and on
+/// one.
+const COMPARE_FIXTURES: [&str; 2] = ["two-cpus", "one-cpu"];
+
+/// Renders `page` where it is checked; returns its directory and the text its DOM must hold
+/// (its main table's heading).
+fn render(page: Page) -> Result<(PathBuf, &'static str)> {
+    let report_heading = "The tutorial's table, measured";
+    match page {
+        Page::LastReport => Ok((crate::report_dir(), report_heading)),
+        Page::FixtureReport => {
+            let dir = crate::target_dir().join("concur").join("fixture-report");
+            let text = std::fs::read_to_string(fixture_data())
+                .with_context(|| format!("reading {}", fixture_data().display()))?;
+            let data: concur_report::RunData = serde_json::from_str(&text)
+                .with_context(|| format!("parsing {}", fixture_data().display()))?;
+            concur_report::write(&dir, &data)?;
+            Ok((dir, report_heading))
+        }
+        Page::FixtureComparison => {
+            let fixtures = crate::workspace_root().join("crates/report/tests/fixtures/compare");
+            let [a, b] = COMPARE_FIXTURES
+                .map(|name| concur_report::runs::read(&fixtures.join(format!("{name}.json"))));
+            let (a, b) = (a?, b?);
+            let side = |label, data| concur_report::compare::Side { label, data };
+            let c = concur_report::compare::Comparison::new(
+                side(COMPARE_FIXTURES[0], &a),
+                side(COMPARE_FIXTURES[1], &b),
+            );
+            let dir = crate::target_dir().join("concur").join("fixture-compare");
+            c.write(&dir)?;
+            Ok((dir, concur_report::compare::HEADING))
+        }
+    }
+}
+
+/// Loads `page` in headless Chromium and checks every reference and plot in what it
+/// rendered; saves a screenshot beside it.
+pub(crate) fn run(page: Page) -> Result<()> {
+    let (dir, heading) = render(page)?;
+    let fixture = page != Page::LastReport;
     let index = dir.join("index.html");
     if !index.is_file() {
         bail!(
@@ -93,13 +132,8 @@ pub(crate) fn run(fixture: bool) -> Result<()> {
     };
     let url = format!("file://{}", index.canonicalize()?.display());
     let dom = chromium_run(&chromium, &["--dump-dom".to_owned(), url.clone()])?;
-    if !dom.contains("The tutorial&#39;s table, measured")
-        && !dom.contains("The tutorial's table, measured")
-    {
-        bail!(
-            "Chromium's DOM of {} has no tutorial table",
-            index.display()
-        );
+    if !dom.contains(heading) && !dom.contains(&heading.replace('\'', "&#39;")) {
+        bail!("Chromium's DOM of {} has no \"{heading}\"", index.display());
     }
     // The fixture's figures link into criterion pages that exist only after a real run.
     let bad: Vec<String> = broken(&dom, &dir)
@@ -136,7 +170,7 @@ pub(crate) fn run(fixture: bool) -> Result<()> {
         );
     }
     if fixture && plots.is_empty() {
-        bail!("the fixture's report has no plots");
+        bail!("the fixture's page has no plots");
     }
     // A full-page screenshot beside the report, for a reader (or a reviewer) to look at.
     let shot = dir.join("screenshot.png");

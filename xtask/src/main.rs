@@ -5,7 +5,9 @@
 //!   [--save-run NAME]`: run every bench suite, the probes and the CPython reference, then
 //!   write the report and keep the run in `target/concur/runs/`.
 //! - `cargo xtask report`: re-render the report from the data the last bench run saved.
-//! - `cargo xtask check-report`: load the report in headless Chromium, check links and plots.
+//! - `cargo xtask compare A B [--fail-above PCT]`: two saved runs compared (and gated).
+//! - `cargo xtask check-report [--fixture | --compare]`: load the report (or the fixtures'
+//!   comparison) in headless Chromium, check links and plots.
 //! - `cargo xtask codegen [--check]`: the docs' registry tables, written (or checked).
 //! - `cargo xtask recipe-check`: follow the "add a workload" recipe in a scratch clone.
 //! - `cargo xtask chaos`: run the fault matrix and write its table into docs/RELIABILITY.md.
@@ -15,6 +17,7 @@
 mod bench;
 mod check;
 mod codegen;
+mod compare;
 mod layout;
 mod readme_examples;
 mod recipe_check;
@@ -59,14 +62,30 @@ enum Task {
     },
     /// Re-render the report from target/concur/report/data.json without running anything.
     Report,
+    /// Compare two saved runs into target/concur/compare/{summary.md,index.html}: the
+    /// machines, the verdicts, picks and crossovers that changed, every figure's change.
+    Compare {
+        /// The first run (before): a saved run's name, a path to a run file, `latest` or
+        /// `previous`.
+        before: String,
+        /// The second run (after), named the same ways.
+        after: String,
+        /// Exit 1 when a figure got slower by more than PCT percent with significance (its
+        /// estimate past PCT, its whole 95% interval on the slow side), naming it.
+        #[arg(long, value_name = "PCT")]
+        fail_above: Option<f64>,
+    },
     /// Load the report in headless Chromium, check every link and plot and save a
     /// screenshot beside it (skipped when no Chromium is installed, unless
     /// CONCUR_REQUIRE_CHROMIUM is set).
     CheckReport {
         /// Check the report rendered from the saved fixture run (real figures from a quick
         /// run) instead of the last bench run's.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "compare")]
         fixture: bool,
+        /// Check the comparison of the two committed fixture runs instead.
+        #[arg(long)]
+        compare: bool,
     },
     /// Write the docs' tables of models, workloads and channels from the registries; with
     /// `--check`, fail when they are stale instead.
@@ -114,27 +133,48 @@ fn main() -> ExitCode {
             if let Some(n) = baseline {
                 passthrough.extend(["--baseline".to_owned(), n]);
             }
-            bench::run(profile, &passthrough, save_run.as_deref())
+            bench::run(profile, &passthrough, save_run.as_deref()).map(|()| ExitCode::SUCCESS)
         }
-        Task::Report => rerender(),
-        Task::CheckReport { fixture } => check::run(fixture),
-        Task::ReadmeExamples => readme_examples::run(),
-        Task::Codegen { check } => codegen::run(check),
-        Task::RecipeCheck => recipe_check::run(),
-        Task::Chaos => chaos(),
+        Task::Compare {
+            before,
+            after,
+            fail_above,
+        } => compare::run(&before, &after, fail_above),
+        other => run_task(other).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
             // A run that cannot be found, read or saved under the name given is the user's
             // input: exit 2, as every bad input does.
-            if e.downcast_ref::<concur_report::runs::RunError>().is_some() {
+            if e.downcast_ref::<concur_report::runs::RunError>().is_some()
+                || e.downcast_ref::<compare::BadInput>().is_some()
+            {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// The tasks that only succeed or fail.
+fn run_task(task: Task) -> Result<()> {
+    match task {
+        Task::Report => rerender(),
+        Task::CheckReport { fixture, compare } => check::run(if compare {
+            check::Page::FixtureComparison
+        } else if fixture {
+            check::Page::FixtureReport
+        } else {
+            check::Page::LastReport
+        }),
+        Task::ReadmeExamples => readme_examples::run(),
+        Task::Codegen { check } => codegen::run(check),
+        Task::RecipeCheck => recipe_check::run(),
+        Task::Chaos => chaos(),
+        Task::Bench { .. } | Task::Compare { .. } => unreachable!("dispatched in main"),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, Compare};
 use crate::criterion::BenchResult;
 use crate::machine::Machine;
 use crate::profile::Profile;
-use crate::stats::{self, Ratio};
+use crate::stats::{self, Ratio, RatioSamples};
 
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -237,23 +237,53 @@ impl RunData {
             })
     }
 
+    /// The samples `a`'s time over `b`'s is computed from: the paired rounds when a paired
+    /// run measured both (same group and parameter), else criterion's samples of each;
+    /// `None` when neither gives a usable ratio.
+    pub fn ratio_samples(&self, a: &BenchResult, b: &BenchResult) -> Option<RatioSamples> {
+        // Paired rounds are read beside criterion's figures for the same group, never
+        // alone (a smoke run pairs two tiny rounds only to check that the probe works).
+        // A group without parameters (`ipc/pingpong`) is paired at "".
+        if a.group == b.group && a.parameter == b.parameter {
+            let param = a.parameter.as_deref().unwrap_or("");
+            if let Some((ta, tb)) = self.paired_times(&a.group, param, &a.function, &b.function) {
+                let paired = RatioSamples::Paired {
+                    a: ta.to_vec(),
+                    b: tb.to_vec(),
+                };
+                if paired.is_usable() {
+                    return Some(paired);
+                }
+            }
+        }
+        let unpaired = RatioSamples::Unpaired {
+            a: a.samples_ns.clone(),
+            b: b.samples_ns.clone(),
+        };
+        unpaired.is_usable().then_some(unpaired)
+    }
+
     /// `a`'s time over `b`'s in `group` at `param`, with its 95% interval: from paired
     /// rounds when a paired run measured both, else bootstrapped from criterion's samples,
     /// else (no samples) the ratio of the medians alone; `None` unless criterion measured
     /// both.
     pub fn time_ratio(&self, group: &str, a: &str, b: &str, param: Option<&str>) -> Option<Ratio> {
-        let seed = stats::seed(&[group, a, b, param.unwrap_or("")]);
-        // Paired rounds are read beside criterion's figures for the same group, never
-        // alone (a smoke run pairs two tiny rounds only to check that the probe works).
         let (ra, rb) = (self.find(group, a, param)?, self.find(group, b, param)?);
-        // A group without parameters (`ipc/pingpong`) is paired at "".
-        if let Some((ta, tb)) = self.paired_times(group, param.unwrap_or(""), a, b) {
-            if let Some(r) = stats::paired_ratio(ta, tb, seed) {
-                return Some(r);
-            }
-        }
-        stats::ratio_of_medians(&ra.samples_ns, &rb.samples_ns, seed)
-            .or_else(|| Some(Ratio::point(ra.median_ns / rb.median_ns)))
+        self.ratio_between(ra, rb)
+    }
+
+    /// `a`'s time over `b`'s ([`RunData::ratio_samples`]), or the ratio of the medians
+    /// when there are no samples.
+    pub(crate) fn ratio_between(&self, a: &BenchResult, b: &BenchResult) -> Option<Ratio> {
+        let seed = stats::seed(&[
+            &a.group,
+            &a.function,
+            &b.function,
+            a.parameter.as_deref().unwrap_or(""),
+        ]);
+        self.ratio_samples(a, b)
+            .and_then(|s| s.ratio(seed))
+            .or_else(|| Some(Ratio::point(a.median_ns / b.median_ns)))
             .filter(|r| r.value.is_finite())
     }
 
@@ -263,41 +293,29 @@ impl RunData {
         self.time_ratio(group, &self.catalog.roles.sequential, function, Some(param))
     }
 
-    /// How `result` compares with its group's baseline at the same parameter (or the
-    /// baseline's first figure when it has none there): a speedup or a cost ratio, as the
-    /// catalog says for the group (by default a speedup over the reference model), with its
-    /// interval.
-    pub fn ratio(&self, result: &BenchResult) -> Option<Ratio> {
+    /// The figure `result` is read against in [`RunData::ratio`]: its group's baseline at
+    /// the same parameter, or the baseline's first figure when it has none there (`result`
+    /// itself when it is the baseline).
+    pub fn baseline_of(&self, result: &BenchResult) -> Option<&BenchResult> {
         let compare = self.compare(&result.group);
         let baseline = match &compare {
             Compare::SpeedupOver(b) | Compare::CostOf(b) => b.as_str(),
         };
         let param = result.parameter.as_deref();
-        let base_param = if self.find(&result.group, baseline, param).is_some() {
-            param
-        } else {
-            self.members(&result.group)
-                .find(|m| m.function == baseline)?
-                .parameter
-                .as_deref()
-        };
-        let base = self.find(&result.group, baseline, base_param)?;
+        self.find(&result.group, baseline, param)
+            .or_else(|| self.members(&result.group).find(|m| m.function == baseline))
+    }
+
+    /// How `result` compares with its group's baseline ([`RunData::baseline_of`]): a
+    /// speedup or a cost ratio, as the catalog says for the group (by default a speedup over
+    /// the reference model), with its interval.
+    pub fn ratio(&self, result: &BenchResult) -> Option<Ratio> {
+        let base = self.baseline_of(result)?;
         if std::ptr::eq(base, result) {
             return Some(Ratio::point(1.0));
         }
-        let seed = stats::seed(&[
-            &result.group,
-            &result.function,
-            baseline,
-            param.unwrap_or(""),
-        ]);
-        let cost = if base_param == param {
-            self.time_ratio(&result.group, &result.function, baseline, param)?
-        } else {
-            stats::ratio_of_medians(&result.samples_ns, &base.samples_ns, seed)
-                .unwrap_or_else(|| Ratio::point(result.median_ns / base.median_ns))
-        };
-        let r = match compare {
+        let cost = self.ratio_between(result, base)?;
+        let r = match self.compare(&result.group) {
             Compare::SpeedupOver(_) => cost.inverse(),
             Compare::CostOf(_) => cost,
         };

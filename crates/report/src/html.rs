@@ -16,6 +16,8 @@ font-weight:600;white-space:nowrap;color:#fff;background:#777}\n\
 .badge.holds{background:#2e7d32}.badge.partly-holds{background:#7c9a1e}\
 .badge.does-not-hold{background:#c62828}.badge.inconclusive{background:#ef8f00}\
 .badge.not-measured{background:#9e9e9e}.badge.in-rust{background:#1565c0}\n\
+.badge.slower{background:#c62828}.badge.faster{background:#2e7d32}\
+.badge.within-noise,.badge.not-significant{background:#9e9e9e}\n\
 .warning{border-left:.3rem solid #ef8f00;background:#fff6e5;padding:.5rem .8rem}\n\
 details summary{cursor:pointer;color:#1565c0}\n";
 

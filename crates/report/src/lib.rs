@@ -10,6 +10,7 @@
 //! - [`crossover`], [`granularity`]: where each model starts to pay off, measured by a sweep
 //!   of task sizes and predicted from its per-task cost.
 //! - [`page::document`]: the report as a [`doc::Document`]; [`markdown`] and [`html`] write it.
+//! - [`compare`]: two runs compared (what changed, by how much, and whether it is real).
 //! - [`runs`]: every run kept as one versioned JSON file, found by name, path, `latest` or
 //!   `previous`.
 //! - [`write()`]: all of it into a directory: `data.json`, `plots/*.svg`, `summary.md`,
@@ -37,6 +38,7 @@
 
 pub mod beyond;
 pub mod catalog;
+pub mod compare;
 pub mod criterion;
 pub mod crossover;
 mod data;

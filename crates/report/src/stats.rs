@@ -215,6 +215,126 @@ pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Option<Ratio> {
     })
 }
 
+/// The samples a ratio is computed from, kept so that the same ratio measured in two runs
+/// can be compared from its samples ([`change`]) rather than from two point estimates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RatioSamples {
+    /// Paired rounds: `a[i]` and `b[i]` were timed back to back; the ratio is the median of
+    /// the per-round ratios.
+    Paired {
+        /// The numerator's time in each round.
+        a: Vec<f64>,
+        /// The denominator's time in each round.
+        b: Vec<f64>,
+    },
+    /// Two independent sample sets: the ratio is `median(a) / median(b)`.
+    Unpaired {
+        /// The numerator's samples.
+        a: Vec<f64>,
+        /// The denominator's samples.
+        b: Vec<f64>,
+    },
+}
+
+/// Only the finite, positive values of `xs`.
+fn clean(xs: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    xs.into_iter()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .collect()
+}
+
+impl RatioSamples {
+    /// Whether a ratio can be computed from them (at least one usable sample on each side).
+    pub fn is_usable(&self) -> bool {
+        match self {
+            RatioSamples::Paired { .. } => !self.round_ratios().is_empty(),
+            RatioSamples::Unpaired { a, b } => {
+                !clean(a.iter().copied()).is_empty() && !clean(b.iter().copied()).is_empty()
+            }
+        }
+    }
+
+    fn round_ratios(&self) -> Vec<f64> {
+        match self {
+            RatioSamples::Paired { a, b } => clean(a.iter().zip(b).map(|(x, y)| x / y)),
+            RatioSamples::Unpaired { .. } => Vec::new(),
+        }
+    }
+
+    /// The ratio with its 95% interval ([`paired_ratio`] or [`ratio_of_medians`]).
+    pub fn ratio(&self, seed: u64) -> Option<Ratio> {
+        match self {
+            RatioSamples::Paired { a, b } => paired_ratio(a, b, seed),
+            RatioSamples::Unpaired { a, b } => ratio_of_medians(a, b, seed),
+        }
+    }
+
+    /// Resamples of the ratio's estimate, drawn with replacement from the samples.
+    fn resampler(&self) -> Option<Resampler> {
+        let r = match self {
+            RatioSamples::Paired { .. } => Resampler::Paired(self.round_ratios()),
+            RatioSamples::Unpaired { a, b } => {
+                Resampler::Unpaired(clean(a.iter().copied()), clean(b.iter().copied()))
+            }
+        };
+        r.usable().then_some(r)
+    }
+}
+
+/// One side of [`change`], cleaned, ready to resample.
+enum Resampler {
+    Paired(Vec<f64>),
+    Unpaired(Vec<f64>, Vec<f64>),
+}
+
+impl Resampler {
+    fn usable(&self) -> bool {
+        match self {
+            Resampler::Paired(r) => !r.is_empty(),
+            Resampler::Unpaired(a, b) => !a.is_empty() && !b.is_empty(),
+        }
+    }
+
+    fn estimate(&self) -> f64 {
+        match self {
+            Resampler::Paired(r) => median(&mut r.clone()),
+            Resampler::Unpaired(a, b) => median(&mut a.clone()) / median(&mut b.clone()),
+        }
+    }
+
+    fn draw(&self, rng: &mut SplitMix) -> f64 {
+        let mut again = |xs: &[f64]| {
+            let mut r: Vec<f64> = (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect();
+            median(&mut r)
+        };
+        match self {
+            Resampler::Paired(r) => again(r),
+            Resampler::Unpaired(a, b) => again(a) / again(b),
+        }
+    }
+}
+
+/// How much a ratio changed from one run to another: `estimate(after) / estimate(before)`,
+/// with a bootstrap 95% interval that resamples both runs' samples (the rounds of a paired
+/// ratio, both sample sets of an unpaired one) independently. `None` when either side has
+/// no usable sample. A time's change is the change of `time / 1`: pass it as
+/// [`RatioSamples::Unpaired`] with `b` = `[1.0]`.
+pub fn change(before: &RatioSamples, after: &RatioSamples, seed: u64) -> Option<Ratio> {
+    let (before, after) = (before.resampler()?, after.resampler()?);
+    let value = after.estimate() / before.estimate();
+    let mut rng = SplitMix(seed);
+    let mut changes: Vec<f64> = (0..RESAMPLES)
+        .map(|_| after.draw(&mut rng) / before.draw(&mut rng))
+        .collect();
+    let (lo, hi) = interval(&mut changes);
+    Some(Ratio {
+        value,
+        lo: lo.min(value),
+        hi: hi.max(value),
+        paired: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +400,41 @@ mod tests {
         assert!(r.inverse().contains(1.0 / 1.694));
         assert!(ratio_of_medians(&[], &[1.0], 0).is_none());
         assert!(paired_ratio(&[f64::NAN], &[1.0], 0).is_none());
+    }
+
+    #[test]
+    fn a_change_is_significant_only_when_the_samples_say_so() {
+        let tight = |c: f64, s: u64| RatioSamples::Unpaired {
+            a: around(c, 0.01, 50, s),
+            b: vec![1.0],
+        };
+        let slower = change(&tight(100.0, 1), &tight(120.0, 2), 7).unwrap();
+        assert!((slower.value - 1.2).abs() < 0.02, "{slower}");
+        assert!(slower.lo > 1.15 && slower.hi < 1.25, "{slower}");
+        // The same 20% inside a ±40% spread is not a decided change.
+        let wide = |c: f64, s: u64| RatioSamples::Unpaired {
+            a: around(c, 0.4, 10, s),
+            b: vec![1.0],
+        };
+        let noisy = change(&wide(100.0, 3), &wide(120.0, 4), 7).unwrap();
+        assert!(noisy.contains(1.0), "{noisy}");
+        // Paired ratios change by the ratio of their per-round medians.
+        let paired = |r: f64| RatioSamples::Paired {
+            a: around(r, 0.02, 30, 5),
+            b: vec![1.0; 30],
+        };
+        let c = change(&paired(2.0), &paired(1.0), 9).unwrap();
+        assert!((c.value - 0.5).abs() < 0.02 && c.hi < 1.0, "{c}");
+        assert!(
+            change(
+                &paired(2.0),
+                &RatioSamples::Paired {
+                    a: vec![],
+                    b: vec![]
+                },
+                1
+            )
+            .is_none()
+        );
     }
 }
