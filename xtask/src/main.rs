@@ -146,11 +146,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
-            // A run that cannot be found, read or saved under the name given is the user's
-            // input: exit 2, as every bad input does.
-            if e.downcast_ref::<concur_report::runs::RunError>().is_some()
-                || e.downcast_ref::<compare::BadInput>().is_some()
-            {
+            if compare::is_bad_input(&e) {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -253,9 +253,11 @@ fn pick_changes(
     );
     let mut changed = Vec::new();
     let mut kept = 0;
+    // The tied models are a set: their order follows the figures and moves with noise.
+    let tied = |t: &[String]| -> BTreeSet<String> { t.iter().cloned().collect() };
     for x in &pa {
         match pb.iter().find(|y| y.situation == x.situation) {
-            Some(y) if y.model == x.model && y.tied == x.tied => kept += 1,
+            Some(y) if y.model == x.model && tied(&y.tied) == tied(&x.tied) => kept += 1,
             Some(y) => changed.push(PickChange {
                 situation: x.situation.clone(),
                 before: Some((x.model.clone(), x.tied.clone())),

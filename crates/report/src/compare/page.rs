@@ -24,7 +24,7 @@ pub fn document(c: &Comparison<'_>, plot: bool) -> Document {
         "Run `{}` ({}, {}) against run `{}` ({}, {}). A change is the second run's figure \
          over the first's; its 95% interval is resampled from both runs' saved samples (paired \
          rounds where the runs have them, else criterion's samples), not from two medians. A \
-         change is **decided** when its whole interval is on one side of no change and it is \
+         change is decided when its whole interval is on one side of no change and it is \
          at least {:.0}% (smaller decided changes are \"within noise\": two runs on a shared \
          machine drift by more than one run's samples show).",
         a.label,
@@ -176,6 +176,11 @@ fn badge(class: Class) -> Text {
     Text::badge(&crate::doc::slug(class.label()), class.label())
 }
 
+/// `1 row`, `3 rows`.
+fn rows(n: usize) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
+}
+
 fn verdicts_section(doc: &mut Document, c: &Comparison<'_>) {
     doc.section("The tutorial's rows");
     if c.verdicts.is_empty() {
@@ -186,9 +191,19 @@ fn verdicts_section(doc: &mut Document, c: &Comparison<'_>) {
         return;
     }
     doc.paragraph(format!(
-        "{} rows changed their verdict; {} kept it.",
-        c.verdicts.len(),
-        c.verdicts_kept
+        "{} changed {} verdict; {} kept {}.",
+        rows(c.verdicts.len()),
+        if c.verdicts.len() == 1 {
+            "its"
+        } else {
+            "their"
+        },
+        rows(c.verdicts_kept),
+        if c.verdicts_kept == 1 {
+            "its"
+        } else {
+            "theirs"
+        },
     ));
     let cell =
         |(class, headline): &(Class, String)| badge(*class).and(" ").and(Text::with_code(headline));
@@ -253,11 +268,11 @@ fn crossovers_section(doc: &mut Document, c: &Comparison<'_>) {
         doc.paragraph("Neither run swept the same model at the same worker count.");
         return;
     }
-    doc.paragraph(
+    doc.paragraph(Text::with_code(
         "Where each model breaks even with `sequential` and where it pays off (the \
          granularity sweeps), in both runs. A crossover moved when its two 95% intervals do \
          not overlap.",
-    );
+    ));
     let cross = |x: &Crossing| Text::plain(x.to_string());
     doc.blocks.push(Block::Table(Table {
         columns: vec![
