@@ -2,11 +2,11 @@
 //!
 //! Group `ipc/pingpong`: one 8-byte round trip per channel (threads: crossbeam, std-mpsc;
 //! a thread and a tokio task: tokio-mpsc;
-//! processes: pipe, unix-socket, ipc-channel, shm-spin, shm-futex), the floors under the
+//! processes: pipe, unix-socket, ipc-channel, shm-spin, shm-futex, shm-adaptive), the floors under the
 //! shm channels (`atomic-spin`: one word bounced by spinning; `futex`: by futex wait/wake,
 //! between the same two processes), and `process-pool-task` / `shm-pool-task`: one empty task
 //! through `process-pool` / `shm-pool` (one worker), whose overhead is read against
-//! `ipc-channel` / `shm-futex`.
+//! `ipc-channel` / `shm-adaptive`.
 //! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
 //! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
 //! the same MiB, the bandwidth floor within one core; `read-across` is the MiB written by this
@@ -16,12 +16,22 @@
 
 mod common;
 
-use concur::channels::{READ_ACROSS, ReadAcross, channels};
+use concur::channels::pin::{CpuPair, Pinned};
+use concur::channels::{Channel, Peers, READ_ACROSS, ReadAcross, channels};
 use concur::harness::Profile;
 use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
 use concur::harness::round_trips::pool_task_models;
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
+
+/// A spinning channel between processes runs pinned to the first two CPUs this process may
+/// use, as its paired rounds do (one placement per comparison); others run where the
+/// scheduler puts them.
+fn pin(channel: Channel) -> Option<Pinned> {
+    let pinnable = channel.spins() && channel.spec().peers == Peers::Processes;
+    let pair = CpuPair::first_allowed().filter(|_| pinnable)?;
+    Some(Pinned::new(pair).expect("pinning to CPUs this process may use"))
+}
 
 /// The empty task of the `*-pool-task` benchmarks: a zero-millisecond sleep.
 static SLEEP: Sleep = Sleep;
@@ -38,6 +48,7 @@ fn main() {
     group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
     for channel in channels().iter().map(|c| c.channel) {
+        let _pinned = pin(channel);
         let mut peer = channel.open().expect("channel opens");
         group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
@@ -59,6 +70,7 @@ fn main() {
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
     for channel in channels().iter().filter(|c| !c.is_floor).map(|c| c.channel) {
+        let _pinned = pin(channel);
         let mut peer = channel.open().expect("channel opens");
         group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&mib).expect("transfer"));
@@ -68,6 +80,8 @@ fn main() {
     group.bench_function(MEMCPY, |b| {
         b.iter(|| copy.copy_from_slice(std::hint::black_box(&mib)));
     });
+    // The copy across two cores, on the same pair as the spinning channels.
+    let _pinned = CpuPair::first_allowed().map(|pair| Pinned::new(pair).expect("pin"));
     let mut across = ReadAcross::start(mib.len()).expect("read-across starts");
     group.bench_function(READ_ACROSS, |b| {
         // Only the other process's copy is timed (and the signals around it).

@@ -126,6 +126,14 @@ pub(crate) struct PingpongArgs {
     /// With `--against`: whose paired rounds to take by default: smoke, quick or full.
     #[arg(long, default_value = "quick", value_parser = parse_profile, requires = "against")]
     pub profile: Profile,
+    /// Pin this process and the echo child to the first two CPUs this process may use [default:
+    /// on when a spinning channel (`shm-spin`, `shm-loan`, `iceoryx2`, `atomic-spin`) is
+    /// measured between processes]. Only channels between processes can be pinned.
+    #[arg(long, conflicts_with = "no_pin")]
+    pub pin: bool,
+    /// Never pin (let the scheduler place both ends).
+    #[arg(long)]
+    pub no_pin: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -1,6 +1,7 @@
 //! What each subcommand does once its arguments are valid.
 
 use std::process::ExitCode;
+use crate::channels::pin::CpuPair;
 
 use crate::harness::{self, ProfileSizes, RunError, RunReport, RunRequest, models, spawn_cost};
 use crate::workloads::{self, Echo, Params};
@@ -195,6 +196,29 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The CPU pair `concur pingpong` pins `names` to: `--pin` asks for one (an error when a
+/// subject cannot be pinned or this process may use one CPU only), `--no-pin` for none, and
+/// by default spinning channels between processes are pinned when there are two CPUs.
+fn pin_of(args: &PingpongArgs, names: &[&str]) -> Result<Option<CpuPair>, Failure> {
+    use crate::harness::round_trips::{pin_by_default, pinnable};
+    if args.no_pin || !(args.pin || pin_by_default(names)) {
+        return Ok(None);
+    }
+    if let Some(n) = names.iter().find(|n| !pinnable(n)) {
+        return Err(Failure::usage(format!(
+            "--pin: '{n}' is not a channel between processes (its threads would share the \
+             pinned CPU)"
+        )));
+    }
+    match CpuPair::first_allowed() {
+        Some(pair) => Ok(Some(pair)),
+        None if args.pin => Err(Failure::usage(
+            "--pin: this process may run on one CPU only: there is no pair to pin to",
+        )),
+        None => Ok(None),
+    }
+}
+
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     let channel = args.channel.as_str();
     if let Some(against) = &args.against {
@@ -204,8 +228,10 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
             args.max_rounds,
             args.target.into_iter().collect(),
         );
-        return pingpong_paired(channel, against, &rounds, args.json);
+        let pin = pin_of(args, &[channel, against])?;
+        return pingpong_paired(channel, against, &rounds, pin, args.json);
     }
+    let pin = pin_of(args, &[channel])?;
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.
     let spec = crate::channels::Channel::parse(channel).map(|c| c.spec());
     let why = match spec {
@@ -220,7 +246,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     if let (Some(why), true) = (why, args.bytes != 8) {
         return Err(Failure::usage(format!("--bytes {}: {why}", args.bytes)));
     }
-    let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes)
+    let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes, pin)
         .map_err(|e| Failure::runtime(format!("{channel} ping-pong failed: {e}")))?;
     if args.json {
         print_json(&r);
@@ -241,10 +267,11 @@ fn pingpong_paired(
     a: &str,
     b: &str,
     rounds: &crate::harness::paired::Rounds,
+    pin: Option<CpuPair>,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     rounds.check().map_err(Failure::usage)?;
-    let run = crate::harness::paired::compare_channels(a, b, rounds)
+    let run = crate::harness::paired::compare_channels(a, b, rounds, pin)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
     let rounds = run.models[0].times_ns.len();
     if json {
@@ -270,6 +297,13 @@ fn pingpong_paired(
             r.hi
         ),
         None => println!("{a} and {b}: no ratio from {rounds} rounds"),
+    }
+    if let Some(p) = run.placement {
+        println!(
+            "pinned to CPUs {}↔{}; a cache-line round trip between them (atomic-spin) took \
+             {:.0} ns right before the rounds",
+            p.parent_cpu, p.child_cpu, p.line_round_trip_ns
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

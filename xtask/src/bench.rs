@@ -341,7 +341,7 @@ fn run_paired(
                 "--json",
             ],
         )?;
-        print!(" ({})", rounds_taken(&run));
+        print!(" ({})", run.rounds());
         runs.push(run);
     }
     println!(" done");
@@ -371,16 +371,11 @@ fn run_paired(
             args.extend(["--target", t]);
         }
         let run: PairedRun = crate::concur_json(concur, &args)?;
-        print!(" ({})", rounds_taken(&run));
+        print!(" ({})", run.rounds());
         runs.push(run);
     }
     println!(" done");
     Ok(runs)
-}
-
-/// How many rounds a paired run took.
-fn rounds_taken(run: &PairedRun) -> usize {
-    run.models.first().map_or(0, |m| m.times_ns.len())
 }
 
 /// The crates that stand for `threading` and `multiprocessing` (the catalog's `modules`),

@@ -30,8 +30,10 @@ pub enum Channel {
     IpcChannel,
     /// concur-shm rings, both ends spinning.
     ShmSpin,
-    /// concur-shm rings, sleeping on a futex.
+    /// concur-shm rings, sleeping on a futex whenever they wait.
     ShmFutex,
+    /// concur-shm rings with the pool's own wait: spin, then sleep on a futex.
+    ShmAdaptive,
     /// concur-shm slots, zero-copy.
     ShmLoan,
     /// iceoryx2 publish-subscribe.
@@ -44,7 +46,7 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel and floor, in report order (channels first, then the floors).
-    pub const ALL: [Channel; 13] = [
+    pub const ALL: [Channel; 14] = [
         Channel::Crossbeam,
         Channel::StdMpsc,
         Channel::TokioMpsc,
@@ -54,6 +56,7 @@ impl Channel {
         Channel::IpcChannel,
         Channel::ShmSpin,
         Channel::ShmFutex,
+        Channel::ShmAdaptive,
         Channel::ShmLoan,
         Channel::Iceoryx2,
         Channel::AtomicSpin,
@@ -72,6 +75,7 @@ impl Channel {
             Channel::IpcChannel => "ipc-channel",
             Channel::ShmSpin => "shm-spin",
             Channel::ShmFutex => "shm-futex",
+            Channel::ShmAdaptive => "shm-adaptive",
             Channel::ShmLoan => "shm-loan",
             Channel::Iceoryx2 => "iceoryx2",
             Channel::AtomicSpin => "atomic-spin",
@@ -82,6 +86,16 @@ impl Channel {
     /// The channel called `name`, if there is one.
     pub fn parse(name: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Whether both ends spin while they wait (never sleep): such a pair's round trip is a
+    /// few cache-line transfers between two CPUs, so where the two ends run decides it, and
+    /// a comparison pins them ([`crate::pin`]).
+    pub fn spins(self) -> bool {
+        matches!(
+            self,
+            Channel::ShmSpin | Channel::ShmLoan | Channel::Iceoryx2 | Channel::AtomicSpin
+        )
     }
 
     /// Its registry entry.
@@ -102,7 +116,9 @@ impl Channel {
             Channel::UnixSocket => Box::new(StreamPeer::unix_socket()?),
             Channel::Tcp => Box::new(StreamPeer::tcp()?),
             Channel::IpcChannel => Box::new(IpcPeer::start()?),
-            Channel::ShmSpin | Channel::ShmFutex => Box::new(ShmPeer::start(self)?),
+            Channel::ShmSpin | Channel::ShmFutex | Channel::ShmAdaptive => {
+                Box::new(ShmPeer::start(self)?)
+            }
             Channel::ShmLoan => Box::new(LoanPeer::start()?),
             Channel::Iceoryx2 => Box::new(IceoryxPeer::start()?),
             Channel::AtomicSpin | Channel::Futex => Box::new(FloorPeer::start(self)?),
@@ -222,9 +238,17 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
     ChannelSpec {
         channel: Channel::ShmFutex,
         peers: Peers::Processes,
-        summary: "concur-shm rings, spin briefly then sleep on a futex (what shm-pool uses)",
+        summary: "concur-shm rings, sleeping on a futex whenever they wait (no spin phase): the blocking path alone",
         is_floor: false,
         floor: Some(Channel::Futex),
+        target: None,
+    },
+    ChannelSpec {
+        channel: Channel::ShmAdaptive,
+        peers: Peers::Processes,
+        summary: "concur-shm rings with shm-pool's own wait: spin up to 2 000 checks, then sleep on a futex (what shm-pool uses)",
+        is_floor: false,
+        floor: Some(Channel::AtomicSpin),
         target: None,
     },
     ChannelSpec {

@@ -11,12 +11,16 @@ pub const ECHO_ENV: &str = "CONCUR_ECHO_CHANNEL";
 
 /// Starts this executable again as the echo peer `role`: a channel's name, or
 /// [`READ_ACROSS`], and for some an argument after a colon.
+/// While a pair is pinned ([`crate::pin::Pinned`]) the child pins itself to the pair's
+/// child CPU.
 pub(crate) fn echo_child(role: &str, stdin: Stdio, stdout: Stdio) -> io::Result<Child> {
-    Command::new(std::env::current_exe()?)
-        .env(ECHO_ENV, role)
-        .stdin(stdin)
-        .stdout(stdout)
-        .spawn()
+    let mut command = Command::new(std::env::current_exe()?);
+    command.env(ECHO_ENV, role).stdin(stdin).stdout(stdout);
+    match crate::pin::child_cpu() {
+        Some(cpu) => command.env(crate::pin::PIN_ENV, cpu.to_string()),
+        None => command.env_remove(crate::pin::PIN_ENV),
+    };
+    command.spawn()
 }
 
 /// The echo rule: a payload of at most 8 bytes comes back as itself, a longer one as its

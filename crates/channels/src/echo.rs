@@ -35,7 +35,7 @@ pub fn serve_if_child() {
     }
     if let Some(spec) = std::env::var_os(ECHO_ENV) {
         let served = match spec.to_str() {
-            Some(spec) => serve_echo(spec),
+            Some(spec) => crate::pin::pin_from_env().and_then(|()| serve_echo(spec)),
             None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{ECHO_ENV} is not UTF-8"),
@@ -84,7 +84,7 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
             Ok(())
         }
         (Channel::Pipe, None) => echo_stream(io::stdin().lock(), io::stdout().lock()),
-        (Channel::ShmSpin | Channel::ShmFutex, None) => {
+        (Channel::ShmSpin | Channel::ShmFutex | Channel::ShmAdaptive, None) => {
             let wait = channel_wait(channel);
             let to_me = Arc::new(
                 Segment::from_fd(io::stdin().as_fd().try_clone_to_owned()?).map_err(shm_err)?,

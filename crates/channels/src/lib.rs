@@ -8,6 +8,7 @@
 //!   loop every ping-pong figure comes from (median and p99 of per-trip samples).
 //! - [`floors`]: the least each mechanism costs here (hand-off, copy across cores, process
 //!   start), measured in the same run.
+//! - [`pin`]: a spinning pair pinned to a stated CPU pair, one placement per comparison.
 //! - [`serve_if_child`]: the echo child, this same executable started again; call it first
 //!   thing in `main`.
 //!
@@ -26,6 +27,7 @@ mod child;
 mod echo;
 pub mod floors;
 mod peers;
+pub mod pin;
 mod round_trip;
 
 pub use channel::{Channel, ChannelSpec, Peers, channels, open, unknown_channel};

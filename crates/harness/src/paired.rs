@@ -8,7 +8,9 @@ use std::io;
 use std::time::Instant;
 
 use concur_report::stats::{paired_ratio, undecided};
-use concur_report::{PairedModel, PairedRun};
+use concur_channels::Channel;
+use concur_channels::pin::{CpuPair, Pinned};
+use concur_report::{PairedModel, PairedRun, Placement};
 use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 
 use crate::models::{Family, ModelSpec, models};
@@ -205,6 +207,8 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
                 times_ns,
             })
             .collect(),
+        max_rounds: Some(req.rounds.max),
+        placement: None,
     })
 }
 
@@ -218,10 +222,21 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 /// on `a`, between 200 and 20 000 round trips), after 80 ms of warm-up. Only one echo process
 /// (or pool) is alive at a time: two spinning peers on a 2-core machine would take each
 /// other's core.
-pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedRun> {
+///
+/// With `pin`, this thread and every echo child run on the pair's two CPUs for the whole
+/// comparison (both sides of every round cross the same two CPUs), and the run records the
+/// pair and a cache-line round trip (`atomic-spin`) between them timed right before the
+/// rounds.
+pub fn compare_channels(
+    a: &str,
+    b: &str,
+    rounds: &Rounds,
+    pin: Option<CpuPair>,
+) -> io::Result<PairedRun> {
     rounds
         .check()
         .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+    let pinned = pin.map(Pinned::new).transpose()?;
     let msg = 42u64.to_le_bytes();
     // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
     // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
@@ -243,6 +258,14 @@ pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedR
             peer.round_trip(&msg)?;
         }
         Ok(t.elapsed().as_nanos() as f64 / n as f64)
+    };
+    let placement = match &pinned {
+        Some(p) => Some(Placement {
+            parent_cpu: p.pair().parent,
+            child_cpu: p.pair().child,
+            line_round_trip_ns: batch(Channel::AtomicSpin.name(), 20_000)?,
+        }),
+        None => None,
     };
     let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
     let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
@@ -284,6 +307,8 @@ pub fn compare_channels(a: &str, b: &str, rounds: &Rounds) -> io::Result<PairedR
                 times_ns: tb,
             },
         ],
+        max_rounds: Some(rounds.max),
+        placement,
     })
 }
 
@@ -321,7 +346,7 @@ mod tests {
 
     #[test]
     fn two_channels_get_every_round() {
-        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2)).unwrap();
+        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2), None).unwrap();
         assert_eq!(
             (run.group.as_str(), run.param.as_str()),
             ("ipc/pingpong", "")
@@ -336,13 +361,13 @@ mod tests {
             );
         }
         assert!((200..=20_000).contains(&run.tasks));
-        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0)).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0), None).is_err());
         let backwards = Rounds {
             min: 5,
             max: 4,
             thresholds: Vec::new(),
         };
-        assert!(compare_channels("crossbeam", "std-mpsc", &backwards).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", &backwards, None).is_err());
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Everything `concur pingpong` times, as one [`Subject`]: a channel or floor of
 //! [`concur_channels`], or `MODEL-task`: one empty task through a model whose transport is
 //! one of those channels ([`ModelSpec::transport`]: `process-pool` over `ipc-channel`,
-//! `shm-pool` over `shm-futex`, `cluster` over `tcp`), timed as a round trip.
+//! `shm-pool` over `shm-adaptive`, `cluster` over `tcp`), timed as a round trip.
 //! `benches/ipc.rs` benches these beside the channels, and [`Subject::open`] lets `concur
 //! pingpong` (and its paired rounds, `--against`) time them like any channel, so a pool's
 //! overhead over its channel is read from times taken back to back.
 
 use std::io;
 
-use concur_channels::{Channel, PingPongReport, RoundTrip, time_round_trips, unknown_channel};
+use concur_channels::pin::{CpuPair, Pinned};
+use concur_channels::{
+    Channel, Peers, PingPongReport, RoundTrip, time_round_trips, unknown_channel,
+};
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
 
 use crate::runner::reference_checksum;
@@ -116,10 +119,34 @@ pub fn open(name: &str) -> io::Result<Box<dyn RoundTrip>> {
 }
 
 /// Opens `name` ([`open`]) and times `round_trips` round trips of `bytes` bytes through it,
-/// one sample per round trip (`concur pingpong`).
-pub fn pingpong(name: &str, round_trips: usize, bytes: usize) -> io::Result<PingPongReport> {
+/// one sample per round trip (`concur pingpong`); with `pin`, on that CPU pair.
+pub fn pingpong(
+    name: &str,
+    round_trips: usize,
+    bytes: usize,
+    pin: Option<CpuPair>,
+) -> io::Result<PingPongReport> {
+    let _pinned = pin.map(Pinned::new).transpose()?;
     let mut peer = open(name)?;
     time_round_trips(name, peer.as_mut(), round_trips, bytes)
+}
+
+/// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]).
+pub fn spins(name: &str) -> bool {
+    Channel::parse(name).is_some_and(Channel::spins)
+}
+
+/// Whether `name` can be pinned: a channel or floor between this process and an echo
+/// child. (Threads and pool workers started from a pinned thread inherit its one CPU, so
+/// pinning them would put both ends on it.)
+pub fn pinnable(name: &str) -> bool {
+    Channel::parse(name).is_some_and(|c| c.spec().peers == Peers::Processes)
+}
+
+/// Whether `concur pingpong` and the paired rounds pin these subjects by default: every one
+/// can be pinned, and one of them spins.
+pub fn pin_by_default(names: &[&str]) -> bool {
+    names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n))
 }
 
 /// A started pool and the empty batch it runs, with sequential's checksum of it.

@@ -85,6 +85,32 @@ pub struct PairedRun {
     pub size: u64,
     /// Each model and its time per round, ns.
     pub models: Vec<PairedModel>,
+    /// The most rounds it could take (it stops earlier once every ratio it decides is
+    /// decided); `None` in runs saved before the cap was recorded.
+    #[serde(default)]
+    pub max_rounds: Option<usize>,
+    /// Where a spinning pair ran, when it was pinned (`None`: wherever the scheduler put it).
+    #[serde(default)]
+    pub placement: Option<Placement>,
+}
+
+/// The CPU pair a comparison was pinned to, and what a cache-line round trip between them
+/// cost right before its rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The CPU the measuring thread ran on.
+    pub parent_cpu: usize,
+    /// The CPU the echo child ran on.
+    pub child_cpu: usize,
+    /// One word bounced between them by spinning (`atomic-spin`), ns per round trip.
+    pub line_round_trip_ns: f64,
+}
+
+impl PairedRun {
+    /// How many rounds it took.
+    pub fn rounds(&self) -> usize {
+        self.models.first().map_or(0, |m| m.times_ns.len())
+    }
 }
 
 /// One model's times in a [`PairedRun`].
@@ -223,18 +249,23 @@ impl RunData {
         a: &str,
         b: &str,
     ) -> Option<(&[f64], &[f64])> {
-        self.paired
-            .iter()
-            .filter(|p| p.group == group && p.param == param)
-            .find_map(|p| {
-                let times = |name: &str| {
-                    p.models
-                        .iter()
-                        .find(|m| m.name == name)
-                        .map(|m| &m.times_ns[..])
-                };
-                Some((times(a)?, times(b)?))
-            })
+        self.paired_run(group, param, a, b).and_then(|p| {
+            let times = |name: &str| {
+                p.models
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map(|m| &m.times_ns[..])
+            };
+            Some((times(a)?, times(b)?))
+        })
+    }
+
+    /// The paired run that measured both `a` and `b` in `group` at `param`, if any.
+    pub fn paired_run(&self, group: &str, param: &str, a: &str, b: &str) -> Option<&PairedRun> {
+        self.paired.iter().find(|p| {
+            let has = |name: &str| p.models.iter().any(|m| m.name == name);
+            p.group == group && p.param == param && has(a) && has(b)
+        })
     }
 
     /// The samples `a`'s time over `b`'s is computed from: the paired rounds when a paired

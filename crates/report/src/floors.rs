@@ -44,6 +44,11 @@ pub struct FloorRow<'a> {
     pub ratio: Ratio,
     /// Against the target.
     pub outcome: Outcome,
+    /// When the ratio comes from paired rounds: how many it took, and the most it could
+    /// take (it stops once the ratio is decided against the target).
+    pub rounds: Option<(usize, Option<usize>)>,
+    /// The CPU pair the paired rounds were pinned to, if they were.
+    pub placement: Option<crate::data::Placement>,
 }
 
 /// Every comparison of the catalog that this run measured both sides of.
@@ -62,12 +67,20 @@ pub fn rows(data: &RunData) -> Vec<FloorRow<'_>> {
                 Some(t) if ratio.lo > t => Outcome::Missed,
                 Some(_) => Outcome::Inconclusive,
             };
+            let paired = ratio
+                .paired
+                .then(|| data.paired_run(&c.group, param.unwrap_or(""), &c.subject, &c.against))
+                .flatten();
+            let rounds = paired.map(|p| (p.rounds(), p.max_rounds));
+            let placement = paired.and_then(|p| p.placement);
             Some(FloorRow {
                 comparison: c,
                 subject_ns,
                 against_ns,
                 ratio,
                 outcome,
+                rounds,
+                placement,
             })
         })
         .collect()
@@ -161,6 +174,7 @@ mod tests {
                     times_ns: vec![100.0, 100.0, 100.0, 100.0],
                 },
             ],
+            max_rounds: Some(30),
         });
         let rows = super::rows(&data);
         assert!(rows[0].ratio.paired);
@@ -170,5 +184,6 @@ mod tests {
             rows[0].ratio
         );
         assert_eq!(rows[0].outcome, Outcome::Missed);
+        assert_eq!(rows[0].rounds, Some((4, Some(30))));
     }
 }

@@ -66,7 +66,7 @@ use std::path::{Path, PathBuf};
 pub use catalog::Catalog;
 pub use criterion::BenchResult;
 pub use data::{
-    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, PythonMode, PythonRun,
+    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, Placement, PythonMode, PythonRun,
     RunData,
 };
 pub use machine::Machine;

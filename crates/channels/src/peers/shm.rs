@@ -1,4 +1,4 @@
-//! concur-shm's channels to an echo child: two rings (`shm-spin`, `shm-futex`) or two sets
+//! concur-shm's channels to an echo child: two rings (`shm-spin`, `shm-futex`, `shm-adaptive`) or two sets
 //! of loaned slots (`shm-loan`), one each way, passed to the child as its stdin and stdout.
 
 use std::io;
@@ -14,12 +14,13 @@ use crate::{Channel, RoundTrip};
 /// Ring capacity for the shm channels: room for the 1 MiB bulk message.
 pub(crate) const SHM_RING: usize = 4 << 20;
 
-/// How a shared-memory channel or floor waits: `*-spin` ones only spin; the futex ones sleep
-/// on the futex whenever they wait (no spin phase), so they measure the sleep/wake path
-/// itself.
+/// How a shared-memory channel or floor waits: `*-spin` ones only spin; `shm-adaptive` waits
+/// as shm-pool does ([`Wait::default`]: spin, then sleep); the futex ones sleep on the futex
+/// whenever they wait (no spin phase), so they measure the sleep/wake path itself.
 pub(crate) fn channel_wait(channel: Channel) -> Wait {
     match channel {
         Channel::ShmSpin | Channel::ShmLoan | Channel::AtomicSpin => Wait::Spin,
+        Channel::ShmAdaptive => Wait::default(),
         _ => Wait::SpinThenFutex { spins: 0 },
     }
 }

@@ -66,7 +66,7 @@ pub(super) static SPECS: &[ModelSpec] = &[
             bench_workers: Some([2, 16, 32]),
         }),
         transport: Some(Transport {
-            channel: Channel::ShmFutex,
+            channel: Channel::ShmAdaptive,
             workers: 1,
             target: 1.5,
         }),

@@ -18,7 +18,9 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
          should be. \"met\" needs the whole interval at or under the target. A ratio marked \
          \"paired\" comes from rounds that measured both sides alternately, back to back \
          (`concur pingpong --against`), not from the two criterion figures beside it: on a \
-         VM those can be minutes apart, and the host may move the virtual CPUs in between.",
+         VM those can be minutes apart, and the host may move the virtual CPUs in between. \
+         Paired rounds stop once the interval is decided against the target, or at the cap \
+         the row names.",
     ));
     let table_rows = rows
         .iter()
@@ -40,11 +42,7 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
                 Text::plain(format!("{} ", crate::floors::kind_label(c.kind)))
                     .and(Text::code(c.against.as_str()))
                     .and(format!(" {}", human_time(r.against_ns))),
-                Text::plain(if r.ratio.paired {
-                    format!("{} paired", r.ratio)
-                } else {
-                    r.ratio.to_string()
-                }),
+                Text::plain(ratio_cell(r)),
                 Text::plain(c.target.map_or("–".to_owned(), |t| format!("≤ {t}×"))),
                 Text::badge(&crate::doc::slug(outcome.label()), r.outcome.label()),
             ]
@@ -63,7 +61,26 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
     }));
 }
 
-/// "Floors and peers": each model read against its mechanism's floor or its best peer.
+/// A floor row's ratio, with where it comes from: the paired rounds it took (of the cap),
+/// and the CPU pair they were pinned to with the cache-line round trip measured then.
+fn ratio_cell(r: &crate::floors::FloorRow<'_>) -> String {
+    let mut s = match r.rounds {
+        Some((n, Some(cap))) => format!("{} paired, {n} of ≤ {cap} rounds", r.ratio),
+        Some((n, None)) => format!("{} paired, {n} rounds", r.ratio),
+        None if r.ratio.paired => format!("{} paired", r.ratio),
+        None => r.ratio.to_string(),
+    };
+    if let Some(p) = r.placement {
+        s.push_str(&format!(
+            ", pinned to CPUs {}↔{} (cache-line round trip {} then)",
+            p.parent_cpu,
+            p.child_cpu,
+            human_time(p.line_round_trip_ns)
+        ));
+    }
+    s
+}
+
 /// "Beyond one machine": the cluster beside the process pool, and the break-even
 /// projection with its formula.
 pub(super) fn beyond_section(doc: &mut Document, data: &RunData) {
