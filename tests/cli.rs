@@ -206,6 +206,51 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
     }
 }
 
+/// A spinning pair is pinned by default (when the machine lets this process use two CPUs),
+/// and the run says where and what a cache-line round trip cost there; `--no-pin` leaves
+/// both ends to the scheduler.
+#[test]
+fn spinning_pairs_are_pinned_and_say_where() {
+    let two_cpus = concur::channels::pin::CpuPair::first_allowed();
+    let paired = |extra: &[&str]| {
+        let mut args = vec![
+            "pingpong",
+            "--channel",
+            "shm-spin",
+            "--against",
+            "atomic-spin",
+            "--rounds",
+            "1",
+            "--json",
+        ];
+        args.extend(extra);
+        json(&args)
+    };
+    let v = paired(&[]);
+    match two_cpus {
+        Some(pair) => {
+            assert_eq!(v["placement"]["parent_cpu"], pair.parent, "{v}");
+            assert_eq!(v["placement"]["child_cpu"], pair.child, "{v}");
+            assert!(v["placement"]["line_round_trip_ns"].as_f64().unwrap() > 0.0);
+        }
+        None => assert!(v["placement"].is_null(), "{v}"),
+    }
+    assert_eq!(v["max_rounds"], 1);
+    assert!(paired(&["--no-pin"])["placement"].is_null());
+    // Threads are never pinned by default (both would share the one CPU).
+    let v = json(&[
+        "pingpong",
+        "--channel",
+        "crossbeam",
+        "--against",
+        "std-mpsc",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert!(v["placement"].is_null(), "{v}");
+}
+
 #[test]
 fn idle_reports_memory_per_worker() {
     for spec in concur::harness::idle::idle_models() {
@@ -368,6 +413,8 @@ const BAD_INPUTS: &[&[&str]] = &[
         "0",
     ],
     &["pingpong", "--channel", "pipe", "--target", "1.5"],
+    &["pingpong", "--channel", "crossbeam", "--pin"],
+    &["pingpong", "--channel", "shm-spin", "--pin", "--no-pin"],
     &["crossover", "--model", "sequential"],
     &["crossover", "--model", "thread-pool", "--workload", "sleep"],
     &["crossover", "--model", "thread-pool", "--workers", "0"],

@@ -1,7 +1,7 @@
 //! What each subcommand does once its arguments are valid.
 
-use std::process::ExitCode;
 use crate::channels::pin::CpuPair;
+use std::process::ExitCode;
 
 use crate::harness::{self, ProfileSizes, RunError, RunReport, RunRequest, models, spawn_cost};
 use crate::workloads::{self, Echo, Params};

@@ -7,7 +7,7 @@
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rustix::process::{CpuSet, sched_getaffinity, sched_setaffinity};
+use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
 use serde::{Deserialize, Serialize};
 
 /// Set in an echo child's environment while a pair is pinned: the CPU it pins itself to.
@@ -87,25 +87,28 @@ pub(crate) fn child_cpu() -> Option<usize> {
 }
 
 /// In an echo child: pins this thread to the CPU [`PIN_ENV`] names, if it is set. The value
-/// comes from another process: anything but a CPU this process may run on is an error.
+/// comes from another process: anything but a CPU number the kernel accepts for this
+/// process is an error. (The child starts with its parent's mask, the parent's one CPU, so
+/// the kernel, not that mask, says which CPUs it may have.)
 pub(crate) fn pin_from_env() -> io::Result<()> {
     let Some(value) = std::env::var_os(PIN_ENV) else {
         return Ok(());
     };
-    let allowed = sched_getaffinity(None)?;
+    let refused = |why: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{PIN_ENV}={value:?}: {why}"),
+        )
+    };
     let cpu = value
         .to_str()
         .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&c| c < CpuSet::MAX_CPU && allowed.is_set(c))
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{PIN_ENV}={value:?} is not a CPU this process may run on"),
-            )
-        })?;
+        .filter(|&c| c < CpuSet::MAX_CPU)
+        .ok_or_else(|| refused(format!("not a CPU number below {}", CpuSet::MAX_CPU)))?;
     let mut only = CpuSet::new();
     only.set(cpu);
     sched_setaffinity(None, &only)
+        .map_err(|e| refused(format!("the kernel refused to pin this process there: {e}")))
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 use std::io;
 use std::time::Instant;
 
-use concur_report::stats::{paired_ratio, undecided};
 use concur_channels::Channel;
 use concur_channels::pin::{CpuPair, Pinned};
+use concur_report::stats::{paired_ratio, undecided};
 use concur_report::{PairedModel, PairedRun, Placement};
 use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 

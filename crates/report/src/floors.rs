@@ -175,6 +175,7 @@ mod tests {
                 },
             ],
             max_rounds: Some(30),
+            placement: None,
         });
         let rows = super::rows(&data);
         assert!(rows[0].ratio.paired);

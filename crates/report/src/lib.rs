@@ -66,8 +66,8 @@ use std::path::{Path, PathBuf};
 pub use catalog::Catalog;
 pub use criterion::BenchResult;
 pub use data::{
-    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, Placement, PythonMode, PythonRun,
-    RunData,
+    CRITERION_FROM_REPORT, IdleProbe, Module, PairedModel, PairedRun, Placement, PythonMode,
+    PythonRun, RunData,
 };
 pub use machine::Machine;
 pub use profile::Profile;
