@@ -237,6 +237,23 @@ fn spinning_pairs_are_pinned_and_say_where() {
     }
     assert_eq!(v["max_rounds"], 1);
     assert!(paired(&["--no-pin"])["placement"].is_null());
+    // The bulk group's MiB, paired against memcpy (pinned too: memcpy runs on this thread).
+    let v = json(&[
+        "pingpong",
+        "--channel",
+        "shm-spin",
+        "--against",
+        "memcpy",
+        "--bytes",
+        "1048576",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(v["group"], "ipc/bulk-1MiB", "{v}");
+    assert_eq!(v["size"], 1 << 20);
+    assert_eq!(names_of(&v["models"]), ["shm-spin", "memcpy"]);
+    assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");
     // Threads are never pinned by default (both would share the one CPU).
     let v = json(&[
         "pingpong",
@@ -414,6 +431,24 @@ const BAD_INPUTS: &[&[&str]] = &[
     ],
     &["pingpong", "--channel", "pipe", "--target", "1.5"],
     &["pingpong", "--channel", "crossbeam", "--pin"],
+    &[
+        "pingpong",
+        "--channel",
+        "atomic-spin",
+        "--against",
+        "memcpy",
+        "--bytes",
+        "1048576",
+    ],
+    &[
+        "pingpong",
+        "--channel",
+        "shm-spin",
+        "--against",
+        "memcpy",
+        "--bytes",
+        "64",
+    ],
     &["pingpong", "--channel", "shm-spin", "--pin", "--no-pin"],
     &["crossover", "--model", "sequential"],
     &["crossover", "--model", "thread-pool", "--workload", "sleep"],

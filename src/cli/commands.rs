@@ -220,7 +220,28 @@ fn pin_of(args: &PingpongArgs, names: &[&str]) -> Result<Option<CpuPair>, Failur
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
+    use crate::harness::paired::BULK_BYTES;
+    use crate::harness::round_trips::Subject;
     let channel = args.channel.as_str();
+    // A floor carries one word; a pool task sends an empty task, no bytes of ours.
+    let subjects = std::iter::once(channel).chain(args.against.as_deref());
+    for name in subjects.filter(|_| args.bytes != 8) {
+        let why = match Subject::parse(name) {
+            Some(s) if s.carries_bytes() => continue,
+            Some(Subject::PoolTask(_)) => {
+                format!("the pool task '{name}' sends one empty task, not bytes")
+            }
+            _ => format!("the floor '{name}' carries one 8-byte word"),
+        };
+        return Err(Failure::usage(format!("--bytes {}: {why}", args.bytes)));
+    }
+    if args.against.is_some() && ![8, BULK_BYTES].contains(&args.bytes) {
+        return Err(Failure::usage(format!(
+            "--bytes {} with --against: paired rounds send 8 bytes or {BULK_BYTES} (the \
+             bulk group's MiB)",
+            args.bytes
+        )));
+    }
     if let Some(against) = &args.against {
         let rounds = rounds_of(
             args.profile,
@@ -229,31 +250,17 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
             args.target.into_iter().collect(),
         );
         let pin = pin_of(args, &[channel, against])?;
-        return pingpong_paired(channel, against, &rounds, pin, args.json);
+        return pingpong_paired(channel, against, &rounds, pin, args.bytes, args.json);
     }
     let pin = pin_of(args, &[channel])?;
-    // A floor carries one word; a pool task sends an empty task, no bytes of ours.
-    let spec = crate::channels::Channel::parse(channel).map(|c| c.spec());
-    let why = match spec {
-        Some(spec) if spec.is_floor => {
-            Some(format!("the floor '{channel}' carries one 8-byte word"))
-        }
-        Some(_) => None,
-        None => Some(format!(
-            "the pool task '{channel}' sends one empty task, not bytes"
-        )),
-    };
-    if let (Some(why), true) = (why, args.bytes != 8) {
-        return Err(Failure::usage(format!("--bytes {}: {why}", args.bytes)));
-    }
     let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes, pin)
         .map_err(|e| Failure::runtime(format!("{channel} ping-pong failed: {e}")))?;
     if args.json {
         print_json(&r);
     } else {
-        let what = match spec {
-            Some(_) => format!("{}-byte round trip", r.bytes),
-            None => "empty task".to_owned(),
+        let what = match Subject::parse(channel) {
+            Some(Subject::PoolTask(_)) => "empty task".to_owned(),
+            _ => format!("{}-byte round trip", r.bytes),
         };
         println!(
             "{}: {what} median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
@@ -268,10 +275,11 @@ fn pingpong_paired(
     b: &str,
     rounds: &crate::harness::paired::Rounds,
     pin: Option<CpuPair>,
+    bytes: usize,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     rounds.check().map_err(Failure::usage)?;
-    let run = crate::harness::paired::compare_channels(a, b, rounds, pin)
+    let run = crate::harness::paired::compare_channels(a, b, rounds, pin, bytes)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
     let rounds = run.models[0].times_ns.len();
     if json {

@@ -164,12 +164,20 @@ fn workload_group(i: &concur_workloads::Info) -> GroupEntry {
 /// What each model or channel is read against, and the target (docs/ARCHITECTURE.md,
 /// "Floors and peers", says why each).
 fn comparisons() -> Vec<Comparison> {
-    let cmp = |group: &str, param: Option<&str>, subject: &str, against: &str, kind, target| {
-        // Two channels (or pool tasks) of the ping-pong: `concur pingpong --against` pairs
-        // them.
-        let paired = group == PINGPONG_GROUP
+    let cmp = |group: &str,
+               param: Option<&str>,
+               subject: &str,
+               against: &str,
+               kind,
+               target: Option<f64>| {
+        // Two channels (or pool tasks, or `memcpy`) of the ping-pong, or of the bulk group
+        // where a target decides the row: `concur pingpong --against` pairs them (the bulk
+        // group's with `--bytes`). The bulk rows for scale keep criterion's figures: a bulk
+        // comparison costs seconds of a full run (80 ms of warm-up per batch).
+        let paired = (group == PINGPONG_GROUP || (group == BULK_GROUP && target.is_some()))
             && Subject::parse(subject).is_some()
             && Subject::parse(against).is_some();
+        let bytes = (paired && group == BULK_GROUP).then_some(crate::paired::BULK_BYTES);
         Comparison {
             group: group.to_owned(),
             param: param.map(str::to_owned),
@@ -178,6 +186,7 @@ fn comparisons() -> Vec<Comparison> {
             kind,
             target,
             paired,
+            bytes,
         }
     };
     let floor = Against::Floor;

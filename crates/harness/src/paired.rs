@@ -16,6 +16,9 @@ use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 use crate::models::{Family, ModelSpec, models};
 use crate::runner::{RunError, reference_checksum};
 
+/// The bulk group's message: 1 MiB.
+pub const BULK_BYTES: usize = 1 << 20;
+
 /// The most worker processes a process model is given at a concurrency parameter (64 worker
 /// processes on two cores is already far past what `multiprocessing` is used for).
 pub const PROCESS_CAP: usize = 64;
@@ -227,48 +230,68 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 /// comparison (both sides of every round cross the same two CPUs), and the run records the
 /// pair and a cache-line round trip (`atomic-spin`) between them timed right before the
 /// rounds.
+///
+/// `bytes` is the ping-pong's 8 (group `ipc/pingpong`) or the bulk group's 1 MiB
+/// ([`BULK_BYTES`], group `ipc/bulk-1MiB`: each round trip sends the MiB and gets an 8-byte
+/// acknowledgement back, as the bulk benchmark does; a batch then holds at least 20).
 pub fn compare_channels(
     a: &str,
     b: &str,
     rounds: &Rounds,
     pin: Option<CpuPair>,
+    bytes: usize,
 ) -> io::Result<PairedRun> {
-    rounds
-        .check()
-        .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    rounds.check().map_err(invalid)?;
+    let group = match bytes {
+        8 => crate::catalog::PINGPONG_GROUP,
+        BULK_BYTES => crate::catalog::BULK_GROUP,
+        _ => {
+            return Err(invalid(format!(
+                "paired rounds send 8 bytes or {BULK_BYTES} (the bulk group's MiB), not {bytes}"
+            )));
+        }
+    };
     let pinned = pin.map(Pinned::new).transpose()?;
-    let msg = 42u64.to_le_bytes();
+    let word = 42u64.to_le_bytes();
+    let msg: Vec<u8> = if bytes == 8 {
+        word.to_vec()
+    } else {
+        vec![0xa5; bytes]
+    };
     // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
     // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
     // 30 ms at 100 ns): a batch on a fresh ring would otherwise time its first touch of
     // pages and lines (measured: 128 ns against 106 ns after a whole lap), which
     // criterion's long runs of one open channel never see.
-    let batch = |channel: &str, n: usize| -> io::Result<f64> {
+    let batch_of = |channel: &str, n: usize, msg: &[u8]| -> io::Result<f64> {
         let mut peer = crate::round_trips::open(channel)?;
         let warm = Instant::now();
         let mut done = 0;
         while done < concur_channels::WARMUP
             || warm.elapsed() < std::time::Duration::from_millis(80)
         {
-            peer.round_trip(&msg)?;
+            peer.round_trip(msg)?;
             done += 1;
         }
         let t = Instant::now();
         for _ in 0..n {
-            peer.round_trip(&msg)?;
+            peer.round_trip(msg)?;
         }
         Ok(t.elapsed().as_nanos() as f64 / n as f64)
     };
+    let batch = |channel: &str, n: usize| batch_of(channel, n, &msg);
     let placement = match &pinned {
         Some(p) => Some(Placement {
             parent_cpu: p.pair().parent,
             child_cpu: p.pair().child,
-            line_round_trip_ns: batch(Channel::AtomicSpin.name(), 20_000)?,
+            line_round_trip_ns: batch_of(Channel::AtomicSpin.name(), 20_000, &word)?,
         }),
         None => None,
     };
     let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
-    let n = ((2e6 / per_trip) as usize).clamp(200, 20_000);
+    let least = if bytes == 8 { 200 } else { 20 };
+    let n = ((2e6 / per_trip) as usize).clamp(least, 20_000);
     let mut times = [
         Vec::with_capacity(rounds.max),
         Vec::with_capacity(rounds.max),
@@ -293,7 +316,7 @@ pub fn compare_channels(
     let [ta, tb] = times;
     Ok(PairedRun {
         workload: "pingpong".into(),
-        group: crate::catalog::PINGPONG_GROUP.into(),
+        group: group.into(),
         param: String::new(),
         tasks: n,
         size: msg.len() as u64,
@@ -346,7 +369,7 @@ mod tests {
 
     #[test]
     fn two_channels_get_every_round() {
-        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2), None).unwrap();
+        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2), None, 8).unwrap();
         assert_eq!(
             (run.group.as_str(), run.param.as_str()),
             ("ipc/pingpong", "")
@@ -361,13 +384,13 @@ mod tests {
             );
         }
         assert!((200..=20_000).contains(&run.tasks));
-        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0), None).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0), None, 8).is_err());
         let backwards = Rounds {
             min: 5,
             max: 4,
             thresholds: Vec::new(),
         };
-        assert!(compare_channels("crossbeam", "std-mpsc", &backwards, None).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", &backwards, None, 8).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use concur_channels::{
 };
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
 
+use crate::catalog::MEMCPY;
 use crate::runner::reference_checksum;
 use crate::{Model, ModelSpec, models};
 
@@ -27,6 +28,9 @@ pub enum Subject {
     Channel(Channel),
     /// One empty task through a model with a [`ModelSpec::transport`].
     PoolTask(&'static ModelSpec),
+    /// The bulk group's bandwidth floor: this thread copying the payload into a buffer of
+    /// its own ([`MEMCPY`]).
+    Memcpy,
 }
 
 impl Subject {
@@ -35,6 +39,9 @@ impl Subject {
     pub fn parse(name: &str) -> Option<Subject> {
         if let Some(channel) = Channel::parse(name) {
             return Some(Subject::Channel(channel));
+        }
+        if name == MEMCPY {
+            return Some(Subject::Memcpy);
         }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
@@ -46,6 +53,7 @@ impl Subject {
         match self {
             Subject::Channel(c) => c.name().to_owned(),
             Subject::PoolTask(m) => pool_task(m.name),
+            Subject::Memcpy => MEMCPY.to_owned(),
         }
     }
 
@@ -55,7 +63,37 @@ impl Subject {
         match self {
             Subject::Channel(c) => c.open(),
             Subject::PoolTask(m) => Ok(Box::new(TaskPeer::start(m)?)),
+            Subject::Memcpy => Ok(Box::new(MemcpyPeer::default())),
         }
+    }
+
+    /// Whether it carries the caller's bytes (a channel that is not a floor, or
+    /// `memcpy`): floors carry one word, pool tasks one empty task.
+    pub fn carries_bytes(&self) -> bool {
+        match self {
+            Subject::Channel(c) => !c.spec().is_floor,
+            Subject::PoolTask(_) => false,
+            Subject::Memcpy => true,
+        }
+    }
+}
+
+/// `memcpy` as a round trip: the payload copied into a buffer of this thread's (what the
+/// `ipc/bulk-1MiB` group's `memcpy` benchmark times), so paired rounds can read a copying
+/// channel against it.
+#[derive(Default)]
+struct MemcpyPeer {
+    buf: Vec<u8>,
+}
+
+impl RoundTrip for MemcpyPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        if self.buf.len() != payload.len() {
+            self.buf = vec![0; payload.len()];
+        }
+        self.buf.copy_from_slice(std::hint::black_box(payload));
+        std::hint::black_box(&self.buf);
+        Ok(())
     }
 }
 
@@ -64,6 +102,7 @@ impl PartialEq for Subject {
         match (self, other) {
             (Subject::Channel(a), Subject::Channel(b)) => a == b,
             (Subject::PoolTask(a), Subject::PoolTask(b)) => std::ptr::eq(*a, *b),
+            (Subject::Memcpy, Subject::Memcpy) => true,
             _ => false,
         }
     }
@@ -98,10 +137,11 @@ pub fn is_round_trip(name: &str) -> bool {
     Subject::parse(name).is_some()
 }
 
-/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …)`, for an error message.
+/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; copy floor: memcpy)`, for an
+/// error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {})",
+        "{}; pool tasks: {}; copy floor: {MEMCPY})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -137,10 +177,14 @@ pub fn spins(name: &str) -> bool {
 }
 
 /// Whether `name` can be pinned: a channel or floor between this process and an echo
-/// child. (Threads and pool workers started from a pinned thread inherit its one CPU, so
-/// pinning them would put both ends on it.)
+/// child, or `memcpy` (this thread alone). (Threads and pool workers started from a pinned
+/// thread inherit its one CPU, so pinning them would put both ends on it.)
 pub fn pinnable(name: &str) -> bool {
-    Channel::parse(name).is_some_and(|c| c.spec().peers == Peers::Processes)
+    match Subject::parse(name) {
+        Some(Subject::Channel(c)) => c.spec().peers == Peers::Processes,
+        Some(Subject::Memcpy) => true,
+        _ => false,
+    }
 }
 
 /// Whether `concur pingpong` and the paired rounds pin these subjects by default: every one

@@ -54,6 +54,10 @@ pub struct Comparison {
     /// ratio is then read from those rounds.
     #[serde(default)]
     pub paired: bool,
+    /// The bytes each paired round trip sends when not the ping-pong's 8 (the bulk group's
+    /// MiB: `concur pingpong --bytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
 }
 
 /// What a comparison reads a figure against.

@@ -126,6 +126,7 @@ mod tests {
             kind: Against::Floor,
             target,
             paired: false,
+            bytes: None,
         };
         let mut data = crate::testing::fixture();
         data.catalog = Catalog {
