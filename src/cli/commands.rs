@@ -220,7 +220,7 @@ fn pin_of(args: &PingpongArgs, names: &[&str]) -> Result<Option<CpuPair>, Failur
 }
 
 fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
-    use crate::harness::paired::BULK_BYTES;
+    use crate::harness::catalog::BULK_BYTES;
     use crate::harness::round_trips::Subject;
     let channel = args.channel.as_str();
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.

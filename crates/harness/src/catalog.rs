@@ -21,8 +21,10 @@ pub const SPAWN_GROUP: &str = "spawn";
 pub const PINGPONG_GROUP: &str = "ipc/pingpong";
 /// The bench group of 1 MiB transfers per channel (`benches/ipc.rs`).
 pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
-/// The bandwidth floor of [`BULK_GROUP`]: one thread copying the MiB.
-pub const MEMCPY: &str = "memcpy";
+/// The bulk group's message: 1 MiB.
+pub const BULK_BYTES: usize = 1 << 20;
+/// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
+pub use crate::round_trips::MEMCPY;
 
 pub use crate::round_trips::pool_task;
 
@@ -177,7 +179,7 @@ fn comparisons() -> Vec<Comparison> {
         let paired = (group == PINGPONG_GROUP || (group == BULK_GROUP && target.is_some()))
             && Subject::parse(subject).is_some()
             && Subject::parse(against).is_some();
-        let bytes = (paired && group == BULK_GROUP).then_some(crate::paired::BULK_BYTES);
+        let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
         Comparison {
             group: group.to_owned(),
             param: param.map(str::to_owned),

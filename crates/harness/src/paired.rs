@@ -16,9 +16,6 @@ use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 use crate::models::{Family, ModelSpec, models};
 use crate::runner::{RunError, reference_checksum};
 
-/// The bulk group's message: 1 MiB.
-pub const BULK_BYTES: usize = 1 << 20;
-
 /// The most worker processes a process model is given at a concurrency parameter (64 worker
 /// processes on two cores is already far past what `multiprocessing` is used for).
 pub const PROCESS_CAP: usize = 64;
@@ -232,7 +229,7 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 /// rounds.
 ///
 /// `bytes` is the ping-pong's 8 (group `ipc/pingpong`) or the bulk group's 1 MiB
-/// ([`BULK_BYTES`], group `ipc/bulk-1MiB`: each round trip sends the MiB and gets an 8-byte
+/// ([`BULK_BYTES`](crate::catalog::BULK_BYTES), group `ipc/bulk-1MiB`: each round trip sends the MiB and gets an 8-byte
 /// acknowledgement back, as the bulk benchmark does; a batch then holds at least 20).
 pub fn compare_channels(
     a: &str,
@@ -243,9 +240,10 @@ pub fn compare_channels(
 ) -> io::Result<PairedRun> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     rounds.check().map_err(invalid)?;
+    use crate::catalog::{BULK_BYTES, BULK_GROUP, PINGPONG_GROUP};
     let group = match bytes {
-        8 => crate::catalog::PINGPONG_GROUP,
-        BULK_BYTES => crate::catalog::BULK_GROUP,
+        8 => PINGPONG_GROUP,
+        BULK_BYTES => BULK_GROUP,
         _ => {
             return Err(invalid(format!(
                 "paired rounds send 8 bytes or {BULK_BYTES} (the bulk group's MiB), not {bytes}"

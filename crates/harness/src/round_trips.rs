@@ -14,9 +14,11 @@ use concur_channels::{
 };
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
 
-use crate::catalog::MEMCPY;
 use crate::runner::reference_checksum;
 use crate::{Model, ModelSpec, models};
+
+/// The bulk group's bandwidth floor, a [`Subject`]: one thread copying the MiB.
+pub const MEMCPY: &str = "memcpy";
 
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;

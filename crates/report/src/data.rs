@@ -10,10 +10,15 @@ use crate::machine::Machine;
 use crate::profile::Profile;
 use crate::stats::{self, Ratio, RatioSamples};
 
+/// The version of the run format this concur writes and reads. Raise it when a field
+/// changes meaning or a required field is added (an added field with a default does not
+/// need it), and say what changed in `docs/RUNS.md`.
+pub const SCHEMA: u32 = 1;
+
 /// Everything one bench run measured, with where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunData {
-    /// The version of this format ([`crate::runs::SCHEMA`] when written by this concur; 0,
+    /// The version of this format ([`SCHEMA`] when written by this concur; 0,
     /// the default, for files saved before it was versioned). `docs/RUNS.md` documents it.
     #[serde(default)]
     pub schema: u32,
@@ -203,7 +208,7 @@ impl RunData {
     /// revision).
     pub fn new(profile: Profile, machine: Machine) -> RunData {
         RunData {
-            schema: crate::runs::SCHEMA,
+            schema: SCHEMA,
             profile,
             started_at: String::new(),
             git_revision: String::new(),

@@ -494,14 +494,7 @@ fn bars_svg(group: &str, data: &RunData) -> Option<String> {
             .x_label_formatter(&|x| human_time(*x))
             // Bar i fills [n-1-i, n-i), fastest at the top; its label sits at the middle.
             .y_labels(2 * n + 1)
-            .y_label_formatter(&|y| {
-                let i = n as f64 - 0.5 - y;
-                if (i - i.round()).abs() < 1e-6 {
-                    labels.get(i.round() as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .draw()
             .ok()?;
         chart
@@ -530,6 +523,17 @@ fn bars_svg(group: &str, data: &RunData) -> Option<String> {
         root.present().ok()?;
     }
     Some(svg)
+}
+
+/// The label at height `y` of a chart with a row per label, row `i` centred at
+/// `labels.len() - 0.5 - i` (the first at the top): the label there, or nothing between rows.
+pub(crate) fn row_label(labels: &[String], y: f64) -> String {
+    let i = labels.len() as f64 - 0.5 - y;
+    if (i - i.round()).abs() < 1e-6 && i >= -0.5 {
+        labels.get(i.round() as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 /// `x` as a whole number, or nothing when it is not one.

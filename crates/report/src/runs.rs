@@ -1,8 +1,8 @@
 //! Saved runs: every `cargo xtask bench` keeps its [`RunData`] as one versioned JSON file
 //! under `target/concur/runs/`, named by when it started and on which host (or by the name
 //! given with `--save-run`), never overwritten. A run copied from another machine is dropped
-//! into the same directory (or named by its path) and compared like any other
-//! ([`crate::compare`]). The format is documented in `docs/RUNS.md`.
+//! into the same directory (or named by its path) and compared like any other (`cargo xtask
+//! compare`). The format is documented in `docs/RUNS.md`.
 //!
 //! Everything read here comes from a file someone may have edited or copied from elsewhere:
 //! a file is checked to be a run, of this schema, before anything uses it.
@@ -37,10 +37,7 @@ use std::path::{Path, PathBuf};
 
 use crate::data::RunData;
 
-/// The version of the run format this concur writes and reads. Raise it when a field
-/// changes meaning or a required field is added (an added field with a default does not
-/// need it), and say what changed in `docs/RUNS.md`.
-pub const SCHEMA: u32 = 1;
+pub use crate::data::SCHEMA;
 
 /// What can go wrong finding, reading or saving a run. Every variant is the user's input
 /// (a name, a path, a file's contents): the CLI exits 2 on it.

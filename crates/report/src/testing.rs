@@ -20,7 +20,7 @@ pub(crate) fn catalog() -> Catalog {
 /// A quick run with criterion figures for two groups and two idle probes.
 pub(crate) fn fixture() -> RunData {
     RunData {
-        schema: crate::runs::SCHEMA,
+        schema: crate::data::SCHEMA,
         profile: crate::Profile::Quick,
         started_at: "2026-11-25T12:00:00Z".into(),
         git_revision: "0123abc".into(),

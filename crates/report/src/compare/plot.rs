@@ -51,14 +51,7 @@ pub(super) fn changes_svg(changes: &[Change]) -> Option<String> {
             .x_label_formatter(&|x| format!("{x:.2}×"))
             // Row i sits at n - 0.5 - i, the largest change at the top.
             .y_labels(2 * n + 1)
-            .y_label_formatter(&|y| {
-                let i = n as f64 - 0.5 - y;
-                if (i - i.round()).abs() < 1e-6 {
-                    labels.get(i.round() as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| crate::plots::row_label(&labels, *y))
             .draw()
             .ok()?;
         chart

@@ -26,7 +26,7 @@ fn result(group: &str, function: &str, param: Option<&str>, ms: f64, spread: f64
 fn data(thread_pool_ms: f64, gil_ms: f64, spread: f64) -> RunData {
     let g = "cpu_bound/primes";
     RunData {
-        schema: crate::runs::SCHEMA,
+        schema: crate::data::SCHEMA,
         profile: crate::Profile::Quick,
         started_at: String::new(),
         git_revision: String::new(),
