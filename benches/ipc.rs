@@ -11,15 +11,17 @@
 //! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
 //! the same MiB, the bandwidth floor within one core; `read-across` is the MiB written by this
 //! process and copied out by the echo process (only the copy out timed), the floor of a
-//! copying transfer between two cores. Between threads the 1 MiB buffer is moved, not copied:
-//! that is the point of sharing an address space.
+//! copying transfer between two cores; `copy-pair` is two threads, one on each CPU of the
+//! pinned pair, copying the MiB at once (a copying channel's copy in and copy out). Between
+//! threads the 1 MiB buffer is moved, not copied: that is the point of sharing an address
+//! space.
 
 mod common;
 
 use concur::channels::pin::{CpuPair, Pinned};
 use concur::channels::{Channel, Peers, READ_ACROSS, ReadAcross, channels};
 use concur::harness::Profile;
-use concur::harness::catalog::{BULK_GROUP, MEMCPY, PINGPONG_GROUP, pool_task};
+use concur::harness::catalog::{BULK_GROUP, COPY_PAIR, MEMCPY, PINGPONG_GROUP, pool_task};
 use concur::harness::round_trips::pool_task_models;
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
@@ -92,6 +94,13 @@ fn main() {
         });
     });
     drop(across);
+    // Two copies at once, one on each CPU of the pair (still pinned): a copying channel's
+    // floor.
+    let mut pair = concur::harness::round_trips::open(COPY_PAIR).expect("copy-pair starts");
+    group.bench_function(COPY_PAIR, |b| {
+        b.iter(|| pair.round_trip(&mib).expect("copy-pair"));
+    });
+    drop(pair);
     group.finish();
     c.final_summary();
 }

@@ -251,6 +251,18 @@ fn spinning_pairs_are_pinned_and_say_where() {
         "--json",
     ]);
     assert_eq!(v["group"], "ipc/bulk-1MiB", "{v}");
+    // Two copies at once, the copying channels' floor, times like any round trip.
+    let pair = json(&[
+        "pingpong",
+        "--channel",
+        "copy-pair",
+        "--bytes",
+        "1048576",
+        "--round-trips",
+        "20",
+        "--json",
+    ]);
+    assert!(pair["median_ns"].as_f64().unwrap() > 0.0, "{pair}");
     assert_eq!(v["size"], 1 << 20);
     assert_eq!(names_of(&v["models"]), ["shm-spin", "memcpy"]);
     assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");

@@ -81,9 +81,17 @@ impl Drop for Pinned {
     }
 }
 
-/// The CPU an echo child started now should pin itself to, if a pair is pinned.
-pub(crate) fn child_cpu() -> Option<usize> {
+/// The CPU the other end of a pinned pair runs on (an echo child, or a helper thread that
+/// pins itself there), if a pair is pinned now.
+pub fn child_cpu() -> Option<usize> {
     Some(CHILD_CPU.load(Ordering::SeqCst)).filter(|&c| c != NONE)
+}
+
+/// Pins this thread to `cpu` alone (a helper thread on the other end of a pinned pair).
+pub fn pin_this_thread(cpu: usize) -> io::Result<()> {
+    let mut only = CpuSet::new();
+    only.set(cpu);
+    Ok(sched_setaffinity(None, &only)?)
 }
 
 /// In an echo child: pins this thread to the CPU [`PIN_ENV`] names, if it is set. The value

@@ -23,6 +23,8 @@ pub const PINGPONG_GROUP: &str = "ipc/pingpong";
 pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
 /// The bulk group's message: 1 MiB.
 pub const BULK_BYTES: usize = 1 << 20;
+/// The copying channels' floor in [`BULK_GROUP`]: two copies at once, one on each CPU.
+pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
 pub use crate::round_trips::MEMCPY;
 
@@ -176,7 +178,8 @@ fn comparisons() -> Vec<Comparison> {
         // where a target decides the row: `concur pingpong --against` pairs them (the bulk
         // group's with `--bytes`). The bulk rows for scale keep criterion's figures: a bulk
         // comparison costs seconds of a full run (80 ms of warm-up per batch).
-        let paired = (group == PINGPONG_GROUP || (group == BULK_GROUP && target.is_some()))
+        let decides = target.is_some() || against == COPY_PAIR;
+        let paired = (group == PINGPONG_GROUP || (group == BULK_GROUP && decides))
             && Subject::parse(subject).is_some()
             && Subject::parse(against).is_some();
         let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
@@ -253,6 +256,10 @@ fn comparisons() -> Vec<Comparison> {
     // 1 MiB: the copying ring at half of memcpy's bandwidth or better; against the copy
     // between two cores, which moves with the VM's placement; iceoryx2 for scale.
     out.push(cmp(BULK_GROUP, None, spin, MEMCPY, floor, Some(2.0)));
+    // A copying channel copies in on one CPU while the other copies out: two copies at once,
+    // which on some placements share one core's bandwidth (what the 2× above allows for).
+    out.push(cmp(BULK_GROUP, None, spin, COPY_PAIR, floor, None));
+    out.push(cmp(BULK_GROUP, None, COPY_PAIR, MEMCPY, floor, None));
     out.push(cmp(BULK_GROUP, None, spin, READ_ACROSS, floor, None));
     out.push(cmp(BULK_GROUP, None, READ_ACROSS, MEMCPY, floor, None));
     out.push(cmp(BULK_GROUP, None, iox, MEMCPY, floor, None));
@@ -329,13 +336,20 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
              copying the MiB, the bandwidth floor within one core; `{READ_ACROSS}` is the MiB \
              written by one process and copied out by another (only the copy out timed), the \
              floor of a copying transfer between two cores, which on a VM changes with where \
-             the host places its virtual CPUs. Between threads the buffer is moved, not \
-             copied: sharing an address space is the point."
+             the host places its virtual CPUs; `{COPY_PAIR}` is two threads, one on each CPU \
+             of the pinned pair, each copying the MiB at once, the floor of a copying channel \
+             (a copy in and a copy out at the same time), which on some placements share one \
+             core's bandwidth. Between threads the buffer is moved, not copied: sharing an \
+             address space is the point."
         ),
         compare: Compare::CostOf(reference),
         axis: Axis::None,
         bars: false,
-        extra_functions: vec![MEMCPY.to_owned(), READ_ACROSS.to_owned()],
+        extra_functions: vec![
+            MEMCPY.to_owned(),
+            READ_ACROSS.to_owned(),
+            COPY_PAIR.to_owned(),
+        ],
     };
     (pingpong, bulk)
 }

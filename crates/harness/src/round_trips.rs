@@ -7,6 +7,8 @@
 //! overhead over its channel is read from times taken back to back.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
@@ -19,6 +21,12 @@ use crate::{Model, ModelSpec, models};
 
 /// The bulk group's bandwidth floor, a [`Subject`]: one thread copying the MiB.
 pub const MEMCPY: &str = "memcpy";
+
+/// The copying channels' floor, a [`Subject`]: two threads, one on each CPU of the pinned
+/// pair, each copying the MiB at once. A copying channel copies the MiB in on one CPU while
+/// it is copied out on the other; on some placements of a VM's virtual CPUs two copies at
+/// once share one core's bandwidth (each takes twice as long), and this measures that.
+pub const COPY_PAIR: &str = "copy-pair";
 
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
@@ -33,6 +41,9 @@ pub enum Subject {
     /// The bulk group's bandwidth floor: this thread copying the payload into a buffer of
     /// its own ([`MEMCPY`]).
     Memcpy,
+    /// The copying channels' floor: this thread and a helper on the other CPU of the pair
+    /// each copying the payload at once ([`COPY_PAIR`]).
+    CopyPair,
 }
 
 impl Subject {
@@ -45,6 +56,9 @@ impl Subject {
         if name == MEMCPY {
             return Some(Subject::Memcpy);
         }
+        if name == COPY_PAIR {
+            return Some(Subject::CopyPair);
+        }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
             .map(Subject::PoolTask)
@@ -56,6 +70,7 @@ impl Subject {
             Subject::Channel(c) => c.name().to_owned(),
             Subject::PoolTask(m) => pool_task(m.name),
             Subject::Memcpy => MEMCPY.to_owned(),
+            Subject::CopyPair => COPY_PAIR.to_owned(),
         }
     }
 
@@ -66,6 +81,7 @@ impl Subject {
             Subject::Channel(c) => c.open(),
             Subject::PoolTask(m) => Ok(Box::new(TaskPeer::start(m)?)),
             Subject::Memcpy => Ok(Box::new(MemcpyPeer::default())),
+            Subject::CopyPair => Ok(Box::new(CopyPairPeer::start()?)),
         }
     }
 
@@ -75,7 +91,7 @@ impl Subject {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
             Subject::PoolTask(_) => false,
-            Subject::Memcpy => true,
+            Subject::Memcpy | Subject::CopyPair => true,
         }
     }
 }
@@ -104,7 +120,7 @@ impl PartialEq for Subject {
         match (self, other) {
             (Subject::Channel(a), Subject::Channel(b)) => a == b,
             (Subject::PoolTask(a), Subject::PoolTask(b)) => std::ptr::eq(*a, *b),
-            (Subject::Memcpy, Subject::Memcpy) => true,
+            (Subject::Memcpy, Subject::Memcpy) | (Subject::CopyPair, Subject::CopyPair) => true,
             _ => false,
         }
     }
@@ -139,11 +155,11 @@ pub fn is_round_trip(name: &str) -> bool {
     Subject::parse(name).is_some()
 }
 
-/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; copy floor: memcpy)`, for an
-/// error message.
+/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; copy floors: memcpy,
+/// copy-pair)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {}; copy floor: {MEMCPY})",
+        "{}; pool tasks: {}; copy floors: {MEMCPY}, {COPY_PAIR})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -173,9 +189,14 @@ pub fn pingpong(
     time_round_trips(name, peer.as_mut(), round_trips, bytes)
 }
 
-/// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]).
+/// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]), or
+/// `copy-pair` (whose helper spins).
 pub fn spins(name: &str) -> bool {
-    Channel::parse(name).is_some_and(Channel::spins)
+    match Subject::parse(name) {
+        Some(Subject::Channel(c)) => c.spins(),
+        Some(Subject::CopyPair) => true,
+        _ => false,
+    }
 }
 
 /// Whether `name` can be pinned: a channel or floor between this process and an echo
@@ -184,7 +205,7 @@ pub fn spins(name: &str) -> bool {
 pub fn pinnable(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spec().peers == Peers::Processes,
-        Some(Subject::Memcpy) => true,
+        Some(Subject::Memcpy | Subject::CopyPair) => true,
         _ => false,
     }
 }
@@ -193,6 +214,105 @@ pub fn pinnable(name: &str) -> bool {
 /// can be pinned, and one of them spins.
 pub fn pin_by_default(names: &[&str]) -> bool {
     names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n))
+}
+
+/// What `copy-pair`'s two threads share: the round the helper is to copy for, the round it
+/// has copied, the payload's length, and whether to stop.
+#[derive(Default)]
+struct PairState {
+    go: AtomicU64,
+    done: AtomicU64,
+    len: AtomicUsize,
+    quit: AtomicBool,
+}
+
+/// `copy-pair` as a round trip: each one, a helper thread (on the other CPU of a pinned
+/// pair) copies a buffer of the payload's length while this thread copies the payload; the
+/// round trip ends when both have.
+struct CopyPairPeer {
+    state: Arc<PairState>,
+    helper: Option<std::thread::JoinHandle<()>>,
+    buf: Vec<u8>,
+}
+
+/// Spins between yields: on one CPU the other thread needs the CPU to finish.
+const SPINS_PER_YIELD: u32 = 1 << 10;
+
+impl CopyPairPeer {
+    fn start() -> io::Result<CopyPairPeer> {
+        let state = Arc::new(PairState::default());
+        let cpu = concur_channels::pin::child_cpu();
+        let theirs = Arc::clone(&state);
+        let helper = std::thread::Builder::new()
+            .name("concur-copy-pair".into())
+            .spawn(move || {
+                if let Some(cpu) = cpu {
+                    // Started from a pinned thread, it has that thread's one CPU: move.
+                    concur_channels::pin::pin_this_thread(cpu).expect("the pair's other CPU");
+                }
+                let (mut src, mut dst) = (Vec::new(), Vec::new());
+                let (mut last, mut spins) = (0, 0u32);
+                while !theirs.quit.load(Ordering::Acquire) {
+                    let go = theirs.go.load(Ordering::Acquire);
+                    if go == last {
+                        spins = spins.wrapping_add(1);
+                        if spins % SPINS_PER_YIELD == 0 {
+                            std::thread::yield_now();
+                        }
+                        std::hint::spin_loop();
+                        continue;
+                    }
+                    let len = theirs.len.load(Ordering::Acquire);
+                    if src.len() != len {
+                        (src, dst) = (vec![0xa5u8; len], vec![0u8; len]);
+                    }
+                    dst.copy_from_slice(std::hint::black_box(&src));
+                    std::hint::black_box(&dst);
+                    last = go;
+                    theirs.done.store(go, Ordering::Release);
+                }
+            })?;
+        Ok(CopyPairPeer {
+            state,
+            helper: Some(helper),
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl RoundTrip for CopyPairPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        let s = &self.state;
+        s.len.store(payload.len(), Ordering::Release);
+        let round = s.go.load(Ordering::Relaxed) + 1;
+        s.go.store(round, Ordering::Release);
+        if self.buf.len() != payload.len() {
+            self.buf = vec![0; payload.len()];
+        }
+        self.buf.copy_from_slice(std::hint::black_box(payload));
+        std::hint::black_box(&self.buf);
+        let mut spins = 0u32;
+        while s.done.load(Ordering::Acquire) != round {
+            spins = spins.wrapping_add(1);
+            if spins % SPINS_PER_YIELD == 0 {
+                if self.helper.as_ref().is_none_or(|h| h.is_finished()) {
+                    return Err(io::Error::other("the copy-pair helper thread ended"));
+                }
+                std::thread::yield_now();
+            }
+            std::hint::spin_loop();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CopyPairPeer {
+    fn drop(&mut self) {
+        self.state.quit.store(true, Ordering::Release);
+        if let Some(h) = self.helper.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// A started pool and the empty batch it runs, with sequential's checksum of it.
