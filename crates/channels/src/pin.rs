@@ -61,9 +61,7 @@ impl Pinned {
     /// `pair.child`.
     pub fn new(pair: CpuPair) -> io::Result<Pinned> {
         let previous = sched_getaffinity(None)?;
-        let mut only = CpuSet::new();
-        only.set(pair.parent);
-        sched_setaffinity(None, &only)?;
+        pin_this_thread(pair.parent)?;
         CHILD_CPU.store(pair.child, Ordering::SeqCst);
         Ok(Pinned { previous, pair })
     }
@@ -113,9 +111,7 @@ pub(crate) fn pin_from_env() -> io::Result<()> {
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&c| c < CpuSet::MAX_CPU)
         .ok_or_else(|| refused(format!("not a CPU number below {}", CpuSet::MAX_CPU)))?;
-    let mut only = CpuSet::new();
-    only.set(cpu);
-    sched_setaffinity(None, &only)
+    pin_this_thread(cpu)
         .map_err(|e| refused(format!("the kernel refused to pin this process there: {e}")))
 }
 

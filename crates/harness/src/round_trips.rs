@@ -232,7 +232,8 @@ struct PairState {
 struct CopyPairPeer {
     state: Arc<PairState>,
     helper: Option<std::thread::JoinHandle<()>>,
-    buf: Vec<u8>,
+    /// This thread's copy.
+    own: MemcpyPeer,
 }
 
 /// Spins between yields: on one CPU the other thread needs the CPU to finish.
@@ -275,7 +276,7 @@ impl CopyPairPeer {
         Ok(CopyPairPeer {
             state,
             helper: Some(helper),
-            buf: Vec::new(),
+            own: MemcpyPeer::default(),
         })
     }
 }
@@ -286,11 +287,7 @@ impl RoundTrip for CopyPairPeer {
         s.len.store(payload.len(), Ordering::Release);
         let round = s.go.load(Ordering::Relaxed) + 1;
         s.go.store(round, Ordering::Release);
-        if self.buf.len() != payload.len() {
-            self.buf = vec![0; payload.len()];
-        }
-        self.buf.copy_from_slice(std::hint::black_box(payload));
-        std::hint::black_box(&self.buf);
+        self.own.round_trip(payload)?;
         let mut spins = 0u32;
         while s.done.load(Ordering::Acquire) != round {
             spins = spins.wrapping_add(1);

@@ -34,7 +34,7 @@ impl Kind {
 }
 
 /// Whether a change is decided, and which way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decided {
     /// Slower, the whole interval past no change, by more than [`NOISE`].
     Slower,

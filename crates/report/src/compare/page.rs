@@ -207,18 +207,30 @@ fn verdicts_section(doc: &mut Document, c: &Comparison<'_>) {
     ));
     let cell =
         |(class, headline): &(Class, String)| badge(*class).and(" ").and(Text::with_code(headline));
-    doc.blocks.push(Block::Table(Table {
+    let rows = c
+        .verdicts
+        .iter()
+        .map(|v| (v.feature.to_owned(), cell(&v.before), cell(&v.after)));
+    doc.blocks.push(Block::Table(before_after(c, "row", rows)));
+}
+
+/// A table of what changed: a first column titled `what`, then the first run's cell and
+/// the second's, headed by the runs' names.
+fn before_after(
+    c: &Comparison<'_>,
+    what: &str,
+    rows: impl Iterator<Item = (String, Text, Text)>,
+) -> Table {
+    Table {
         columns: vec![
-            Column::text("row"),
+            Column::text(what),
             Column::text(Text::code(c.before.label)),
             Column::text(Text::code(c.after.label)),
         ],
-        rows: c
-            .verdicts
-            .iter()
-            .map(|v| vec![Text::plain(v.feature), cell(&v.before), cell(&v.after)])
+        rows: rows
+            .map(|(name, before, after)| vec![Text::plain(name), before, after])
             .collect(),
-    }));
+    }
 }
 
 fn picks_section(doc: &mut Document, c: &Comparison<'_>) {
@@ -242,24 +254,12 @@ fn picks_section(doc: &mut Document, c: &Comparison<'_>) {
         }
         Some((model, _)) => Text::code(model.clone()),
     };
-    doc.blocks.push(Block::Table(Table {
-        columns: vec![
-            Column::text("situation"),
-            Column::text(Text::code(c.before.label)),
-            Column::text(Text::code(c.after.label)),
-        ],
-        rows: c
-            .picks
-            .iter()
-            .map(|p| {
-                vec![
-                    Text::plain(p.situation.clone()),
-                    cell(&p.before),
-                    cell(&p.after),
-                ]
-            })
-            .collect(),
-    }));
+    let rows = c
+        .picks
+        .iter()
+        .map(|p| (p.situation.clone(), cell(&p.before), cell(&p.after)));
+    doc.blocks
+        .push(Block::Table(before_after(c, "situation", rows)));
 }
 
 fn crossovers_section(doc: &mut Document, c: &Comparison<'_>) {
