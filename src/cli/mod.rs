@@ -15,6 +15,10 @@ pub fn main() -> ExitCode {
     main_with(&[])
 }
 
+/// Set by the Ctrl-C / SIGTERM handler as it starts: the run's result no longer decides
+/// the exit code (130 does).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The `concur` command line with `workloads` registered beside the built-ins: `list`
 /// shows them, `run`, `compare` and `spawn` run them under every model. Call it as the
 /// first thing in `main` (worker processes re-run the program and must find the same
@@ -40,6 +44,7 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     // as a shell expects (128 + SIGINT). Worker processes die with us (PR_SET_PDEATHSIG)
     // and, on Ctrl-C, from the terminal's own SIGINT.
     let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         crate::procs::remove_pending_handshakes();
         crate::workloads::remove_temp_dirs();
         crate::channels::remove_iceoryx_files();
@@ -50,7 +55,16 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return args::exit_on_parse_error(e, &program),
     };
-    match commands::dispatch(cli) {
+    let result = commands::dispatch(cli);
+    // Interrupted: the handler is removing the run's files (which may be what made the run
+    // fail: its images gone) and then exits 130. Returning now would end the process with
+    // the run's own code, and maybe before the files are gone.
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             // A failed run may leave threads that still hold its batch (a lost cluster's
