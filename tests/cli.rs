@@ -152,6 +152,45 @@ fn spawn_json_reports_median_us() {
     }
 }
 
+/// `concur spawn --against`: a model's starts paired with a floor's, and a floor alone.
+#[test]
+fn spawn_pairs_a_model_with_the_exec_floor() {
+    let v = json(&[
+        "spawn",
+        "--model",
+        "process-pool",
+        "--against",
+        "exec-self",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(v["group"], "spawn");
+    assert_eq!(v["param"], "");
+    let models = v["models"].as_array().unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["process-pool", "exec-self"]);
+    for m in models {
+        let times = m["times_ns"].as_array().unwrap();
+        assert_eq!(times.len(), 2, "{m}");
+        // A start of a process takes at least tens of microseconds.
+        assert!(times.iter().all(|t| t.as_f64().unwrap() > 10_000.0), "{m}");
+    }
+    let o = concur(&[
+        "spawn",
+        "--model",
+        "exec-self",
+        "--against",
+        "fork-exit",
+        "--rounds",
+        "1",
+    ]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("exec-self/fork-exit"), "{}", stdout(&o));
+    let v = json(&["spawn", "--model", "fork-exit", "--count", "5", "--json"]);
+    assert_eq!(v["model"], "fork-exit");
+}
+
 #[test]
 fn pingpong_answers_for_every_channel() {
     for channel in concur::channels::channels().iter().map(|c| c.name()) {
@@ -462,6 +501,19 @@ const BAD_INPUTS: &[&[&str]] = &[
         "64",
     ],
     &["pingpong", "--channel", "shm-spin", "--pin", "--no-pin"],
+    &["spawn", "--model", "process-pool", "--against", "exec"],
+    &["spawn", "--model", "process-pool", "--rounds", "3"],
+    &[
+        "spawn",
+        "--model",
+        "process-pool",
+        "--against",
+        "exec-self",
+        "--rounds",
+        "4",
+        "--max-rounds",
+        "2",
+    ],
     &["crossover", "--model", "sequential"],
     &["crossover", "--model", "thread-pool", "--workload", "sleep"],
     &["crossover", "--model", "thread-pool", "--workers", "0"],

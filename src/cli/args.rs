@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::harness::idle::idle_models;
 use crate::harness::round_trips::{is_round_trip, unknown_round_trip};
-use crate::harness::{ModelSpec, Profile, model, model_names};
+use crate::harness::{ModelSpec, Profile, Starter, model, model_names};
 use crate::workloads::{AnyWorkload, by_name, names};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
@@ -81,12 +81,33 @@ pub(crate) struct RunArgs {
 
 #[derive(Args)]
 pub(crate) struct SpawnArgs {
-    /// The concurrency model (see `concur list`).
-    #[arg(long, value_parser = parse_model)]
-    pub model: &'static ModelSpec,
+    /// The concurrency model (see `concur list`), or a floor of starting a process:
+    /// `exec-self` (this binary started again, exiting at once) or `fork-exit`.
+    #[arg(long, value_parser = parse_starter)]
+    pub model: Starter,
     /// How many spawn+join pairs to time.
     #[arg(long, default_value = "200", value_parser = parse_positive, allow_negative_numbers = true)]
     pub count: usize,
+    /// Compare with this model or floor in paired rounds instead: each round times
+    /// batches of starts of each, back to back (`--rounds`), and the ratio is read from the
+    /// rounds' medians (what the report's floors table uses for the `spawn` group).
+    #[arg(long, value_parser = parse_starter)]
+    pub against: Option<Starter>,
+    /// Paired rounds with `--against` [default: the profile's least number].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
+    pub rounds: Option<usize>,
+    /// With `--against`: take more rounds while the ratio's interval holds `--target` (or,
+    /// without one, take `--rounds`), up to this many [default: the profile's cap, or
+    /// `--rounds` when that is given].
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
+    pub max_rounds: Option<usize>,
+    /// With `--against`: the ratio the comparison is read against (a floor's target), which
+    /// the rounds must decide.
+    #[arg(long, value_parser = parse_target, requires = "against")]
+    pub target: Option<f64>,
+    /// With `--against`: whose paired rounds to take by default: smoke, quick or full.
+    #[arg(long, default_value = "quick", value_parser = parse_profile, requires = "against")]
+    pub profile: Profile,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -250,6 +271,15 @@ fn parse_idle_model(s: &str) -> Result<&'static ModelSpec, String> {
 
 fn parse_model(s: &str) -> Result<&'static ModelSpec, String> {
     model(s).ok_or_else(|| format!("unknown model '{s}' (valid: {})", model_names().join(", ")))
+}
+
+fn parse_starter(s: &str) -> Result<Starter, String> {
+    Starter::parse(s).ok_or_else(|| {
+        format!(
+            "unknown model or floor '{s}' (valid: {})",
+            Starter::names().join(", ")
+        )
+    })
 }
 
 fn parse_workload(s: &str) -> Result<&'static dyn AnyWorkload, String> {

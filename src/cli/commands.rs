@@ -184,6 +184,9 @@ fn mib(bytes: u64) -> String {
 }
 
 fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
+    if let Some(against) = args.against {
+        return spawn_paired(args, against);
+    }
     let r = spawn_cost(args.model, args.count).map_err(|e| Failure::runtime(e.to_string()))?;
     if args.json {
         print_json(&r);
@@ -194,6 +197,52 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `concur spawn --model A --against B`: paired rounds of starts.
+fn spawn_paired(args: &SpawnArgs, against: harness::Starter) -> Result<ExitCode, Failure> {
+    let rounds = rounds_of(
+        args.profile,
+        args.rounds,
+        args.max_rounds,
+        args.target.into_iter().collect(),
+    );
+    rounds.check().map_err(Failure::usage)?;
+    let (a, b) = (args.model.name(), against.name());
+    let run = harness::compare_spawns(args.model, against, &rounds)
+        .map_err(|e| Failure::runtime(format!("paired starts of {a} and {b} failed: {e}")))?;
+    if args.json {
+        print_json(&run);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_paired_ratio(&run, "starts");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text form of a paired run of two: both medians and the ratio with its 95% interval.
+fn print_paired_ratio(run: &concur_report::PairedRun, each: &str) {
+    use concur_report::units::human_time;
+    let (a, b) = (&run.models[0], &run.models[1]);
+    let rounds = a.times_ns.len();
+    let median = |t: &[f64]| concur_report::stats::median(&mut t.to_vec());
+    let seed = concur_report::stats::seed(&[&a.name, &b.name]);
+    match concur_report::stats::paired_ratio(&a.times_ns, &b.times_ns, seed) {
+        Some(r) => println!(
+            "{} {}, {} {} (median of {rounds} rounds of {} {each} each): \
+             {}/{} {:.2}× ({:.2}–{:.2})",
+            a.name,
+            human_time(median(&a.times_ns)),
+            b.name,
+            human_time(median(&b.times_ns)),
+            run.tasks,
+            a.name,
+            b.name,
+            r.value,
+            r.lo,
+            r.hi
+        ),
+        None => println!("{} and {}: no ratio from {rounds} rounds", a.name, b.name),
+    }
 }
 
 /// The CPU pair `concur pingpong` pins `names` to: `--pin` asks for one (an error when a
@@ -281,31 +330,11 @@ fn pingpong_paired(
     rounds.check().map_err(Failure::usage)?;
     let run = crate::harness::paired::compare_channels(a, b, rounds, pin, bytes)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
-    let rounds = run.models[0].times_ns.len();
     if json {
         print_json(&run);
         return Ok(ExitCode::SUCCESS);
     }
-    let (ta, tb) = (&run.models[0].times_ns, &run.models[1].times_ns);
-    let median = |t: &[f64]| {
-        let mut t = t.to_vec();
-        t.sort_by(f64::total_cmp);
-        t[t.len() / 2]
-    };
-    let seed = concur_report::stats::seed(&[a, b]);
-    match concur_report::stats::paired_ratio(ta, tb, seed) {
-        Some(r) => println!(
-            "{a} {:.0} ns, {b} {:.0} ns (median of {rounds} rounds of {} round trips each): \
-             {a}/{b} {:.2}× ({:.2}–{:.2})",
-            median(ta),
-            median(tb),
-            run.tasks,
-            r.value,
-            r.lo,
-            r.hi
-        ),
-        None => println!("{a} and {b}: no ratio from {rounds} rounds"),
-    }
+    print_paired_ratio(&run, "round trips");
     if let Some(p) = run.placement {
         println!(
             "pinned to CPUs {}↔{}; a cache-line round trip between them (atomic-spin) took \

@@ -350,7 +350,7 @@ fn run_paired(
     // transfers; a blocking one, a few wake-ups), so they are paired too.
     let pairs: Vec<_> = catalog.comparisons.iter().filter(|c| c.paired).collect();
     print!(
-        "[paired] {} channel comparisons, ping-pong and bulk (rounds taken):",
+        "[paired] {} floor comparisons: starts, ping-pong and bulk (rounds taken):",
         pairs.len()
     );
     for c in pairs {
@@ -358,9 +358,15 @@ fn run_paired(
         std::io::stdout().flush()?;
         let target = c.target.map(|t| t.to_string());
         let bytes = c.bytes.map(|b| b.to_string());
+        // The `spawn` group's rows are starts (`concur spawn`), the others round trips.
+        let (command, subject) = if c.group == catalog.roles.spawn_group {
+            ("spawn", "--model")
+        } else {
+            ("pingpong", "--channel")
+        };
         let mut args = vec![
-            "pingpong",
-            "--channel",
+            command,
+            subject,
             &c.subject,
             "--against",
             &c.against,

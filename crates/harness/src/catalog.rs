@@ -13,6 +13,7 @@ use concur_workloads::{Grayscale, HttpFetch, Kind, Primes, SeedSquareCube, Share
 
 use crate::models::{Family, ModelSpec, models, names};
 use crate::round_trips::{Subject, pool_task_models};
+use crate::spawn::Starter;
 use crate::{Profile, ProfileSizes};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
@@ -179,9 +180,14 @@ fn comparisons() -> Vec<Comparison> {
         // group's with `--bytes`). The bulk rows for scale keep criterion's figures: a bulk
         // comparison costs seconds of a full run (80 ms of warm-up per batch).
         let decides = target.is_some() || against == COPY_PAIR;
-        let paired = (group == PINGPONG_GROUP || (group == BULK_GROUP && decides))
+        let round_trips = (group == PINGPONG_GROUP || (group == BULK_GROUP && decides))
             && Subject::parse(subject).is_some()
             && Subject::parse(against).is_some();
+        // Starting a worker against starting a process: `concur spawn --against`.
+        let starts = group == SPAWN_GROUP
+            && Starter::parse(subject).is_some()
+            && Starter::parse(against).is_some();
+        let paired = round_trips || starts;
         let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
         Comparison {
             group: group.to_owned(),

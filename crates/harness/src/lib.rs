@@ -53,7 +53,7 @@ pub use models::{
 };
 pub use profile::{Profile, ProfileSizes};
 pub use runner::{RunError, RunReport, RunRequest, reference_checksum, run, run_on_hosts};
-pub use spawn::{SpawnReport, spawn_cost};
+pub use spawn::{SPAWNS_PER_BATCH, SpawnReport, Starter, compare_spawns, spawn_cost};
 pub use worker::init_workers;
 
 /// The machine's parallelism: what `--workers` defaults to for pools.

@@ -383,21 +383,51 @@ pub(crate) fn kill_and_reap(child: &mut Child) {
 
 /// Waits up to `grace` for `child` to exit, then kills it; always reaps it.
 pub(crate) fn reap(child: &mut Child, grace: Duration) -> ExitStatus {
+    if let Some(status) = wait_exit(child, grace) {
+        return status;
+    }
+    let _ = child.kill();
+    // After SIGKILL the wait is bounded by the kernel tearing the process down.
+    child
+        .wait()
+        .unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9))
+}
+
+/// Waits up to `grace` for `child` to exit and reaps it; `None` if it is still running
+/// then. Sleeps on the child's pidfd, which wakes the moment it exits (a worker's exit is
+/// part of what the `spawn` probe times: polling with growing pauses overshot it by up
+/// to the last pause); polls `try_wait` with growing pauses where there is no pidfd (Linux
+/// before 5.3).
+fn wait_exit(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
     let deadline = Instant::now() + grace;
+    // The child is not reaped before the loop below does it, so its pid names it alone.
+    let pidfd = rustix::process::Pid::from_raw(child.id() as i32).and_then(|pid| {
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+    });
     let mut pause = Duration::from_micros(20);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return status,
-            Ok(None) if Instant::now() < deadline => {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(5));
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())?;
+        match &pidfd {
+            Some(fd) => {
+                let timeout = Timespec {
+                    tv_sec: left.as_secs() as _,
+                    tv_nsec: left.subsec_nanos() as _,
+                };
+                // Readable once the process exited; an interrupted or failed poll just
+                // goes round again (try_wait decides).
+                let _ = poll(&mut [PollFd::new(fd, PollFlags::IN)], Some(&timeout));
             }
-            _ => {
-                let _ = child.kill();
-                // After SIGKILL the wait is bounded by the kernel tearing the process down.
-                return child
-                    .wait()
-                    .unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9));
+            None => {
+                thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_millis(5));
             }
         }
     }

@@ -123,7 +123,9 @@ impl PairedRun {
 pub struct PairedModel {
     /// The model.
     pub name: String,
-    /// Wall time of the batch in each round, ns.
+    /// Each round's figure, ns: the batch's wall time in a model comparison; in a channel
+    /// comparison the ns per round trip (the batch's mean; for the bulk group's MiB, the
+    /// median of its timed round trips).
     pub times_ns: Vec<f64>,
 }
 

@@ -583,7 +583,20 @@ impl Sender {
             core.word(end).store(0, Ordering::Relaxed);
             self.zeroed = end + RESERVE;
         }
-        let mut done = msg.len().min(CHUNK as usize);
+        if msg.len() <= CHUNK as usize {
+            // One chunk (every small message): the payload, then the word that publishes it.
+            core.write_at(start, msg);
+            core.word(self.tail)
+                .store(len | PUBLISHED, Ordering::Release);
+            hdr.tail.store(end, Ordering::Release);
+            if !core.spin_only {
+                notify(&hdr.consumer_waiting, &hdr.data_seq);
+            }
+            self.tail = end;
+            self.zero_ahead();
+            return;
+        }
+        let mut done = CHUNK as usize;
         core.write_at(start, &msg[..done]);
         core.word(self.tail)
             .store(len | PUBLISHED, Ordering::Release);
@@ -718,7 +731,9 @@ impl Receiver {
         let Some((len, avail)) = self.peek()? else {
             return Err(Error::PeerGone("the sender closed the ring".into()));
         };
-        buf.resize(len as usize, 0);
+        if buf.len() != len as usize {
+            buf.resize(len as usize, 0);
+        }
         if PREFIX + len <= avail {
             // Whole already (every message of one chunk): the common case, inline.
             self.core.read_at(self.head + PREFIX, buf);
