@@ -12,7 +12,9 @@
 //! the same MiB, the bandwidth floor within one core; `read-across` is the MiB written by this
 //! process and copied out by the echo process (only the copy out timed), the floor of a
 //! copying transfer between two cores; `copy-pair` is two threads, one on each CPU of the
-//! pinned pair, copying the MiB at once (a copying channel's copy in and copy out). Between
+//! pinned pair, copying the MiB at once (a copying channel's copy in and copy out);
+//! `copy-across` is the copying ring's transfer with no ring around it (the MiB written here
+//! a chunk at a time, copied out on the other CPU as each chunk is published). Between
 //! threads the 1 MiB buffer is moved, not copied: that is the point of sharing an address
 //! space.
 
@@ -21,7 +23,9 @@ mod common;
 use concur::channels::pin::{CpuPair, Pinned};
 use concur::channels::{Channel, Peers, READ_ACROSS, ReadAcross, channels};
 use concur::harness::Profile;
-use concur::harness::catalog::{BULK_GROUP, COPY_PAIR, MEMCPY, PINGPONG_GROUP, pool_task};
+use concur::harness::catalog::{
+    BULK_GROUP, COPY_ACROSS, COPY_PAIR, MEMCPY, PINGPONG_GROUP, pool_task,
+};
 use concur::harness::round_trips::pool_task_models;
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
@@ -101,6 +105,13 @@ fn main() {
         b.iter(|| pair.round_trip(&mib).expect("copy-pair"));
     });
     drop(pair);
+    // The copying ring's transfer with no ring: written here, copied out on the other CPU
+    // chunk by chunk as it is written (still pinned).
+    let mut across = concur::harness::round_trips::open(COPY_ACROSS).expect("copy-across starts");
+    group.bench_function(COPY_ACROSS, |b| {
+        b.iter(|| across.round_trip(&mib).expect("copy-across"));
+    });
+    drop(across);
     group.finish();
     c.final_summary();
 }

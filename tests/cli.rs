@@ -302,6 +302,20 @@ fn spinning_pairs_are_pinned_and_say_where() {
         "--json",
     ]);
     assert!(pair["median_ns"].as_f64().unwrap() > 0.0, "{pair}");
+    // The ring's transfer with no ring around it, at every size (an empty message too).
+    for bytes in ["1048576", "8", "0"] {
+        let across = json(&[
+            "pingpong",
+            "--channel",
+            "copy-across",
+            "--bytes",
+            bytes,
+            "--round-trips",
+            "20",
+            "--json",
+        ]);
+        assert!(across["median_ns"].as_f64().unwrap() > 0.0, "{across}");
+    }
     assert_eq!(v["size"], 1 << 20);
     assert_eq!(names_of(&v["models"]), ["shm-spin", "memcpy"]);
     assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");

@@ -117,8 +117,10 @@ pub(crate) struct SpawnArgs {
 pub(crate) struct PingpongArgs {
     /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), a pool task
     /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
-    /// `cluster-task`: one empty task through the model), or `memcpy` (the bulk group's copy
-    /// within this thread); a wrong name lists the valid ones.
+    /// `cluster-task`: one empty task through the model), or a bulk copy floor (`memcpy`:
+    /// the copy within this thread; `copy-pair`: a copy on each CPU at once; `copy-across`:
+    /// the MiB written here and copied out on the other CPU); a wrong name lists the valid
+    /// ones.
     #[arg(long, value_parser = parse_channel)]
     pub channel: String,
     /// How many round trips to time (one sample each).
@@ -128,7 +130,7 @@ pub(crate) struct PingpongArgs {
     /// peer answers at most 8 bytes. Floors carry one word: 8 only.
     #[arg(long, default_value = "8", value_parser = parse_message_bytes)]
     pub bytes: usize,
-    /// Compare with this channel, floor, pool task or `memcpy` in paired rounds instead: each
+    /// Compare with this channel, floor, pool task or copy floor in paired rounds instead: each
     /// round times a batch of round trips on each, back to back (`--rounds`), and the ratio
     /// is read from the rounds (what the report's floors table uses for `ipc/pingpong`, and
     /// with `--bytes 1048576` for `ipc/bulk-1MiB`).

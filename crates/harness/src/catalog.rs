@@ -24,6 +24,8 @@ pub const PINGPONG_GROUP: &str = "ipc/pingpong";
 pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
 /// The bulk group's message: 1 MiB.
 pub const BULK_BYTES: usize = 1 << 20;
+/// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
+pub use crate::round_trips::COPY_ACROSS;
 /// The copying channels' floor in [`BULK_GROUP`]: two copies at once, one on each CPU.
 pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
@@ -179,7 +181,7 @@ fn comparisons() -> Vec<Comparison> {
         // where a target decides the row: `concur pingpong --against` pairs them (the bulk
         // group's with `--bytes`). The bulk rows for scale keep criterion's figures: a bulk
         // comparison costs seconds of a full run (80 ms of warm-up per batch).
-        let decides = target.is_some() || against == COPY_PAIR;
+        let decides = target.is_some();
         let round_trips = (group == PINGPONG_GROUP || (group == BULK_GROUP && decides))
             && Subject::parse(subject).is_some()
             && Subject::parse(against).is_some();
@@ -262,9 +264,13 @@ fn comparisons() -> Vec<Comparison> {
     // 1 MiB: the copying ring at half of memcpy's bandwidth or better; against the copy
     // between two cores, which moves with the VM's placement; iceoryx2 for scale.
     out.push(cmp(BULK_GROUP, None, spin, MEMCPY, floor, Some(2.0)));
-    // A copying channel copies in on one CPU while the other copies out: two copies at once,
-    // which on some placements share one core's bandwidth (what the 2× above allows for).
-    out.push(cmp(BULK_GROUP, None, spin, COPY_PAIR, floor, None));
+    // The ring against its own transfer with no ring around it (paired): what the protocol
+    // adds, apart from what the placement makes the transfer itself cost, which the next
+    // rows read against memcpy: the transfer, and two copies at once (a copying channel
+    // copies in on one CPU while the other copies out; on some placements the two share
+    // one core's bandwidth).
+    out.push(cmp(BULK_GROUP, None, spin, COPY_ACROSS, floor, Some(1.25)));
+    out.push(cmp(BULK_GROUP, None, COPY_ACROSS, MEMCPY, floor, None));
     out.push(cmp(BULK_GROUP, None, COPY_PAIR, MEMCPY, floor, None));
     out.push(cmp(BULK_GROUP, None, spin, READ_ACROSS, floor, None));
     out.push(cmp(BULK_GROUP, None, READ_ACROSS, MEMCPY, floor, None));
@@ -345,8 +351,10 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
              the host places its virtual CPUs; `{COPY_PAIR}` is two threads, one on each CPU \
              of the pinned pair, each copying the MiB at once, the floor of a copying channel \
              (a copy in and a copy out at the same time), which on some placements share one \
-             core's bandwidth. Between threads the buffer is moved, not copied: sharing an \
-             address space is the point."
+             core's bandwidth; `{COPY_ACROSS}` is the copying ring's transfer with no ring \
+             around it: the MiB written by one thread a chunk at a time and copied out on the \
+             other CPU as each chunk is published. Between threads the buffer is moved, not \
+             copied: sharing an address space is the point."
         ),
         compare: Compare::CostOf(reference),
         axis: Axis::None,
@@ -355,6 +363,7 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
             MEMCPY.to_owned(),
             READ_ACROSS.to_owned(),
             COPY_PAIR.to_owned(),
+            COPY_ACROSS.to_owned(),
         ],
     };
     (pingpong, bulk)

@@ -35,6 +35,7 @@
 
 pub mod catalog;
 pub mod cluster;
+mod copy_floors;
 pub mod cpython;
 pub mod crossover;
 pub mod idle;

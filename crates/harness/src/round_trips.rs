@@ -7,8 +7,6 @@
 //! overhead over its channel is read from times taken back to back.
 
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
@@ -16,6 +14,7 @@ use concur_channels::{
 };
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
 
+use crate::copy_floors::{CopyAcrossPeer, CopyPairPeer, MemcpyPeer};
 use crate::runner::reference_checksum;
 use crate::{Model, ModelSpec, models};
 
@@ -27,6 +26,11 @@ pub const MEMCPY: &str = "memcpy";
 /// it is copied out on the other; on some placements of a VM's virtual CPUs two copies at
 /// once share one core's bandwidth (each takes twice as long), and this measures that.
 pub const COPY_PAIR: &str = "copy-pair";
+
+/// The copying ring's own transfer with no ring around it, a [`Subject`]: the MiB written
+/// here a chunk at a time and copied out on the pair's other CPU as each chunk is published.
+/// What moving the MiB between the two CPUs costs in this placement, protocol aside.
+pub const COPY_ACROSS: &str = "copy-across";
 
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
@@ -44,6 +48,9 @@ pub enum Subject {
     /// The copying channels' floor: this thread and a helper on the other CPU of the pair
     /// each copying the payload at once ([`COPY_PAIR`]).
     CopyPair,
+    /// The copying ring's transfer alone: written here, copied out on the other CPU as it
+    /// is written ([`COPY_ACROSS`]).
+    CopyAcross,
 }
 
 impl Subject {
@@ -59,6 +66,9 @@ impl Subject {
         if name == COPY_PAIR {
             return Some(Subject::CopyPair);
         }
+        if name == COPY_ACROSS {
+            return Some(Subject::CopyAcross);
+        }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
             .map(Subject::PoolTask)
@@ -71,6 +81,7 @@ impl Subject {
             Subject::PoolTask(m) => pool_task(m.name),
             Subject::Memcpy => MEMCPY.to_owned(),
             Subject::CopyPair => COPY_PAIR.to_owned(),
+            Subject::CopyAcross => COPY_ACROSS.to_owned(),
         }
     }
 
@@ -82,6 +93,9 @@ impl Subject {
             Subject::PoolTask(m) => Ok(Box::new(TaskPeer::start(m)?)),
             Subject::Memcpy => Ok(Box::new(MemcpyPeer::default())),
             Subject::CopyPair => Ok(Box::new(CopyPairPeer::start()?)),
+            Subject::CopyAcross => Ok(Box::new(CopyAcrossPeer::start(
+                concur_channels::MAX_PAYLOAD,
+            )?)),
         }
     }
 
@@ -91,27 +105,8 @@ impl Subject {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
             Subject::PoolTask(_) => false,
-            Subject::Memcpy | Subject::CopyPair => true,
+            Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross => true,
         }
-    }
-}
-
-/// `memcpy` as a round trip: the payload copied into a buffer of this thread's (what the
-/// `ipc/bulk-1MiB` group's `memcpy` benchmark times), so paired rounds can read a copying
-/// channel against it.
-#[derive(Default)]
-struct MemcpyPeer {
-    buf: Vec<u8>,
-}
-
-impl RoundTrip for MemcpyPeer {
-    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
-        if self.buf.len() != payload.len() {
-            self.buf = vec![0; payload.len()];
-        }
-        self.buf.copy_from_slice(std::hint::black_box(payload));
-        std::hint::black_box(&self.buf);
-        Ok(())
     }
 }
 
@@ -120,7 +115,9 @@ impl PartialEq for Subject {
         match (self, other) {
             (Subject::Channel(a), Subject::Channel(b)) => a == b,
             (Subject::PoolTask(a), Subject::PoolTask(b)) => std::ptr::eq(*a, *b),
-            (Subject::Memcpy, Subject::Memcpy) | (Subject::CopyPair, Subject::CopyPair) => true,
+            (Subject::Memcpy, Subject::Memcpy)
+            | (Subject::CopyPair, Subject::CopyPair)
+            | (Subject::CopyAcross, Subject::CopyAcross) => true,
             _ => false,
         }
     }
@@ -156,10 +153,10 @@ pub fn is_round_trip(name: &str) -> bool {
 }
 
 /// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; copy floors: memcpy,
-/// copy-pair)`, for an error message.
+/// copy-pair, copy-across)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {}; copy floors: {MEMCPY}, {COPY_PAIR})",
+        "{}; pool tasks: {}; copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -190,11 +187,11 @@ pub fn pingpong(
 }
 
 /// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]), or
-/// `copy-pair` (whose helper spins).
+/// `copy-pair` or `copy-across` (whose helpers spin).
 pub fn spins(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spins(),
-        Some(Subject::CopyPair) => true,
+        Some(Subject::CopyPair | Subject::CopyAcross) => true,
         _ => false,
     }
 }
@@ -205,7 +202,7 @@ pub fn spins(name: &str) -> bool {
 pub fn pinnable(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spec().peers == Peers::Processes,
-        Some(Subject::Memcpy | Subject::CopyPair) => true,
+        Some(Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross) => true,
         _ => false,
     }
 }
@@ -214,102 +211,6 @@ pub fn pinnable(name: &str) -> bool {
 /// can be pinned, and one of them spins.
 pub fn pin_by_default(names: &[&str]) -> bool {
     names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n))
-}
-
-/// What `copy-pair`'s two threads share: the round the helper is to copy for, the round it
-/// has copied, the payload's length, and whether to stop.
-#[derive(Default)]
-struct PairState {
-    go: AtomicU64,
-    done: AtomicU64,
-    len: AtomicUsize,
-    quit: AtomicBool,
-}
-
-/// `copy-pair` as a round trip: each one, a helper thread (on the other CPU of a pinned
-/// pair) copies a buffer of the payload's length while this thread copies the payload; the
-/// round trip ends when both have.
-struct CopyPairPeer {
-    state: Arc<PairState>,
-    helper: Option<std::thread::JoinHandle<()>>,
-    /// This thread's copy.
-    own: MemcpyPeer,
-}
-
-/// Spins between yields: on one CPU the other thread needs the CPU to finish.
-const SPINS_PER_YIELD: u32 = 1 << 10;
-
-impl CopyPairPeer {
-    fn start() -> io::Result<CopyPairPeer> {
-        let state = Arc::new(PairState::default());
-        let cpu = concur_channels::pin::child_cpu();
-        let theirs = Arc::clone(&state);
-        let helper = std::thread::Builder::new()
-            .name("concur-copy-pair".into())
-            .spawn(move || {
-                if let Some(cpu) = cpu {
-                    // Started from a pinned thread, it has that thread's one CPU: move.
-                    concur_channels::pin::pin_this_thread(cpu).expect("the pair's other CPU");
-                }
-                let (mut src, mut dst) = (Vec::new(), Vec::new());
-                let (mut last, mut spins) = (0, 0u32);
-                while !theirs.quit.load(Ordering::Acquire) {
-                    let go = theirs.go.load(Ordering::Acquire);
-                    if go == last {
-                        spins = spins.wrapping_add(1);
-                        if spins % SPINS_PER_YIELD == 0 {
-                            std::thread::yield_now();
-                        }
-                        std::hint::spin_loop();
-                        continue;
-                    }
-                    let len = theirs.len.load(Ordering::Acquire);
-                    if src.len() != len {
-                        (src, dst) = (vec![0xa5u8; len], vec![0u8; len]);
-                    }
-                    dst.copy_from_slice(std::hint::black_box(&src));
-                    std::hint::black_box(&dst);
-                    last = go;
-                    theirs.done.store(go, Ordering::Release);
-                }
-            })?;
-        Ok(CopyPairPeer {
-            state,
-            helper: Some(helper),
-            own: MemcpyPeer::default(),
-        })
-    }
-}
-
-impl RoundTrip for CopyPairPeer {
-    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
-        let s = &self.state;
-        s.len.store(payload.len(), Ordering::Release);
-        let round = s.go.load(Ordering::Relaxed) + 1;
-        s.go.store(round, Ordering::Release);
-        self.own.round_trip(payload)?;
-        let mut spins = 0u32;
-        while s.done.load(Ordering::Acquire) != round {
-            spins = spins.wrapping_add(1);
-            if spins % SPINS_PER_YIELD == 0 {
-                if self.helper.as_ref().is_none_or(|h| h.is_finished()) {
-                    return Err(io::Error::other("the copy-pair helper thread ended"));
-                }
-                std::thread::yield_now();
-            }
-            std::hint::spin_loop();
-        }
-        Ok(())
-    }
-}
-
-impl Drop for CopyPairPeer {
-    fn drop(&mut self) {
-        self.state.quit.store(true, Ordering::Release);
-        if let Some(h) = self.helper.take() {
-            let _ = h.join();
-        }
-    }
 }
 
 /// A started pool and the empty batch it runs, with sequential's checksum of it.

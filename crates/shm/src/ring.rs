@@ -82,9 +82,10 @@ pub const fn max_message(capacity: usize) -> usize {
 /// chunk out while the sender copies the next one in (small under loom, so the model checks
 /// chunked messages too).
 #[cfg(not(loom))]
-const CHUNK: u64 = 64 << 10;
+pub const CHUNK: u64 = 64 << 10;
+/// Under loom, small, so the model checks chunked messages too.
 #[cfg(loom)]
-const CHUNK: u64 = 16;
+pub const CHUNK: u64 = 16;
 /// How long a receiver in the middle of a message spins for the next chunk before sleeping:
 /// the chunk is due within microseconds (a 64 KiB copy), far less than a futex round trip.
 const MID_MESSAGE_SPINS: u32 = 1 << 14;
