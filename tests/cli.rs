@@ -516,6 +516,33 @@ const BAD_INPUTS: &[&[&str]] = &[
     ],
     &["pingpong", "--channel", "shm-spin", "--pin", "--no-pin"],
     &["spawn", "--model", "process-pool", "--against", "exec"],
+    &[
+        "compare",
+        "--workload",
+        "http-fetch",
+        "--param",
+        "8",
+        "--floor",
+        "udp-floor",
+    ],
+    &[
+        "compare",
+        "--workload",
+        "primes",
+        "--param",
+        "2",
+        "--floor",
+        "tcp-floor",
+    ],
+    &[
+        "compare",
+        "--workload",
+        "http-fetch",
+        "--param",
+        "8",
+        "--target",
+        "1.15",
+    ],
     &["spawn", "--model", "process-pool", "--rounds", "3"],
     &[
         "spawn",
@@ -583,6 +610,31 @@ fn compare_pairs_rounds() {
     assert_eq!(models.len(), 3);
     for m in models {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 3, "{m}");
+    }
+    // A model against the floor under its workload: the floor first, every round both.
+    let v = json(&[
+        "compare",
+        "--workload",
+        "http-fetch",
+        "--param",
+        "8",
+        "--profile",
+        "smoke",
+        "--models",
+        "tokio",
+        "--floor",
+        "tcp-floor",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(v["group"], "io_bound/http-fetch");
+    assert_eq!(v["param"], "8");
+    assert_eq!(names_of(&v["models"]), ["tcp-floor", "tokio"]);
+    for m in v["models"].as_array().unwrap() {
+        let times = m["times_ns"].as_array().unwrap();
+        assert_eq!(times.len(), 2, "{m}");
+        assert!(times.iter().all(|t| t.as_f64().unwrap() > 0.0), "{m}");
     }
 }
 

@@ -200,9 +200,28 @@ pub(crate) struct CompareArgs {
     /// when that is given].
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub max_rounds: Option<usize>,
+    /// Also time the floor under the workload, first, so every model's ratio is read
+    /// against it: `tcp-floor` (the same exchanges over raw loopback TCP), under
+    /// `http-fetch` only.
+    #[arg(long, value_parser = parse_compare_floor)]
+    pub floor: Option<&'static str>,
+    /// With `--floor`: a ratio to the floor (a target) that the rounds must also decide.
+    #[arg(long, value_parser = parse_target, requires = "floor")]
+    pub target: Option<f64>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_compare_floor(s: &str) -> Result<&'static str, String> {
+    let floor = crate::http::TcpFloor::NAME;
+    if s == floor {
+        Ok(floor)
+    } else {
+        Err(format!(
+            "unknown floor '{s}' (valid: {floor}, under http-fetch)"
+        ))
+    }
 }
 
 #[derive(Args)]

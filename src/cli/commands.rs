@@ -384,8 +384,13 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
             args.profile,
             args.rounds,
             args.max_rounds,
-            crate::report::verdicts::THRESHOLDS.to_vec(),
+            crate::report::verdicts::THRESHOLDS
+                .iter()
+                .copied()
+                .chain(args.target)
+                .collect(),
         ),
+        with_floor: args.floor.is_some(),
     })
     .map_err(|e| match e {
         RunError::Invalid(m) => Failure::usage(m),

@@ -348,9 +348,24 @@ fn run_paired(
     // Channels against their floors and peers, and pools against their transports:
     // placement moves these most (a spinning round trip is a handful of cache-line
     // transfers; a blocking one, a few wake-ups), so they are paired too.
-    let pairs: Vec<_> = catalog.comparisons.iter().filter(|c| c.paired).collect();
+    // Those at a parameter the suites measured (a smoke run, which records nothing, runs
+    // them all).
+    let measured = |c: &&concur_report::catalog::Comparison| {
+        results.is_empty()
+            || c.param.as_ref().is_none_or(|p| {
+                results
+                    .iter()
+                    .any(|r| r.group == c.group && r.parameter.as_ref() == Some(p))
+            })
+    };
+    let pairs: Vec<_> = catalog
+        .comparisons
+        .iter()
+        .filter(|c| c.paired)
+        .filter(measured)
+        .collect();
     print!(
-        "[paired] {} floor comparisons: starts, ping-pong and bulk (rounds taken):",
+        "[paired] {} floor comparisons: starts, fetches, ping-pong and bulk (rounds taken):",
         pairs.len()
     );
     for c in pairs {
@@ -358,22 +373,32 @@ fn run_paired(
         std::io::stdout().flush()?;
         let target = c.target.map(|t| t.to_string());
         let bytes = c.bytes.map(|b| b.to_string());
-        // The `spawn` group's rows are starts (`concur spawn`), the others round trips.
-        let (command, subject) = if c.group == catalog.roles.spawn_group {
-            ("spawn", "--model")
+        let param = c.param.clone().unwrap_or_default();
+        // Starts (`concur spawn`), a model against the floor under its workload (`concur
+        // compare --floor`), or round trips (`concur pingpong`).
+        let workload = catalog
+            .workloads
+            .iter()
+            .find(|w| w.bench_group == c.group)
+            .map(|w| w.name.as_str());
+        let mut args = if c.group == catalog.roles.spawn_group {
+            vec!["spawn", "--model", &c.subject, "--against", &c.against]
+        } else if let Some(workload) = workload {
+            vec![
+                "compare",
+                "--workload",
+                workload,
+                "--param",
+                &param,
+                "--models",
+                &c.subject,
+                "--floor",
+                &c.against,
+            ]
         } else {
-            ("pingpong", "--channel")
+            vec!["pingpong", "--channel", &c.subject, "--against", &c.against]
         };
-        let mut args = vec![
-            command,
-            subject,
-            &c.subject,
-            "--against",
-            &c.against,
-            "--profile",
-            profile.name(),
-            "--json",
-        ];
+        args.extend(["--profile", profile.name(), "--json"]);
         if let Some(t) = &target {
             args.extend(["--target", t]);
         }

@@ -304,6 +304,7 @@ fn report(
             param,
             models: Vec::new(),
             rounds: rounds.clone(),
+            with_floor: false,
         }) {
             Ok(run) => paired.push(run),
             Err(e) => eprintln!("concur-bench: paired rounds of {}: {e}", info.name),

@@ -189,7 +189,9 @@ fn comparisons() -> Vec<Comparison> {
         let starts = group == SPAWN_GROUP
             && Starter::parse(subject).is_some()
             && Starter::parse(against).is_some();
-        let paired = round_trips || starts;
+        // A model against the floor under its workload: `concur compare --floor`.
+        let under_floor = against == TcpFloor::NAME && crate::model(subject).is_some();
+        let paired = round_trips || starts || under_floor;
         let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
         Comparison {
             group: group.to_owned(),

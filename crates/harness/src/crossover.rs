@@ -292,6 +292,7 @@ fn step(req: &CrossoverRequest, scale: &Scale, task_ns: f64) -> Result<Step, Run
             max,
             thresholds: vec![1.0, PAYS_OFF_SHARE * n as f64],
         },
+        with_floor: false,
     })
     .map_err(|e| match e {
         // Past a limit of this machine: refused, as bad input (as `concur run` does).

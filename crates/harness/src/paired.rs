@@ -117,10 +117,35 @@ pub struct CompareRequest {
     pub models: Vec<&'static ModelSpec>,
     /// Timed rounds (each times every model once).
     pub rounds: Rounds,
+    /// Also time the floor under the workload, first (the reference every ratio is read
+    /// against): only `tcp-floor` under `http-fetch`, the same exchanges over raw loopback
+    /// TCP ([`concur_http::TcpFloor`]), `param` at once. `false`: models only.
+    pub with_floor: bool,
 }
 
-/// Runs every model once untimed, then rounds as `req.rounds` says, each timing every model
-/// once in an order that rotates from round to round; checks every result.
+/// One side of a comparison: a model on its batch, or the floor under the workload.
+enum Side {
+    Model {
+        spec: &'static ModelSpec,
+        model: Box<dyn crate::Model>,
+        /// A batch of its own (a model that maps large inputs), else the shared one.
+        batch: Option<Batch>,
+    },
+    TcpFloor(concur_http::TcpFloor),
+}
+
+impl Side {
+    fn name(&self) -> &'static str {
+        match self {
+            Side::Model { spec, .. } => spec.name,
+            Side::TcpFloor(_) => concur_http::TcpFloor::NAME,
+        }
+    }
+}
+
+/// Runs every side once untimed, then rounds as `req.rounds` says, each timing every side
+/// once in an order that rotates from round to round; checks every model's result (the
+/// floor checks its own answers).
 pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     req.rounds.check().map_err(RunError::Invalid)?;
     let info = req.workload.info();
@@ -129,7 +154,24 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     } else {
         req.models.clone()
     };
-    let mut entries = Vec::new();
+    let mut sides = Vec::new();
+    if req.with_floor {
+        if info.name != concur_workloads::HttpFetch::NAME {
+            return Err(RunError::Invalid(format!(
+                "--floor: only http-fetch has a floor to pair (tcp-floor), not {}",
+                info.name
+            )));
+        }
+        let latency = std::time::Duration::from_millis(req.params.size);
+        let floor =
+            concur_http::TcpFloor::start(latency, crate::available_cores()).map_err(|source| {
+                RunError::Floor {
+                    floor: concur_http::TcpFloor::NAME,
+                    source,
+                }
+            })?;
+        sides.push(Side::TcpFloor(floor));
+    }
     let shared = req.workload.prepare(&req.params)?;
     let expected = reference_checksum(&shared).map_err(|source| RunError::Model {
         model: crate::names::SEQUENTIAL,
@@ -150,29 +192,43 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
             None
         };
         let model = spec.build(workers).map_err(model_err)?;
-        entries.push((spec, model, batch));
+        sides.push(Side::Model { spec, model, batch });
     }
-    let run_once = |spec: &'static ModelSpec, model: &dyn crate::Model, batch: &Batch| {
+    let run_once = |side: &Side| -> Result<f64, RunError> {
         let t = Instant::now();
-        let outputs = model
-            .run(batch, Echo::Off)
-            .map_err(|source| RunError::Model {
-                model: spec.name,
-                source,
-            })?;
-        let ns = t.elapsed().as_secs_f64() * 1e9;
-        if batch.checksum_of(&outputs) != expected {
-            return Err(RunError::WrongResult {
-                model: spec.name,
-                workload: info.name,
-            });
+        match side {
+            Side::Model { spec, model, batch } => {
+                let batch = batch.as_ref().unwrap_or(&shared);
+                let outputs = model
+                    .run(batch, Echo::Off)
+                    .map_err(|source| RunError::Model {
+                        model: spec.name,
+                        source,
+                    })?;
+                let ns = t.elapsed().as_secs_f64() * 1e9;
+                if batch.checksum_of(&outputs) != expected {
+                    return Err(RunError::WrongResult {
+                        model: spec.name,
+                        workload: info.name,
+                    });
+                }
+                Ok(ns)
+            }
+            Side::TcpFloor(floor) => {
+                floor
+                    .exchange(req.param)
+                    .map_err(|source| RunError::Floor {
+                        floor: concur_http::TcpFloor::NAME,
+                        source,
+                    })?;
+                Ok(t.elapsed().as_secs_f64() * 1e9)
+            }
         }
-        Ok(ns)
     };
-    for (spec, model, batch) in &entries {
-        run_once(spec, model.as_ref(), batch.as_ref().unwrap_or(&shared))?;
+    for side in &sides {
+        run_once(side)?;
     }
-    let m = entries.len();
+    let m = sides.len();
     let mut times = vec![Vec::with_capacity(req.rounds.max); m];
     let mut round = 0;
     loop {
@@ -183,12 +239,7 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
         for _ in 0..batch_of_rounds {
             for k in 0..m {
                 let i = (round + k) % m;
-                let (spec, model, batch) = &entries[i];
-                times[i].push(run_once(
-                    spec,
-                    model.as_ref(),
-                    batch.as_ref().unwrap_or(&shared),
-                )?);
+                times[i].push(run_once(&sides[i])?);
             }
             round += 1;
         }
@@ -199,11 +250,11 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
         param: req.param.to_string(),
         tasks: req.params.tasks,
         size: req.params.size,
-        models: entries
+        models: sides
             .iter()
             .zip(times)
-            .map(|((spec, _, _), times_ns)| PairedModel {
-                name: spec.name.to_owned(),
+            .map(|(side, times_ns)| PairedModel {
+                name: side.name().to_owned(),
                 times_ns,
             })
             .collect(),
@@ -368,6 +419,7 @@ mod tests {
                 crate::model(crate::names::THREAD_POOL).unwrap(),
             ],
             rounds: Rounds::fixed(3),
+            with_floor: false,
         })
         .unwrap();
         assert_eq!(run.group, "cpu_bound/primes");
@@ -440,6 +492,7 @@ mod tests {
                 param: 1,
                 models: Vec::new(),
                 rounds: Rounds::fixed(0),
+                with_floor: false,
             })
             .is_err()
         );
@@ -497,6 +550,7 @@ mod tests {
                 max: 6,
                 thresholds: vec![1.0],
             },
+            with_floor: false,
         })
         .unwrap();
         let taken = run.models[0].times_ns.len();

@@ -93,6 +93,15 @@ pub enum RunError {
     /// A probe could not start.
     #[error("could not start the PSS sampler: {0}")]
     Probe(#[from] std::io::Error),
+    /// The floor paired with the models could not start or failed an exchange.
+    #[error("{floor} failed: {source}")]
+    Floor {
+        /// Which floor.
+        floor: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A model's result differs from `sequential`'s.
     #[error("{model} gave a wrong result for {workload} (its checksum differs from sequential's)")]
     WrongResult {

@@ -49,9 +49,11 @@ pub struct Comparison {
     pub kind: Against,
     /// The most `subject / against` should be, if there is a target.
     pub target: Option<f64>,
-    /// Whether the run measures the two in paired rounds besides criterion's samples (two
-    /// channels, floors or pool tasks of the ping-pong, `concur pingpong --against`): its
-    /// ratio is then read from those rounds.
+    /// Whether the run measures the two in paired rounds besides criterion's samples: its
+    /// ratio is then read from those rounds. Two channels, floors, pool tasks or copy floors
+    /// (`concur pingpong --against`), a worker's start and a process's (`concur spawn
+    /// --against`), or a model and the floor under its workload (`concur compare
+    /// --floor`).
     #[serde(default)]
     pub paired: bool,
     /// The bytes each paired round trip sends when not the ping-pong's 8 (the bulk group's
