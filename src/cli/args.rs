@@ -93,6 +93,17 @@ pub(crate) struct SpawnArgs {
     /// rounds' medians (what the report's floors table uses for the `spawn` group).
     #[arg(long, value_parser = parse_starter)]
     pub against: Option<Starter>,
+    /// How many paired rounds `--against` takes.
+    #[command(flatten)]
+    pub paired: PairedRoundsArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The paired rounds of `spawn --against` and `pingpong --against`.
+#[derive(Args)]
+pub(crate) struct PairedRoundsArgs {
     /// Paired rounds with `--against` [default: the profile's least number].
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
     pub rounds: Option<usize>,
@@ -108,9 +119,18 @@ pub(crate) struct SpawnArgs {
     /// With `--against`: whose paired rounds to take by default: smoke, quick or full.
     #[arg(long, default_value = "quick", value_parser = parse_profile, requires = "against")]
     pub profile: Profile,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl PairedRoundsArgs {
+    /// The rounds to take: the profile's, or those given, deciding `--target` if given.
+    pub(crate) fn rounds(&self) -> crate::harness::paired::Rounds {
+        rounds_of(
+            self.profile,
+            self.rounds,
+            self.max_rounds,
+            self.target.into_iter().collect(),
+        )
+    }
 }
 
 #[derive(Args)]
@@ -136,21 +156,9 @@ pub(crate) struct PingpongArgs {
     /// with `--bytes 1048576` for `ipc/bulk-1MiB`).
     #[arg(long, value_parser = parse_channel)]
     pub against: Option<String>,
-    /// Paired rounds with `--against` [default: the profile's least number].
-    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
-    pub rounds: Option<usize>,
-    /// With `--against`: take more rounds while the ratio's interval holds `--target` (or,
-    /// without one, take `--rounds`), up to this many [default: the profile's cap, or
-    /// `--rounds` when that is given].
-    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
-    pub max_rounds: Option<usize>,
-    /// With `--against`: the ratio the comparison is read against (a floor's target), which
-    /// the rounds must decide.
-    #[arg(long, value_parser = parse_target, requires = "against")]
-    pub target: Option<f64>,
-    /// With `--against`: whose paired rounds to take by default: smoke, quick or full.
-    #[arg(long, default_value = "quick", value_parser = parse_profile, requires = "against")]
-    pub profile: Profile,
+    /// How many paired rounds `--against` takes.
+    #[command(flatten)]
+    pub paired: PairedRoundsArgs,
     /// Pin this process and the echo child to the first two CPUs this process may use [default:
     /// on when a spinning channel (`shm-spin`, `shm-loan`, `iceoryx2`, `atomic-spin`) is
     /// measured between processes]. Only channels between processes can be pinned.

@@ -201,12 +201,7 @@ fn spawn(args: &SpawnArgs) -> Result<ExitCode, Failure> {
 
 /// `concur spawn --model A --against B`: paired rounds of starts.
 fn spawn_paired(args: &SpawnArgs, against: harness::Starter) -> Result<ExitCode, Failure> {
-    let rounds = rounds_of(
-        args.profile,
-        args.rounds,
-        args.max_rounds,
-        args.target.into_iter().collect(),
-    );
+    let rounds = args.paired.rounds();
     rounds.check().map_err(Failure::usage)?;
     let (a, b) = (args.model.name(), against.name());
     let run = harness::compare_spawns(args.model, against, &rounds)
@@ -292,12 +287,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
         )));
     }
     if let Some(against) = &args.against {
-        let rounds = rounds_of(
-            args.profile,
-            args.rounds,
-            args.max_rounds,
-            args.target.into_iter().collect(),
-        );
+        let rounds = args.paired.rounds();
         let pin = pin_of(args, &[channel, against])?;
         return pingpong_paired(channel, against, &rounds, pin, args.bytes, args.json);
     }

@@ -17,7 +17,7 @@ use crate::spawn::Starter;
 use crate::{Profile, ProfileSizes};
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`).
-pub const SPAWN_GROUP: &str = "spawn";
+pub use crate::spawn::SPAWN_GROUP;
 /// The bench group of small round trips per channel (`benches/ipc.rs`).
 pub const PINGPONG_GROUP: &str = "ipc/pingpong";
 /// The bench group of 1 MiB transfers per channel (`benches/ipc.rs`).

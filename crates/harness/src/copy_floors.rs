@@ -29,14 +29,84 @@ impl RoundTrip for MemcpyPeer {
     }
 }
 
+/// A helper thread on the pinned pair's other CPU (the thread it is started from has that
+/// thread's one CPU: it moves), told to stop and joined on drop.
+struct Helper {
+    quit: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    name: &'static str,
+}
+
+impl Helper {
+    /// Starts `work`, which runs until the flag it is given is set.
+    fn start(
+        name: &'static str,
+        work: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> io::Result<Helper> {
+        let quit = Arc::new(AtomicBool::new(false));
+        let theirs = Arc::clone(&quit);
+        let cpu = concur_channels::pin::child_cpu();
+        let thread = std::thread::Builder::new()
+            .name(format!("concur-{name}"))
+            .spawn(move || {
+                if let Some(cpu) = cpu {
+                    concur_channels::pin::pin_this_thread(cpu).expect("the pair's other CPU");
+                }
+                work(&theirs);
+            })?;
+        Ok(Helper {
+            quit,
+            thread: Some(thread),
+            name,
+        })
+    }
+
+    /// Spins until `done()`; an error if the helper ended (it panicked) meanwhile.
+    fn wait_until(&self, mut done: impl FnMut() -> bool) -> io::Result<()> {
+        let mut spins = 0;
+        while !done() {
+            if spin(&mut spins) && self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                return Err(io::Error::other(format!(
+                    "the {} helper thread ended",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.quit.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Spins between yields: on one CPU the other thread needs the CPU to finish.
+const SPINS_PER_YIELD: u32 = 1 << 10;
+
+/// One step of a spinning wait: a spin hint, and a yield every [`SPINS_PER_YIELD`] steps
+/// (`true` then).
+fn spin(spins: &mut u32) -> bool {
+    *spins = spins.wrapping_add(1);
+    let yields = *spins % SPINS_PER_YIELD == 0;
+    if yields {
+        std::thread::yield_now();
+    }
+    std::hint::spin_loop();
+    yields
+}
+
 /// What `copy-pair`'s two threads share: the round the helper is to copy for, the round it
-/// has copied, the payload's length, and whether to stop.
+/// has copied, and the payload's length.
 #[derive(Default)]
 struct PairState {
     go: AtomicU64,
     done: AtomicU64,
     len: AtomicUsize,
-    quit: AtomicBool,
 }
 
 /// `copy-pair` as a round trip: each one, a helper thread (on the other CPU of a pinned
@@ -44,51 +114,37 @@ struct PairState {
 /// round trip ends when both have.
 pub(crate) struct CopyPairPeer {
     state: Arc<PairState>,
-    helper: Option<std::thread::JoinHandle<()>>,
+    helper: Helper,
     /// This thread's copy.
     own: MemcpyPeer,
 }
 
-/// Spins between yields: on one CPU the other thread needs the CPU to finish.
-const SPINS_PER_YIELD: u32 = 1 << 10;
-
 impl CopyPairPeer {
     pub(crate) fn start() -> io::Result<CopyPairPeer> {
         let state = Arc::new(PairState::default());
-        let cpu = concur_channels::pin::child_cpu();
         let theirs = Arc::clone(&state);
-        let helper = std::thread::Builder::new()
-            .name("concur-copy-pair".into())
-            .spawn(move || {
-                if let Some(cpu) = cpu {
-                    // Started from a pinned thread, it has that thread's one CPU: move.
-                    concur_channels::pin::pin_this_thread(cpu).expect("the pair's other CPU");
+        let helper = Helper::start("copy-pair", move |quit| {
+            let (mut src, mut dst) = (Vec::new(), Vec::new());
+            let (mut last, mut spins) = (0, 0);
+            while !quit.load(Ordering::Acquire) {
+                let go = theirs.go.load(Ordering::Acquire);
+                if go == last {
+                    spin(&mut spins);
+                    continue;
                 }
-                let (mut src, mut dst) = (Vec::new(), Vec::new());
-                let (mut last, mut spins) = (0, 0u32);
-                while !theirs.quit.load(Ordering::Acquire) {
-                    let go = theirs.go.load(Ordering::Acquire);
-                    if go == last {
-                        spins = spins.wrapping_add(1);
-                        if spins % SPINS_PER_YIELD == 0 {
-                            std::thread::yield_now();
-                        }
-                        std::hint::spin_loop();
-                        continue;
-                    }
-                    let len = theirs.len.load(Ordering::Acquire);
-                    if src.len() != len {
-                        (src, dst) = (vec![0xa5u8; len], vec![0u8; len]);
-                    }
-                    dst.copy_from_slice(std::hint::black_box(&src));
-                    std::hint::black_box(&dst);
-                    last = go;
-                    theirs.done.store(go, Ordering::Release);
+                let len = theirs.len.load(Ordering::Acquire);
+                if src.len() != len {
+                    (src, dst) = (vec![0xa5u8; len], vec![0u8; len]);
                 }
-            })?;
+                dst.copy_from_slice(std::hint::black_box(&src));
+                std::hint::black_box(&dst);
+                last = go;
+                theirs.done.store(go, Ordering::Release);
+            }
+        })?;
         Ok(CopyPairPeer {
             state,
-            helper: Some(helper),
+            helper,
             own: MemcpyPeer::default(),
         })
     }
@@ -101,41 +157,20 @@ impl RoundTrip for CopyPairPeer {
         let round = s.go.load(Ordering::Relaxed) + 1;
         s.go.store(round, Ordering::Release);
         self.own.round_trip(payload)?;
-        let mut spins = 0u32;
-        while s.done.load(Ordering::Acquire) != round {
-            spins = spins.wrapping_add(1);
-            if spins % SPINS_PER_YIELD == 0 {
-                if self.helper.as_ref().is_none_or(|h| h.is_finished()) {
-                    return Err(io::Error::other("the copy-pair helper thread ended"));
-                }
-                std::thread::yield_now();
-            }
-            std::hint::spin_loop();
-        }
-        Ok(())
-    }
-}
-
-impl Drop for CopyPairPeer {
-    fn drop(&mut self) {
-        self.state.quit.store(true, Ordering::Release);
-        if let Some(h) = self.helper.take() {
-            let _ = h.join();
-        }
+        self.helper
+            .wait_until(|| s.done.load(Ordering::Acquire) == round)
     }
 }
 
 /// What `copy-across`'s two threads share: the buffer the MiB crosses, how many messages
 /// have been started and the current one's length, how many bytes have been written in all
-/// (published chunk by chunk), how many messages the helper has copied out, and whether to
-/// stop.
+/// (published chunk by chunk), and how many messages the helper has copied out.
 struct AcrossState {
     buffer: Segment,
     started: AtomicU64,
     len: AtomicUsize,
     published: AtomicU64,
     copied: AtomicU64,
-    quit: AtomicBool,
 }
 
 /// Messages the `copy-across` buffer holds: as the copying ring's 4 MiB holds four of the
@@ -152,7 +187,7 @@ const ACROSS_SLOTS: usize = 4;
 /// same two CPUs as between two processes.
 pub(crate) struct CopyAcrossPeer {
     state: Arc<AcrossState>,
-    helper: Option<std::thread::JoinHandle<()>>,
+    helper: Helper,
     /// Messages sent (and copied out).
     sent: u64,
     /// Bytes published in all.
@@ -169,22 +204,12 @@ impl CopyAcrossPeer {
             len: AtomicUsize::new(0),
             published: AtomicU64::new(0),
             copied: AtomicU64::new(0),
-            quit: AtomicBool::new(false),
         });
-        let cpu = concur_channels::pin::child_cpu();
         let theirs = Arc::clone(&state);
-        let helper = std::thread::Builder::new()
-            .name("concur-copy-across".into())
-            .spawn(move || {
-                if let Some(cpu) = cpu {
-                    // Started from a pinned thread, it has that thread's one CPU: move.
-                    concur_channels::pin::pin_this_thread(cpu).expect("the pair's other CPU");
-                }
-                copy_out(&theirs);
-            })?;
+        let helper = Helper::start("copy-across", move |quit| copy_out(&theirs, quit))?;
         Ok(CopyAcrossPeer {
             state,
-            helper: Some(helper),
+            helper,
             sent: 0,
             published: 0,
         })
@@ -192,19 +217,12 @@ impl CopyAcrossPeer {
 }
 
 /// The helper's loop: each message, copy its chunks out as they are published.
-fn copy_out(s: &AcrossState) {
+fn copy_out(s: &AcrossState, quit: &AtomicBool) {
     let mut out = Vec::new();
-    let (mut consumed, mut messages, mut spins) = (0u64, 0u64, 0u32);
-    let wait = |spins: &mut u32| {
-        *spins = spins.wrapping_add(1);
-        if *spins % SPINS_PER_YIELD == 0 {
-            std::thread::yield_now();
-        }
-        std::hint::spin_loop();
-    };
-    while !s.quit.load(Ordering::Acquire) {
+    let (mut consumed, mut messages, mut spins) = (0u64, 0u64, 0);
+    while !quit.load(Ordering::Acquire) {
         if s.started.load(Ordering::Acquire) == messages {
-            wait(&mut spins);
+            spin(&mut spins);
             continue;
         }
         // Stored before `started`, which the load above acquired.
@@ -215,10 +233,10 @@ fn copy_out(s: &AcrossState) {
         while got < len {
             let avail = ((s.published.load(Ordering::Acquire) - consumed) as usize).min(len);
             if avail == got {
-                if s.quit.load(Ordering::Acquire) {
+                if quit.load(Ordering::Acquire) {
                     return;
                 }
-                wait(&mut spins);
+                spin(&mut spins);
                 continue;
             }
             if s.buffer.read(at + got, &mut out[got..avail]).is_err() {
@@ -254,26 +272,8 @@ impl RoundTrip for CopyAcrossPeer {
             s.published.store(self.published, Ordering::Release);
         }
         self.sent += 1;
-        let mut spins = 0u32;
-        while s.copied.load(Ordering::Acquire) != self.sent {
-            spins = spins.wrapping_add(1);
-            if spins % SPINS_PER_YIELD == 0 {
-                if self.helper.as_ref().is_none_or(|h| h.is_finished()) {
-                    return Err(io::Error::other("the copy-across helper thread ended"));
-                }
-                std::thread::yield_now();
-            }
-            std::hint::spin_loop();
-        }
-        Ok(())
-    }
-}
-
-impl Drop for CopyAcrossPeer {
-    fn drop(&mut self) {
-        self.state.quit.store(true, Ordering::Release);
-        if let Some(h) = self.helper.take() {
-            let _ = h.join();
-        }
+        let sent = self.sent;
+        self.helper
+            .wait_until(|| s.copied.load(Ordering::Acquire) == sent)
     }
 }

@@ -69,7 +69,7 @@ impl Rounds {
     }
 
     /// How many more rounds to take after `times` (each side's times so far): 0 to stop.
-    pub(crate) fn next_batch(&self, times: &[Vec<f64>]) -> usize {
+    fn next_batch(&self, times: &[Vec<f64>]) -> usize {
         let taken = times.first().map_or(0, Vec::len);
         if taken < self.min {
             return self.min - taken;
@@ -102,6 +102,32 @@ impl Rounds {
             ));
         }
         Ok(())
+    }
+}
+
+/// Times `sides` sides in rounds as `rounds` says (at least its `min`, then more while a
+/// ratio is undecided, up to its `max`), each round timing every side once with
+/// `time(side)`, in an order that rotates from round to round (two sides: `a, b`, then
+/// `b, a`, …), so no side always runs first. Each side's times, in round order.
+pub(crate) fn alternate<E>(
+    rounds: &Rounds,
+    sides: usize,
+    mut time: impl FnMut(usize) -> Result<f64, E>,
+) -> Result<Vec<Vec<f64>>, E> {
+    let mut times = vec![Vec::with_capacity(rounds.max); sides];
+    let mut round = 0;
+    loop {
+        let batch_of_rounds = rounds.next_batch(&times);
+        if batch_of_rounds == 0 {
+            return Ok(times);
+        }
+        for _ in 0..batch_of_rounds {
+            for k in 0..sides {
+                let i = (round + k) % sides;
+                times[i].push(time(i)?);
+            }
+            round += 1;
+        }
     }
 }
 
@@ -228,22 +254,7 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     for side in &sides {
         run_once(side)?;
     }
-    let m = sides.len();
-    let mut times = vec![Vec::with_capacity(req.rounds.max); m];
-    let mut round = 0;
-    loop {
-        let batch_of_rounds = req.rounds.next_batch(&times);
-        if batch_of_rounds == 0 {
-            break;
-        }
-        for _ in 0..batch_of_rounds {
-            for k in 0..m {
-                let i = (round + k) % m;
-                times[i].push(run_once(&sides[i])?);
-            }
-            round += 1;
-        }
-    }
+    let times = alternate(&req.rounds, sides.len(), |i| run_once(&sides[i]))?;
     Ok(PairedRun {
         workload: info.name.to_owned(),
         group: info.bench_group(),
@@ -357,28 +368,11 @@ pub fn compare_channels(
     let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
     let least = if bytes == 8 { 200 } else { 20 };
     let n = ((2e6 / per_trip) as usize).clamp(least, 20_000);
-    let mut times = [
-        Vec::with_capacity(rounds.max),
-        Vec::with_capacity(rounds.max),
-    ];
-    let mut round = 0;
-    loop {
-        let batch_of_rounds = rounds.next_batch(&times);
-        if batch_of_rounds == 0 {
-            break;
-        }
-        for _ in 0..batch_of_rounds {
-            if round % 2 == 0 {
-                times[0].push(batch(a, n)?);
-                times[1].push(batch(b, n)?);
-            } else {
-                times[1].push(batch(b, n)?);
-                times[0].push(batch(a, n)?);
-            }
-            round += 1;
-        }
-    }
-    let [ta, tb] = times;
+    let mut times = alternate(rounds, 2, |i| batch([a, b][i], n))?.into_iter();
+    let (ta, tb) = (
+        times.next().unwrap_or_default(),
+        times.next().unwrap_or_default(),
+    );
     Ok(PairedRun {
         workload: "pingpong".into(),
         group: group.into(),

@@ -12,6 +12,10 @@ use concur_channels::SpawnFloor;
 use concur_measure::Summary;
 use concur_report::{PairedModel, PairedRun};
 
+/// The bench group of spawn+join costs (`benches/spawn.rs`), where [`compare_spawns`]
+/// files its paired runs.
+pub const SPAWN_GROUP: &str = "spawn";
+
 /// Untimed spawns before measuring, to warm caches and the allocator.
 const WARMUP: usize = 3;
 
@@ -132,25 +136,14 @@ pub fn compare_spawns(a: Starter, b: Starter, rounds: &Rounds) -> io::Result<Pai
         }
         Ok(concur_report::stats::median(&mut each))
     };
-    let mut times = [Vec::new(), Vec::new()];
-    let mut round = 0;
-    loop {
-        let batches = rounds.next_batch(&times);
-        if batches == 0 {
-            break;
-        }
-        for _ in 0..batches {
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                times[i].push(batch([a, b][i])?);
-            }
-            round += 1;
-        }
-    }
-    let [ta, tb] = times;
+    let mut times = crate::paired::alternate(rounds, 2, |i| batch([a, b][i]))?.into_iter();
+    let (ta, tb) = (
+        times.next().unwrap_or_default(),
+        times.next().unwrap_or_default(),
+    );
     Ok(PairedRun {
         workload: "spawn".into(),
-        group: crate::catalog::SPAWN_GROUP.into(),
+        group: SPAWN_GROUP.into(),
         param: String::new(),
         tasks: SPAWNS_PER_BATCH,
         size: 0,
@@ -188,7 +181,7 @@ mod tests {
             Starter::parse("fork-exit").unwrap(),
         );
         let run = compare_spawns(a, b, &Rounds::fixed(3)).unwrap();
-        assert_eq!(run.group, crate::catalog::SPAWN_GROUP);
+        assert_eq!(run.group, SPAWN_GROUP);
         assert_eq!(run.models[0].name, "thread-per-task");
         assert_eq!(run.models[1].name, "fork-exit");
         assert!(run.models.iter().all(|m| m.times_ns.len() == 3));
