@@ -131,6 +131,21 @@ pub(crate) fn alternate<E>(
     }
 }
 
+/// Each side's times from [`alternate`], named: the models of a [`PairedRun`].
+pub(crate) fn named<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    times: Vec<Vec<f64>>,
+) -> Vec<PairedModel> {
+    names
+        .into_iter()
+        .zip(times)
+        .map(|(name, times_ns)| PairedModel {
+            name: name.to_owned(),
+            times_ns,
+        })
+        .collect()
+}
+
 /// What to compare.
 pub struct CompareRequest {
     /// The workload.
@@ -261,14 +276,7 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
         param: req.param.to_string(),
         tasks: req.params.tasks,
         size: req.params.size,
-        models: sides
-            .iter()
-            .zip(times)
-            .map(|(side, times_ns)| PairedModel {
-                name: side.name().to_owned(),
-                times_ns,
-            })
-            .collect(),
+        models: named(sides.iter().map(Side::name), times),
         max_rounds: Some(req.rounds.max),
         placement: None,
     })
@@ -368,27 +376,14 @@ pub fn compare_channels(
     let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
     let least = if bytes == 8 { 200 } else { 20 };
     let n = ((2e6 / per_trip) as usize).clamp(least, 20_000);
-    let mut times = alternate(rounds, 2, |i| batch([a, b][i], n))?.into_iter();
-    let (ta, tb) = (
-        times.next().unwrap_or_default(),
-        times.next().unwrap_or_default(),
-    );
+    let times = alternate(rounds, 2, |i| batch([a, b][i], n))?;
     Ok(PairedRun {
         workload: "pingpong".into(),
         group: group.into(),
         param: String::new(),
         tasks: n,
         size: msg.len() as u64,
-        models: vec![
-            PairedModel {
-                name: a.into(),
-                times_ns: ta,
-            },
-            PairedModel {
-                name: b.into(),
-                times_ns: tb,
-            },
-        ],
+        models: named([a, b], times),
         max_rounds: Some(rounds.max),
         placement,
     })

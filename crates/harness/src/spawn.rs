@@ -10,7 +10,7 @@ use crate::ModelSpec;
 use crate::paired::Rounds;
 use concur_channels::SpawnFloor;
 use concur_measure::Summary;
-use concur_report::{PairedModel, PairedRun};
+use concur_report::PairedRun;
 
 /// The bench group of spawn+join costs (`benches/spawn.rs`), where [`compare_spawns`]
 /// files its paired runs.
@@ -136,27 +136,14 @@ pub fn compare_spawns(a: Starter, b: Starter, rounds: &Rounds) -> io::Result<Pai
         }
         Ok(concur_report::stats::median(&mut each))
     };
-    let mut times = crate::paired::alternate(rounds, 2, |i| batch([a, b][i]))?.into_iter();
-    let (ta, tb) = (
-        times.next().unwrap_or_default(),
-        times.next().unwrap_or_default(),
-    );
+    let times = crate::paired::alternate(rounds, 2, |i| batch([a, b][i]))?;
     Ok(PairedRun {
         workload: "spawn".into(),
         group: SPAWN_GROUP.into(),
         param: String::new(),
         tasks: SPAWNS_PER_BATCH,
         size: 0,
-        models: vec![
-            PairedModel {
-                name: a.name().into(),
-                times_ns: ta,
-            },
-            PairedModel {
-                name: b.name().into(),
-                times_ns: tb,
-            },
-        ],
+        models: crate::paired::named([a.name(), b.name()], times),
         max_rounds: Some(rounds.max),
         placement: None,
     })
