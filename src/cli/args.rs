@@ -108,8 +108,8 @@ pub(crate) struct PairedRoundsArgs {
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
     pub rounds: Option<usize>,
     /// With `--against`: take more rounds while the ratio's interval holds `--target` (or,
-    /// without one, take `--rounds`), up to this many [default: the profile's cap, or
-    /// `--rounds` when that is given].
+    /// without one, take `--rounds`), up to this many [default: the profile's cap (for
+    /// `pingpong`, twice that: 60 in the full profile), or `--rounds` when that is given].
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true, requires = "against")]
     pub max_rounds: Option<usize>,
     /// With `--against`: the ratio the comparison is read against (a floor's target), which
@@ -125,7 +125,18 @@ impl PairedRoundsArgs {
     /// The rounds to take: the profile's, or those given, deciding `--target` if given.
     pub(crate) fn rounds(&self) -> crate::harness::paired::Rounds {
         rounds_of(
-            self.profile,
+            self.profile.paired_rounds(),
+            self.rounds,
+            self.max_rounds,
+            self.target.into_iter().collect(),
+        )
+    }
+
+    /// [`PairedRoundsArgs::rounds`] of round trips: the profile's cap for them is higher
+    /// ([`Profile::round_trip_rounds`]).
+    pub(crate) fn round_trip_rounds(&self) -> crate::harness::paired::Rounds {
+        rounds_of(
+            self.profile.round_trip_rounds(),
             self.rounds,
             self.max_rounds,
             self.target.into_iter().collect(),
@@ -327,14 +338,14 @@ fn parse_target(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The paired rounds asked for: `--rounds` and `--max-rounds`, else the profile's.
+/// The paired rounds asked for: `--rounds` and `--max-rounds`, else the profile's `(least,
+/// cap)`.
 pub(crate) fn rounds_of(
-    profile: Profile,
+    (least, cap): (usize, usize),
     rounds: Option<usize>,
     max_rounds: Option<usize>,
     thresholds: Vec<f64>,
 ) -> crate::harness::paired::Rounds {
-    let (least, cap) = profile.paired_rounds();
     let min = rounds.unwrap_or(least);
     let max = max_rounds.unwrap_or(if rounds.is_some() { min } else { cap });
     crate::harness::paired::Rounds {

@@ -287,7 +287,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
         )));
     }
     if let Some(against) = &args.against {
-        let rounds = args.paired.rounds();
+        let rounds = args.paired.round_trip_rounds();
         let pin = pin_of(args, &[channel, against])?;
         return pingpong_paired(channel, against, &rounds, pin, args.bytes, args.json);
     }
@@ -371,7 +371,7 @@ fn compare(args: &CompareArgs) -> Result<ExitCode, Failure> {
         param: args.param,
         models: args.models.clone(),
         rounds: rounds_of(
-            args.profile,
+            args.profile.paired_rounds(),
             args.rounds,
             args.max_rounds,
             crate::report::verdicts::THRESHOLDS

@@ -84,6 +84,19 @@ impl Profile {
         }
     }
 
+    /// Paired rounds of round trips (`concur pingpong --against`): the same least number as
+    /// [`Profile::paired_rounds`], a cap twice as high. A round there costs tens of
+    /// milliseconds (a model comparison's, a batch of every model), and a spinning pair's
+    /// ratio is the one the host's placement widens most: 30 rounds left `shm-spin` against
+    /// `atomic-spin` at 1.32× (1.21–1.51) against a target of 1.5×.
+    pub fn round_trip_rounds(self) -> (usize, usize) {
+        let (least, cap) = self.paired_rounds();
+        match self {
+            Profile::Smoke => (least, cap),
+            Profile::Quick | Profile::Full => (least, 2 * cap),
+        }
+    }
+
     /// Criterion's bootstrap resamples per benchmark: 5 000 in every profile. Criterion's
     /// intervals only show on its own pages (the report bootstraps its ratios itself, 2 000
     /// resamples), and 20 000 cost a third of a second more per benchmark (10 `seed`
