@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RoundTrip;
 use crate::floors::FloorPeer;
-use crate::peers::{IceoryxPeer, IpcPeer, LoanPeer, ShmPeer, StreamPeer, ThreadPeer};
+use crate::peers::{IceoryxPeer, IpcPeer, LatchPeer, LoanPeer, ShmPeer, StreamPeer, ThreadPeer};
 
 /// A channel or floor, by CLI name ([`Channel::name`]): a typo in code is a compile error,
 /// one in a command line is [`unknown_channel`]'s message.
@@ -42,11 +42,13 @@ pub enum Channel {
     AtomicSpin,
     /// Floor: one word bounced by futex wait and wake.
     Futex,
+    /// Floor: a word posted to a spinning thread, answered through a mutex and condvar.
+    Latch,
 }
 
 impl Channel {
     /// Every channel and floor, in report order (channels first, then the floors).
-    pub const ALL: [Channel; 14] = [
+    pub const ALL: [Channel; 15] = [
         Channel::Crossbeam,
         Channel::StdMpsc,
         Channel::TokioMpsc,
@@ -61,6 +63,7 @@ impl Channel {
         Channel::Iceoryx2,
         Channel::AtomicSpin,
         Channel::Futex,
+        Channel::Latch,
     ];
 
     /// Its CLI name, e.g. `shm-spin`.
@@ -80,6 +83,7 @@ impl Channel {
             Channel::Iceoryx2 => "iceoryx2",
             Channel::AtomicSpin => "atomic-spin",
             Channel::Futex => "futex",
+            Channel::Latch => "latch",
         }
     }
 
@@ -122,6 +126,7 @@ impl Channel {
             Channel::ShmLoan => Box::new(LoanPeer::start()?),
             Channel::Iceoryx2 => Box::new(IceoryxPeer::start()?),
             Channel::AtomicSpin | Channel::Futex => Box::new(FloorPeer::start(self)?),
+            Channel::Latch => Box::new(LatchPeer::start()?),
         })
     }
 }
@@ -279,6 +284,14 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         channel: Channel::Futex,
         peers: Peers::Processes,
         summary: "floor: one word handed back and forth by futex wait and wake (a blocking wake-up)",
+        is_floor: true,
+        floor: None,
+        target: None,
+    },
+    ChannelSpec {
+        channel: Channel::Latch,
+        peers: Peers::Threads,
+        summary: "floor: a word posted to a spinning thread, the answer awaited on a mutex and condvar (how a caller outside a rayon pool waits in `install`: its `LockLatch`)",
         is_floor: true,
         floor: None,
         target: None,

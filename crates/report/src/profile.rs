@@ -130,3 +130,23 @@ impl Profile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_take_the_same_least_rounds_and_a_higher_cap() {
+        for p in [Profile::Quick, Profile::Full] {
+            let ((least, cap), (rt_least, rt_cap)) = (p.paired_rounds(), p.round_trip_rounds());
+            assert_eq!(least, rt_least, "{p:?}");
+            assert_eq!(rt_cap, 2 * cap, "{p:?}");
+        }
+        // A smoke run records nothing: its rounds stay as few as they are.
+        assert_eq!(
+            Profile::Smoke.round_trip_rounds(),
+            Profile::Smoke.paired_rounds()
+        );
+        assert_eq!(Profile::Full.round_trip_rounds(), (10, 60));
+    }
+}

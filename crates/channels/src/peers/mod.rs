@@ -15,7 +15,7 @@ pub use iceoryx::{
 pub(crate) use ipc::{EchoHello, IpcPeer};
 pub(crate) use shm::{LoanPeer, ShmPeer, loan_send};
 pub(crate) use streams::StreamPeer;
-pub(crate) use threads::ThreadPeer;
+pub(crate) use threads::{LatchPeer, ThreadPeer};
 
 pub(crate) use iceoryx::serve_echo as serve_iceoryx_echo;
 

@@ -72,8 +72,10 @@ pub(super) static SPECS: &[ModelSpec] = &[
         per_task: false,
         maps_shared_input: false,
         idle: None,
+        // A caller outside the pool hands `install` its job and sleeps on a mutex and
+        // condvar until a worker sets the latch: the `latch` floor is that hand-off alone.
         transport: Some(Transport {
-            channel: Channel::Crossbeam,
+            channel: Channel::Latch,
             workers: 1,
             target: 1.5,
         }),
