@@ -124,19 +124,19 @@ pub(crate) struct PairedRoundsArgs {
 impl PairedRoundsArgs {
     /// The rounds to take: the profile's, or those given, deciding `--target` if given.
     pub(crate) fn rounds(&self) -> crate::harness::paired::Rounds {
-        rounds_of(
-            self.profile.paired_rounds(),
-            self.rounds,
-            self.max_rounds,
-            self.target.into_iter().collect(),
-        )
+        self.rounds_within(self.profile.paired_rounds())
     }
 
     /// [`PairedRoundsArgs::rounds`] of round trips: the profile's cap for them is higher
     /// ([`Profile::round_trip_rounds`]).
     pub(crate) fn round_trip_rounds(&self) -> crate::harness::paired::Rounds {
+        self.rounds_within(self.profile.round_trip_rounds())
+    }
+
+    /// The rounds given, else `bounds` (the profile's least number and cap).
+    fn rounds_within(&self, bounds: (usize, usize)) -> crate::harness::paired::Rounds {
         rounds_of(
-            self.profile.round_trip_rounds(),
+            bounds,
             self.rounds,
             self.max_rounds,
             self.target.into_iter().collect(),

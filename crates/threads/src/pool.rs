@@ -306,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn every_items_and_results_are_dropped() {
+    fn items_and_results_are_all_dropped() {
         // The batch holds items and results in its slots: nothing stays behind, whether a
         // task returns or panics.
         let token = Arc::new(());
