@@ -85,10 +85,11 @@ impl Profile {
     }
 
     /// Paired rounds of round trips (`concur pingpong --against`): the same least number as
-    /// [`Profile::paired_rounds`], a cap twice as high. A round there costs tens of
-    /// milliseconds (a model comparison's, a batch of every model), and a spinning pair's
-    /// ratio is the one the host's placement widens most: 30 rounds left `shm-spin` against
-    /// `atomic-spin` at 1.32× (1.21–1.51) against a target of 1.5×.
+    /// [`Profile::paired_rounds`], a cap twice as high. A round there is two batches of
+    /// about 2 ms after 80 ms of warm-up each (`concur_harness::paired::compare_channels`),
+    /// and a spinning pair's ratio is the one the host's placement widens most: 30 rounds
+    /// left `shm-spin` against `atomic-spin` at 1.32× (1.21–1.51) against a target of 1.5×
+    /// (a fresh clone's full run of 7338b2a).
     pub fn round_trip_rounds(self) -> (usize, usize) {
         let (least, cap) = self.paired_rounds();
         match self {
