@@ -385,3 +385,72 @@ fn sigkill_of_a_cluster_process_ends_the_run_within_the_bound_naming_it() {
     assert_gone(&members);
     assert_empty_and_remove(&tmp);
 }
+
+/// The names in `/dev/shm` of ipc-channel's handshake directories (tempfile's `.tmp…`).
+fn handshake_dirs_in_dev_shm() -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
+    // Writable here if a directory can be made there (the CLI checks with access(2)).
+    let probe =
+        std::path::Path::new("/dev/shm").join(format!("concur-probe-{}", std::process::id()));
+    let writable = std::fs::create_dir(&probe).is_ok() && std::fs::remove_dir(&probe).is_ok();
+    if !writable {
+        eprintln!("skipped: /dev/shm is not writable here");
+        return;
+    }
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let before = handshake_dirs_in_dev_shm();
+    // Every other test here gives the CLI a private TMPDIR; this one has none.
+    let child = Command::new(env!("CARGO_BIN_EXE_concur"))
+        .env_remove("TMPDIR")
+        .args(["spawn", "--model", "process-pool", "--count", "1000000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Starts take about a millisecond each, nearly all of it inside a handshake.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let new: Vec<_> = handshake_dirs_in_dev_shm()
+            .into_iter()
+            .filter(|n| !before.contains(n))
+            .collect();
+        if !new.is_empty() || Instant::now() >= deadline {
+            break new;
+        }
+        thread::sleep(Duration::from_micros(200));
+    };
+    kill(
+        Pid::from_raw(-i32::try_from(child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!seen.is_empty(), "no handshake was made in /dev/shm");
+    assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
+    let left: Vec<_> = handshake_dirs_in_dev_shm()
+        .into_iter()
+        .filter(|n| !before.contains(n))
+        .collect();
+    assert!(left.is_empty(), "handshakes left in /dev/shm: {left:?}");
+    let me = std::process::id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !children_of(me).is_empty() && Instant::now() < deadline {
+        for k in children_of(me) {
+            let _ = waitpid(pid(k), Some(WaitPidFlag::WNOHANG));
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(children_of(me).is_empty(), "a worker outlived the run");
+}

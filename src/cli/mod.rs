@@ -32,6 +32,8 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
     }
     // In a worker process (process models) this serves tasks and never returns.
     crate::harness::init_workers();
+    // Worker handshakes on a tmpfs when TMPDIR is unset: a faster worker start.
+    let _ = crate::procs::handshakes_on_tmpfs();
     // A workload from outside is checked once, here, for what would make it unmeasurable.
     for w in workloads {
         if let Err(e) = crate::workloads::self_check(*w) {

@@ -215,6 +215,8 @@ pub fn main_with(workloads: &[&'static dyn AnyWorkload]) -> ExitCode {
         return ExitCode::from(2);
     }
     concur_harness::init_workers();
+    // Worker handshakes on a tmpfs when TMPDIR is unset: a faster worker start.
+    let _ = concur_procs::handshakes_on_tmpfs();
     for w in workloads {
         if let Err(e) = concur_workloads::self_check(*w) {
             eprintln!("error: {e}");

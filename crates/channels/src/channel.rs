@@ -291,7 +291,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
     ChannelSpec {
         channel: Channel::Latch,
         peers: Peers::Threads,
-        summary: "floor: a word posted to a spinning thread, the answer awaited on a mutex and condvar (how a caller outside a rayon pool waits in `install`: its `LockLatch`)",
+        summary: "floor: a caller outside a rayon pool handing work in, with nothing of rayon's around it: a word posted to a thread that idles as a rayon worker does (33 yields, then sleep on a condvar), the answer awaited on a mutex and condvar (`install`'s `LockLatch`)",
         is_floor: true,
         floor: None,
         target: None,

@@ -42,7 +42,7 @@ mod shm;
 
 pub use child::{Handler, SHM_WORKER_ENV, WORKER_ENV, is_initialised};
 pub use exit::describe_status;
-pub use ipc::remove_pending_handshakes;
+pub use ipc::{handshakes_on_tmpfs, remove_pending_handshakes};
 pub use pool::{ProcessPerTask, ProcessPool, Results, ShmPool, TaskResult};
 pub use scheduler::Config;
 pub use shm::RING_CAPACITY;

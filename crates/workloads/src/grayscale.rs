@@ -93,7 +93,12 @@ struct ImageDir(tempfile::TempDir);
 
 impl ImageDir {
     fn create() -> std::io::Result<ImageDir> {
-        let dir = tempfile::Builder::new().prefix(DIR_PREFIX).tempdir()?;
+        // In the user's temporary directory (`TMPDIR` or `/tmp`) even when the program has
+        // moved tempfile's default to a tmpfs (`concur_procs::handshakes_on_tmpfs`): the
+        // workload reads and writes files where files usually are.
+        let dir = tempfile::Builder::new()
+            .prefix(DIR_PREFIX)
+            .tempdir_in(std::env::temp_dir())?;
         LIVE_DIRS
             .lock()
             .unwrap_or_else(|e| e.into_inner())

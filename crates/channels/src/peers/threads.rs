@@ -2,7 +2,7 @@
 //! the `latch` floor.
 
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 
@@ -103,11 +103,19 @@ impl Drop for ThreadPeer {
     }
 }
 
-/// The `latch` floor: this thread posts a word to a peer thread that spins on it, then waits
-/// for the answer on a mutex and condvar, which the peer sets and signals. That is how a
-/// thread outside a rayon pool waits for `install` (rayon's `LockLatch`), with nothing of
-/// rayon's around it: the least such a hand-off costs. The caller sleeps only if the answer
-/// has not come by the time it holds the mutex. No payload travels.
+/// How many times an idle rayon worker yields before it sleeps: rayon-core 1.13's
+/// `sleep` module yields for `ROUNDS_UNTIL_SLEEPY` (32) rounds, one more once it has
+/// announced itself sleepy, and sleeps on its condvar at the next.
+pub(crate) const RAYON_IDLE_YIELDS: u32 = 33;
+
+/// The `latch` floor: the hand-off a caller outside a rayon pool makes in `install`, with
+/// nothing of rayon's around it. This thread posts a word and waits for the answer on a
+/// mutex and condvar (rayon's `LockLatch`); the peer idles as a rayon worker does — it
+/// yields [`RAYON_IDLE_YIELDS`] times looking for work, then sleeps on its own mutex and
+/// condvar until a post wakes it — and answers by setting the latch and signalling it with
+/// the lock held (as `LockLatch::set` does). No
+/// payload travels. Back-to-back round trips pay the wake-ups this policy causes and no
+/// more: the least such a hand-off costs.
 pub(crate) struct LatchPeer {
     shared: Arc<Latch>,
     posted: u64,
@@ -118,6 +126,11 @@ pub(crate) struct LatchPeer {
 struct Latch {
     /// The caller's request count; [`STOP`] ends the peer.
     request: CachePadded<AtomicU64>,
+    /// Set (SeqCst) by the peer, holding `idle`'s lock, just before it sleeps.
+    sleeping: CachePadded<AtomicBool>,
+    /// The peer sleeps on `wake` holding this lock, as a rayon worker on its `is_blocked`.
+    idle: Mutex<()>,
+    wake: Condvar,
     /// Set by the peer when it has answered, cleared by the caller.
     answered: Mutex<bool>,
     signal: Condvar,
@@ -126,10 +139,45 @@ struct Latch {
 /// The request word that tells the peer to return.
 const STOP: u64 = u64::MAX;
 
+/// Locks `m`; no code that holds these locks can panic, so a poisoned lock is still sound.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Latch {
-    /// Locks the flag; no code that holds it can panic, so a poisoned lock is still sound.
-    fn flag(&self) -> MutexGuard<'_, bool> {
-        self.answered.lock().unwrap_or_else(|e| e.into_inner())
+    /// The peer's wait for a request other than `seen`: yields, then sleeps.
+    ///
+    /// No post is missed: the peer stores `sleeping` then loads `request`, the caller stores
+    /// `request` then loads `sleeping`, all SeqCst, so at least one sees the other's store.
+    /// If the peer sees the post it does not sleep; if the caller sees `sleeping` it takes
+    /// `idle`'s lock, which the peer holds from before its store until `wait` releases it,
+    /// so the notification comes after the peer waits.
+    fn next_request(&self, seen: u64) -> u64 {
+        for _ in 0..RAYON_IDLE_YIELDS {
+            let request = self.request.load(Ordering::Acquire);
+            if request != seen {
+                return request;
+            }
+            thread::yield_now();
+        }
+        let mut idle = lock(&self.idle);
+        self.sleeping.store(true, Ordering::SeqCst);
+        let mut request = self.request.load(Ordering::SeqCst);
+        while request == seen {
+            idle = self.wake.wait(idle).unwrap_or_else(|e| e.into_inner());
+            request = self.request.load(Ordering::SeqCst);
+        }
+        self.sleeping.store(false, Ordering::Relaxed);
+        request
+    }
+
+    /// The caller's post: the request, and a wake-up if the peer sleeps.
+    fn post(&self, request: u64) {
+        self.request.store(request, Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) {
+            let _idle = lock(&self.idle);
+            self.wake.notify_one();
+        }
     }
 }
 
@@ -137,6 +185,9 @@ impl LatchPeer {
     pub(crate) fn start() -> io::Result<Self> {
         let shared = Arc::new(Latch {
             request: CachePadded::new(AtomicU64::new(0)),
+            sleeping: CachePadded::new(AtomicBool::new(false)),
+            idle: Mutex::new(()),
+            wake: Condvar::new(),
             answered: Mutex::new(false),
             signal: Condvar::new(),
         });
@@ -146,17 +197,16 @@ impl LatchPeer {
             .spawn(move || {
                 let mut seen = 0;
                 loop {
-                    let request = theirs.request.load(Ordering::Acquire);
-                    if request == seen {
-                        std::hint::spin_loop();
-                        continue;
-                    }
-                    if request == STOP {
+                    seen = theirs.next_request(seen);
+                    if seen == STOP {
                         return;
                     }
-                    seen = request;
-                    *theirs.flag() = true;
-                    theirs.signal.notify_one();
+                    // As rayon's `LockLatch::set`: signalled with the lock held, so
+                    // the woken caller may wait once more, for the lock.
+                    let mut answered = lock(&theirs.answered);
+                    *answered = true;
+                    theirs.signal.notify_all();
+                    drop(answered);
                 }
             })?;
         Ok(LatchPeer {
@@ -170,8 +220,8 @@ impl LatchPeer {
 impl RoundTrip for LatchPeer {
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
         self.posted += 1;
-        self.shared.request.store(self.posted, Ordering::Release);
-        let mut answered = self.shared.flag();
+        self.shared.post(self.posted);
+        let mut answered = lock(&self.shared.answered);
         while !*answered {
             answered = self
                 .shared
@@ -186,7 +236,7 @@ impl RoundTrip for LatchPeer {
 
 impl Drop for LatchPeer {
     fn drop(&mut self) {
-        self.shared.request.store(STOP, Ordering::Release);
+        self.shared.post(STOP);
         if let Some(p) = self.peer.take() {
             let _ = p.join();
         }
@@ -206,6 +256,26 @@ mod tests {
         let shared = Arc::clone(&latch.shared);
         drop(latch); // Joins the peer: only this handle is left.
         assert_eq!(Arc::strong_count(&shared), 1);
-        assert!(!*shared.flag(), "every answer was taken");
+        assert!(!*lock(&shared.answered), "every answer was taken");
+    }
+
+    /// Waits (at most 10 s) until the latch's peer has gone to sleep.
+    fn until_asleep(latch: &LatchPeer) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !latch.shared.sleeping.load(Ordering::SeqCst) {
+            assert!(std::time::Instant::now() < deadline, "the peer never slept");
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_sleeping_peer_is_woken_by_a_post_and_by_the_stop() {
+        let mut latch = LatchPeer::start().unwrap();
+        for _ in 0..3 {
+            until_asleep(&latch);
+            latch.round_trip(&[]).unwrap();
+        }
+        until_asleep(&latch);
+        drop(latch); // Would hang if the stop did not wake the peer.
     }
 }
