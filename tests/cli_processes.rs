@@ -39,6 +39,12 @@ fn start_run(model: &str, workers: usize, tmp: &std::path::Path) -> (Child, Vec<
     }
 }
 
+/// Sends `signal` to `child`'s whole process group: what the terminal does on Ctrl-C (with
+/// SIGINT) to a foreground job.
+fn signal_group(child: &Child, signal: Signal) {
+    kill(Pid::from_raw(-i32::try_from(child.id()).unwrap()), signal).unwrap();
+}
+
 /// Waits until none of `pids` exists (reaping any re-parented to us); panics naming survivors.
 fn assert_gone(pids: &[u32]) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -166,12 +172,7 @@ fn ctrl_c_leaves_no_worker() {
         let tmp = private_tmp(model);
         let shm_before = concur_shm_entries();
         let (mut child, workers) = start_run(model, 2, &tmp);
-        // What the terminal does on Ctrl-C: SIGINT to the whole foreground process group.
-        kill(
-            Pid::from_raw(-i32::try_from(child.id()).unwrap()),
-            Signal::SIGINT,
-        )
-        .unwrap();
+        signal_group(&child, Signal::SIGINT);
         let status = child.wait().unwrap();
         assert!(!status.success(), "{model}: interrupted");
         assert_gone(&workers);
@@ -273,11 +274,7 @@ fn grayscale_leaves_no_temporary_files() {
     let tmp = private_tmp("gray-int");
     let child = grayscale_run(&tmp, "thread-pool", "400", "256");
     thread::sleep(Duration::from_millis(300));
-    kill(
-        Pid::from_raw(-i32::try_from(child.id()).unwrap()),
-        Signal::SIGINT,
-    )
-    .unwrap();
+    signal_group(&child, Signal::SIGINT);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
@@ -327,7 +324,7 @@ fn iceoryx2_leaves_no_files() {
         let echo = children_of(child.id());
         assert_eq!(echo.len(), 1, "{signal}: the echo child");
         thread::sleep(Duration::from_millis(200));
-        kill(Pid::from_raw(-i32::try_from(child.id()).unwrap()), signal).unwrap();
+        signal_group(&child, signal);
         let status = child.wait().unwrap();
         assert!(!status.success(), "{signal}: interrupted");
         assert_gone(&echo);
@@ -430,11 +427,8 @@ fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
         }
         thread::sleep(Duration::from_micros(200));
     };
-    kill(
-        Pid::from_raw(-i32::try_from(child.id()).unwrap()),
-        Signal::SIGINT,
-    )
-    .unwrap();
+    let workers = children_of(child.id());
+    signal_group(&child, Signal::SIGINT);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!seen.is_empty(), "no handshake was made in /dev/shm");
@@ -444,13 +438,5 @@ fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
         .filter(|n| !before.contains(n))
         .collect();
     assert!(left.is_empty(), "handshakes left in /dev/shm: {left:?}");
-    let me = std::process::id();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !children_of(me).is_empty() && Instant::now() < deadline {
-        for k in children_of(me) {
-            let _ = waitpid(pid(k), Some(WaitPidFlag::WNOHANG));
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    assert!(children_of(me).is_empty(), "a worker outlived the run");
+    assert_gone(&workers);
 }

@@ -113,9 +113,8 @@ pub(crate) const RAYON_IDLE_YIELDS: u32 = 33;
 /// mutex and condvar (rayon's `LockLatch`); the peer idles as a rayon worker does — it
 /// yields [`RAYON_IDLE_YIELDS`] times looking for work, then sleeps on its own mutex and
 /// condvar until a post wakes it — and answers by setting the latch and signalling it with
-/// the lock held (as `LockLatch::set` does). No
-/// payload travels. Back-to-back round trips pay the wake-ups this policy causes and no
-/// more: the least such a hand-off costs.
+/// the lock held (as `LockLatch::set` does). No payload travels. Back-to-back round trips
+/// pay the wake-ups this policy causes and no more: the least such a hand-off costs.
 pub(crate) struct LatchPeer {
     shared: Arc<Latch>,
     posted: u64,
