@@ -26,6 +26,7 @@
 //! assert_eq!(rayon.map(vec![1, 2, 3], |x| x * 10).unwrap(), [10, 20, 30]);
 //! ```
 
+mod countdown;
 mod gil;
 mod per_task;
 mod pool;

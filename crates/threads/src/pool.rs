@@ -1,13 +1,12 @@
 //! `thread-pool`: K long-lived workers fed through a crossbeam channel.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::{self, JoinHandle, Thread};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender};
-use crossbeam_utils::Backoff;
 
+use crate::countdown::Countdown;
 use crate::{Error, panic_message};
 
 /// What a worker takes from the queue: a job of [`ThreadPool::execute`], or task `i` of a
@@ -94,9 +93,7 @@ impl ThreadPool {
                 .into_iter()
                 .map(|item| Mutex::new(Slot::Queued(item)))
                 .collect(),
-            left: AtomicUsize::new(n),
-            caller: OnceLock::new(),
-            parked: AtomicBool::new(false),
+            left: Countdown::new(n),
         });
         for i in 0..n {
             let tasks: Arc<dyn Tasks> = batch.clone();
@@ -104,7 +101,7 @@ impl ThreadPool {
                 .send(Job::Task(tasks, i))
                 .expect("workers hold the receiver until the pool is dropped");
         }
-        batch.wait();
+        batch.left.wait();
         // Every slot is emptied here, after a panic too: the results must not wait for the
         // last worker to let go of the batch.
         let mut results = Vec::with_capacity(n);
@@ -140,17 +137,12 @@ impl ThreadPool {
     }
 }
 
-/// One [`ThreadPool::map`] call, shared by its jobs: the function, a slot per task, the
-/// tasks not yet done and, once it stops spinning, the thread waiting for them.
+/// One [`ThreadPool::map`] call, shared by its jobs: the function, a slot per task, and
+/// the tasks not yet done, which the caller waits on.
 struct BatchState<T, F, R> {
     f: F,
     slots: Vec<Mutex<Slot<T, R>>>,
-    left: AtomicUsize,
-    /// The caller, set before it first parks.
-    caller: OnceLock<Thread>,
-    /// Whether the caller may be parked: the last task unparks it only then, so a caller
-    /// that catches its results spinning never has its thread handle written by a worker.
-    parked: AtomicBool,
+    left: Countdown,
 }
 
 /// A task's item until a worker takes it, then its result (or its panic).
@@ -176,34 +168,7 @@ impl<T: Send, F: Fn(T) -> R + Send + Sync, R: Send> Tasks for BatchState<T, F, R
         };
         let r = catch_unwind(AssertUnwindSafe(|| (self.f)(item)));
         *lock(&self.slots[i]) = Slot::Done(r);
-        // The slot's store is visible to whoever sees the count reach zero. SeqCst, with
-        // `wait`'s store of `parked` and load of `left`: either this sees `parked`, or the
-        // caller sees the count at zero and does not park.
-        if self.left.fetch_sub(1, Ordering::SeqCst) == 1 && self.parked.load(Ordering::SeqCst) {
-            if let Some(caller) = self.caller.get() {
-                caller.unpark();
-            }
-        }
-    }
-}
-
-impl<T, F, R> BatchState<T, F, R> {
-    /// Returns once every task is done: spins briefly (a short task's result usually comes
-    /// within a cache-line round trip or two), then parks until the last one unparks it
-    /// (`park` may return early, so the count is checked again each time).
-    fn wait(&self) {
-        let backoff = Backoff::new();
-        while self.left.load(Ordering::Acquire) != 0 {
-            if !backoff.is_completed() {
-                backoff.snooze();
-                continue;
-            }
-            self.caller.get_or_init(thread::current);
-            self.parked.store(true, Ordering::SeqCst);
-            if self.left.load(Ordering::SeqCst) != 0 {
-                thread::park();
-            }
-        }
+        self.left.count_down();
     }
 }
 
@@ -232,6 +197,7 @@ impl Drop for ThreadPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn reusable_across_batches() {
