@@ -116,16 +116,18 @@ pub(crate) struct Scheduler<T: Transport> {
     mode: Mode,
     transport: T,
     slots: Vec<Option<Slot<T::Link>>>,
-    /// When the last batch ended (`None` before the first): see [`LIVENESS_AFTER_IDLE`].
-    last_batch_end: Option<Instant>,
+    /// When the last batch started (`None` before the first): see [`LIVENESS_AFTER_IDLE`].
+    last_batch_start: Option<Instant>,
 }
 
-/// How long the pool must have been idle before a batch checks that its idle workers are
+/// How long after the previous batch started a batch checks that its idle workers are
 /// still alive ([`Scheduler::replace_dead_idle_workers`]: a `waitpid` per worker, 0.4 µs
-/// each on the 2-vCPU VM, a third of an empty task through `shm-pool`). A worker killed in
-/// a shorter gap between two batches is found dead during the next one instead, and the
-/// task it was given is reported as crashed with it — as when it dies between the check and
-/// the dispatch, or during the task.
+/// each on the 2-vCPU VM, a third of an empty task through `shm-pool`). Measured from the
+/// start, one clock read a batch (25 ns here), so a pool idle this long is always checked,
+/// and one whose previous batch ran this long is checked too, at the cost of the waits. A
+/// worker killed in a shorter gap between two batches is found dead during the next one
+/// instead, and the task it was given is reported as crashed with it — as when it dies
+/// between the check and the dispatch, or during the task.
 const LIVENESS_AFTER_IDLE: Duration = Duration::from_millis(1);
 
 impl<T: Transport> Scheduler<T> {
@@ -143,7 +145,7 @@ impl<T: Transport> Scheduler<T> {
             mode,
             transport,
             slots: (0..slots).map(|_| None).collect(),
-            last_batch_end: None,
+            last_batch_start: None,
         };
         if mode == Mode::Pool {
             for slot in 0..slots {
@@ -241,7 +243,6 @@ impl<T: Transport> Scheduler<T> {
         fail_fast: bool,
     ) -> Result<Vec<Option<TaskResult>>, Error> {
         let outcome = self.run_batch(tasks, shared, fail_fast);
-        self.last_batch_end = Some(Instant::now());
         if outcome.is_err() {
             for slot in 0..self.slots.len() {
                 if self.slots[slot].as_ref().is_some_and(|w| w.busy.is_some()) {
@@ -258,10 +259,9 @@ impl<T: Transport> Scheduler<T> {
         shared: T::Shared<'_>,
         fail_fast: bool,
     ) -> Result<Vec<Option<TaskResult>>, Error> {
-        if self
-            .last_batch_end
-            .is_none_or(|end| end.elapsed() >= LIVENESS_AFTER_IDLE)
-        {
+        let now = Instant::now();
+        let since = self.last_batch_start.replace(now);
+        if since.is_none_or(|start| now.duration_since(start) >= LIVENESS_AFTER_IDLE) {
             self.replace_dead_idle_workers()?;
         }
         let n = tasks.len();
