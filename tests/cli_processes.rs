@@ -102,11 +102,16 @@ fn sigkill_of_a_worker_ends_the_run_with_an_error_naming_it() {
 
 /// The names in `/dev/shm` that say concur.
 fn concur_shm_entries() -> Vec<String> {
+    dev_shm_entries(|name| name.contains("concur"))
+}
+
+/// The names in `/dev/shm` that `keep` accepts.
+fn dev_shm_entries(keep: impl Fn(&str) -> bool) -> Vec<String> {
     std::fs::read_dir("/dev/shm")
         .map(|d| {
             d.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.contains("concur"))
+                .filter(|name| keep(name))
                 .collect()
         })
         .unwrap_or_default()
@@ -383,15 +388,10 @@ fn sigkill_of_a_cluster_process_ends_the_run_within_the_bound_naming_it() {
     assert_empty_and_remove(&tmp);
 }
 
-/// The names in `/dev/shm` of ipc-channel's handshake directories (tempfile's `.tmp…`).
-fn handshake_dirs_in_dev_shm() -> Vec<String> {
-    std::fs::read_dir("/dev/shm")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".tmp"))
-        .collect()
+/// The names in `/dev/shm` of ipc-channel's handshake directories (tempfile's `.tmp…`)
+/// that were not among `before`.
+fn new_handshake_dirs(before: &[String]) -> Vec<String> {
+    dev_shm_entries(|name| name.starts_with(".tmp") && !before.iter().any(|b| b == name))
 }
 
 #[test]
@@ -405,7 +405,7 @@ fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
         return;
     }
     nix::sys::prctl::set_child_subreaper(true).unwrap();
-    let before = handshake_dirs_in_dev_shm();
+    let before = new_handshake_dirs(&[]);
     // Every other test here gives the CLI a private TMPDIR; this one has none.
     let child = Command::new(env!("CARGO_BIN_EXE_concur"))
         .env_remove("TMPDIR")
@@ -418,10 +418,7 @@ fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
     // Starts take about a millisecond each, nearly all of it inside a handshake.
     let deadline = Instant::now() + Duration::from_secs(10);
     let seen = loop {
-        let new: Vec<_> = handshake_dirs_in_dev_shm()
-            .into_iter()
-            .filter(|n| !before.contains(n))
-            .collect();
+        let new = new_handshake_dirs(&before);
         if !new.is_empty() || Instant::now() >= deadline {
             break new;
         }
@@ -433,10 +430,7 @@ fn without_tmpdir_handshakes_go_to_dev_shm_and_ctrl_c_leaves_none() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!seen.is_empty(), "no handshake was made in /dev/shm");
     assert_eq!(out.status.code(), Some(130), "interrupted: {stderr}");
-    let left: Vec<_> = handshake_dirs_in_dev_shm()
-        .into_iter()
-        .filter(|n| !before.contains(n))
-        .collect();
+    let left = new_handshake_dirs(&before);
     assert!(left.is_empty(), "handshakes left in /dev/shm: {left:?}");
     assert_gone(&workers);
 }
