@@ -232,6 +232,23 @@ fn grayscale_run(tmp: &std::path::Path, model: &str, tasks: &str, side: &str) ->
     spawn_run(tmp, model, "grayscale", tasks, side, "2")
 }
 
+/// User and system CPU time of process `pid` in clock ticks (`/proc/PID/stat`, fields 14
+/// and 15), 0 if it is gone.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which may hold spaces: state is field 3.
+    let rest = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    rest.split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
+/// CPU time (clock ticks, 10 ms each on Linux) a grayscale worker has used once it is
+/// converting: more than a worker's start-up takes, a tenth of its share of the batch.
+const CONVERTING_TICKS: u64 = 10;
+
 #[test]
 fn grayscale_leaves_no_temporary_files() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
@@ -252,18 +269,21 @@ fn grayscale_leaves_no_temporary_files() {
     // A run that fails: a worker killed while the images are being converted.
     let tmp = private_tmp("gray-kill");
     let child = grayscale_run(&tmp, "process-pool", "40", "256");
-    // Wait until the workers are converting (a worker that dies while idle, e.g. still in
+    // Wait until both workers are converting (a worker that dies while idle, e.g. still in
     // the pool's start-up, is replaced without failing the run): they start after the images
-    // are written and the reference run is done, and then take about a second.
+    // are written and the reference run is done, then take about a second of CPU each. A
+    // fixed pause after they appear was not enough on a loaded machine (CI, with the other
+    // tests of this binary spinning both CPUs): a worker still starting took the kill, was
+    // replaced, and the run succeeded. So wait for CPU time only conversion uses.
     let deadline = Instant::now() + Duration::from_secs(30);
     let workers = loop {
         let kids = children_of(child.id());
-        if kids.len() == 2 || Instant::now() >= deadline {
+        let busy = kids.len() == 2 && kids.iter().all(|&k| cpu_ticks(k) >= CONVERTING_TICKS);
+        if busy || Instant::now() >= deadline {
             break kids;
         }
         thread::sleep(Duration::from_millis(2));
     };
-    thread::sleep(Duration::from_millis(300));
     assert_eq!(workers.len(), 2, "workers started");
     kill(pid(workers[0]), Signal::SIGKILL).unwrap();
     let out = child.wait_with_output().unwrap();
