@@ -70,22 +70,41 @@ impl Countdown {
     }
 }
 
-/// The spinning before parking: crossbeam's backoff (spin, then yield, a few dozen rounds).
+/// The spinning before parking: [`FLAT_SPINS`] checks one pause apart, then crossbeam's
+/// backoff (longer spins, then yields, a few dozen rounds).
 #[cfg(not(loom))]
-struct Spin(crossbeam_utils::Backoff);
+struct Spin {
+    flat: u32,
+    backoff: crossbeam_utils::Backoff,
+}
+
+/// Checks of the count one `spin_loop` pause apart before backing off: a short task's
+/// result comes within a few cache-line round trips, and an exponential backoff from the
+/// start would notice it up to a whole backoff step late (crossbeam's steps reach 64
+/// pauses, several hundred ns here).
+#[cfg(not(loom))]
+const FLAT_SPINS: u32 = 2_000;
 
 #[cfg(not(loom))]
 impl Spin {
     fn new() -> Self {
-        Spin(crossbeam_utils::Backoff::new())
+        Spin {
+            flat: 0,
+            backoff: crossbeam_utils::Backoff::new(),
+        }
     }
 
     /// Whether to look again without parking (after a pause).
     fn again(&mut self) -> bool {
-        if self.0.is_completed() {
+        if self.flat < FLAT_SPINS {
+            self.flat += 1;
+            std::hint::spin_loop();
+            return true;
+        }
+        if self.backoff.is_completed() {
             return false;
         }
-        self.0.snooze();
+        self.backoff.snooze();
         true
     }
 }

@@ -4,7 +4,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::countdown::Countdown;
 use crate::{Error, panic_message};
@@ -88,12 +88,9 @@ impl ThreadPool {
         // cache-padded counter from `posix_memalign` and a buffer, ~800 instructions a batch
         // under callgrind), and a boxed job per task is a `malloc` here and a `free` there.
         let batch = Arc::new(BatchState {
-            f,
-            slots: items
-                .into_iter()
-                .map(|item| Mutex::new(Slot::Queued(item)))
-                .collect(),
             left: Countdown::new(n),
+            slots: Slots::new(items),
+            f,
         });
         for i in 0..n {
             let tasks: Arc<dyn Tasks> = batch.clone();
@@ -106,7 +103,7 @@ impl ThreadPool {
         // last worker to let go of the batch.
         let mut results = Vec::with_capacity(n);
         let mut first_panic = None;
-        for (task, slot) in batch.slots.iter().enumerate() {
+        for (task, slot) in batch.slots.all().iter().enumerate() {
             // Every task fills its slot exactly once before counting down (a job is dropped
             // unrun only by dropping the pool, impossible while `&self` is held).
             match std::mem::replace(&mut *lock(slot), Slot::Running) {
@@ -137,12 +134,39 @@ impl ThreadPool {
     }
 }
 
-/// One [`ThreadPool::map`] call, shared by its jobs: the function, a slot per task, and
-/// the tasks not yet done, which the caller waits on.
+/// One [`ThreadPool::map`] call, shared by its jobs: the tasks not yet done, which the
+/// caller waits on, a slot per task, and the function. In this order (`repr(C)`): a
+/// one-task batch's slot sits beside the count, so the line the caller waits on brings
+/// the result with it.
+#[repr(C)]
 struct BatchState<T, F, R> {
-    f: F,
-    slots: Vec<Mutex<Slot<T, R>>>,
     left: Countdown,
+    slots: Slots<T, R>,
+    f: F,
+}
+
+/// A batch's slots: one task's inline (no second allocation, no second line to cross),
+/// several in a `Vec`.
+enum Slots<T, R> {
+    One([Mutex<Slot<T, R>>; 1]),
+    Many(Vec<Mutex<Slot<T, R>>>),
+}
+
+impl<T, R> Slots<T, R> {
+    fn new(items: Vec<T>) -> Self {
+        let mut slots = items.into_iter().map(|item| Mutex::new(Slot::Queued(item)));
+        match slots.len() {
+            1 => Slots::One([slots.next().expect("one item")]),
+            _ => Slots::Many(slots.collect()),
+        }
+    }
+
+    fn all(&self) -> &[Mutex<Slot<T, R>>] {
+        match self {
+            Slots::One(one) => one,
+            Slots::Many(many) => many,
+        }
+    }
 }
 
 /// A task's item until a worker takes it, then its result (or its panic).
@@ -162,18 +186,35 @@ impl<T: Send, F: Fn(T) -> R + Send + Sync, R: Send> Tasks for BatchState<T, F, R
     /// Runs task `i` on its item, stores its result (or panic) and counts it done; the
     /// last one wakes the caller.
     fn run(&self, i: usize) {
-        let Slot::Queued(item) = std::mem::replace(&mut *lock(&self.slots[i]), Slot::Running)
+        let Slot::Queued(item) = std::mem::replace(&mut *lock(&self.slots.all()[i]), Slot::Running)
         else {
             unreachable!("each task is queued once");
         };
         let r = catch_unwind(AssertUnwindSafe(|| (self.f)(item)));
-        *lock(&self.slots[i]) = Slot::Done(r);
+        *lock(&self.slots.all()[i]) = Slot::Done(r);
         self.left.count_down();
     }
 }
 
+/// Looks for a job one `spin_loop` pause apart this many times before blocking in `recv`
+/// (whose own backoff is exponential: a job arriving mid-step is seen up to a step late).
+const FLAT_SPINS: u32 = 2_000;
+
+/// The next job, or `None` once the pool is dropped and the queue is empty: checked
+/// [`FLAT_SPINS`] times one pause apart, then waited for.
+fn next_job(jobs: &Receiver<Job>) -> Option<Job> {
+    for _ in 0..FLAT_SPINS {
+        match jobs.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(TryRecvError::Disconnected) => return None,
+        }
+    }
+    jobs.recv().ok()
+}
+
 fn work(jobs: Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
+    while let Some(job) = next_job(&jobs) {
         match job {
             // Keep the worker alive whatever the job does.
             Job::Once(job) => {
@@ -289,6 +330,21 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(err, Error::Panicked { task: 3, .. }), "{err}");
+        assert_eq!(Arc::strong_count(&token), 1);
+    }
+
+    #[test]
+    fn a_one_task_batch_returns_its_result_or_its_panic() {
+        // One task's slot lives inside the batch (`Slots::One`): the same contract.
+        let token = Arc::new(());
+        let pool = ThreadPool::new(1).unwrap();
+        let out = pool.map(vec![Arc::clone(&token)], |t| t).unwrap();
+        assert_eq!(Arc::strong_count(&token), 2);
+        drop(out);
+        let err = pool
+            .map(vec![Arc::clone(&token)], |_t| -> () { panic!("alone") })
+            .unwrap_err();
+        assert!(matches!(err, Error::Panicked { task: 0, .. }), "{err}");
         assert_eq!(Arc::strong_count(&token), 1);
     }
 

@@ -113,6 +113,10 @@ trait ErasedInputs: Send + Sync {
     fn merge(&self, outputs: &[TaskOutput]) -> u64;
 }
 
+/// Aligned to 128 bytes (two lines, the pair an adjacent-line prefetcher fetches) so the
+/// `Arc`'s counts, which every `Batch` clone writes, share no line with the inputs that
+/// workers on other CPUs read.
+#[repr(align(128))]
 struct Typed<W: Workload> {
     workload: &'static W,
     inputs: Vec<W::Input>,
