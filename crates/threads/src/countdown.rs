@@ -81,9 +81,8 @@ struct Spin {
 /// Checks of the count one `spin_loop` pause apart before backing off: a short task's
 /// result comes within a few cache-line round trips, and an exponential backoff from the
 /// start would notice it up to a whole backoff step late (crossbeam's steps reach 64
-/// pauses, several hundred ns here).
-#[cfg(not(loom))]
-const FLAT_SPINS: u32 = 2_000;
+/// pauses, several hundred ns here). A pool worker looks for its next job the same way.
+pub(crate) const FLAT_SPINS: u32 = 2_000;
 
 #[cfg(not(loom))]
 impl Spin {

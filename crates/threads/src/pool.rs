@@ -6,7 +6,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::countdown::Countdown;
+use crate::countdown::{Countdown, FLAT_SPINS};
 use crate::{Error, panic_message};
 
 /// What a worker takes from the queue: a job of [`ThreadPool::execute`], or task `i` of a
@@ -196,12 +196,9 @@ impl<T: Send, F: Fn(T) -> R + Send + Sync, R: Send> Tasks for BatchState<T, F, R
     }
 }
 
-/// Looks for a job one `spin_loop` pause apart this many times before blocking in `recv`
-/// (whose own backoff is exponential: a job arriving mid-step is seen up to a step late).
-const FLAT_SPINS: u32 = 2_000;
-
 /// The next job, or `None` once the pool is dropped and the queue is empty: checked
-/// [`FLAT_SPINS`] times one pause apart, then waited for.
+/// [`FLAT_SPINS`] times one pause apart, then waited for in `recv` (whose own backoff is
+/// exponential: a job arriving mid-step is seen up to a step late).
 fn next_job(jobs: &Receiver<Job>) -> Option<Job> {
     for _ in 0..FLAT_SPINS {
         match jobs.try_recv() {
