@@ -17,6 +17,8 @@ const FLAG_BY_REF: u8 = 2;
 /// server process this serves and never returns (see `concur_procs::init`,
 /// `concur_http::init`).
 pub fn init_workers() {
+    // Before any peer serves: the `ipc-channel` echo peer receives like a pool's parent does.
+    concur_procs::keep_receive_buffers();
     // The `exec-self` floor's child, or a ping-pong echo peer.
     concur_channels::serve_if_child();
     concur_http::init();

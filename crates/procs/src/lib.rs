@@ -35,6 +35,7 @@
 
 mod child;
 mod exit;
+mod heap;
 mod ipc;
 mod pool;
 mod scheduler;
@@ -42,6 +43,7 @@ mod shm;
 
 pub use child::{Handler, SHM_WORKER_ENV, WORKER_ENV, is_initialised};
 pub use exit::describe_status;
+pub use heap::keep_receive_buffers;
 pub use ipc::{handshakes_on_tmpfs, remove_pending_handshakes};
 pub use pool::{ProcessPerTask, ProcessPool, Results, ShmPool, TaskResult};
 pub use scheduler::Config;
@@ -52,7 +54,10 @@ pub use shm::RING_CAPACITY;
 /// In a worker (its environment has [`WORKER_ENV`] or [`SHM_WORKER_ENV`]) this serves tasks
 /// with `handler` until the parent closes the channel, then exits the process: it never
 /// returns. Otherwise it records that this program can host workers and returns at once.
+/// Either way it first fixes the allocator's thresholds so ipc-channel's receive buffers are
+/// reused ([`keep_receive_buffers`]).
 pub fn init(handler: Handler) {
+    keep_receive_buffers();
     if let Some(server) = std::env::var_os(WORKER_ENV) {
         let code = match server.into_string() {
             Ok(name) => ipc::serve(name, handler),
