@@ -215,7 +215,11 @@ fn pingpong_answers_for_every_channel() {
 
 #[test]
 fn pingpong_times_every_pool_task_alone_and_paired() {
-    for task in concur::harness::round_trips::pool_task_names() {
+    let codec = concur::harness::catalog::TASK_CODEC.to_owned();
+    for task in concur::harness::round_trips::pool_task_names()
+        .into_iter()
+        .chain([codec])
+    {
         let v = json(&[
             "pingpong",
             "--channel",

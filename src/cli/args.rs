@@ -148,7 +148,8 @@ impl PairedRoundsArgs {
 pub(crate) struct PingpongArgs {
     /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), a pool task
     /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
-    /// `cluster-task`: one empty task through the model), or a bulk copy floor (`memcpy`:
+    /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
+    /// does to that task besides carrying it, in this thread), or a bulk copy floor (`memcpy`:
     /// the copy within this thread; `copy-pair`: a copy on each CPU at once; `copy-across`:
     /// the MiB written here and copied out on the other CPU); a wrong name lists the valid
     /// ones.

@@ -24,12 +24,12 @@ pub const PINGPONG_GROUP: &str = "ipc/pingpong";
 pub const BULK_GROUP: &str = "ipc/bulk-1MiB";
 /// The bulk group's message: 1 MiB.
 pub const BULK_BYTES: usize = 1 << 20;
-/// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
-pub use crate::round_trips::COPY_ACROSS;
 /// The copying channels' floor in [`BULK_GROUP`]: two copies at once, one on each CPU.
 pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
 pub use crate::round_trips::MEMCPY;
+/// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
+pub use crate::round_trips::{COPY_ACROSS, TASK_CODEC};
 
 pub use crate::round_trips::pool_task;
 
@@ -247,6 +247,19 @@ fn comparisons() -> Vec<Comparison> {
                 out.push(cmp(PINGPONG_GROUP, None, &task, ch.name(), floor, target));
             }
         }
+        // What a process pool does to a task besides carrying it, against the fastest
+        // process pool's transport, for scale: the part of that pool's round trip no
+        // transport can take away.
+        if ch.channel == Channel::ShmAdaptive {
+            out.push(cmp(
+                PINGPONG_GROUP,
+                None,
+                TASK_CODEC,
+                ch.name(),
+                floor,
+                None,
+            ));
+        }
     }
     let (spin, loan, iox) = (
         Channel::ShmSpin.name(),
@@ -336,7 +349,9 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
              a task {}; between two processes {}. The floors {} bounce one word between the \
              same two processes: the shm channels are read against them; the floor {} posts a \
              word to a spinning thread and sleeps on a mutex and condvar for the answer. \
-             {pool_tasks}.",
+             {pool_tasks}; `{TASK_CODEC}` is what a process pool does to the empty task \
+             besides carrying it (its frame, the worker's handler, the reply decoded), in one \
+             thread.",
             between(Peers::Threads),
             between(Peers::ThreadAndTask),
             between(Peers::Processes),
@@ -346,7 +361,10 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
         compare: Compare::CostOf(reference.clone()),
         axis: Axis::None,
         bars: true,
-        extra_functions: pool_task_models().map(|m| pool_task(m.name)).collect(),
+        extra_functions: pool_task_models()
+            .map(|m| pool_task(m.name))
+            .chain([TASK_CODEC.to_owned()])
+            .collect(),
     };
     let bulk = GroupEntry {
         id: BULK_GROUP.to_owned(),

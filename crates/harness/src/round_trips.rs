@@ -12,7 +12,7 @@ use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
     Channel, Peers, PingPongReport, RoundTrip, time_round_trips, unknown_channel,
 };
-use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep};
+use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep, TaskOutput};
 
 use crate::copy_floors::{CopyAcrossPeer, CopyPairPeer, MemcpyPeer};
 use crate::runner::reference_checksum;
@@ -31,6 +31,12 @@ pub const COPY_PAIR: &str = "copy-pair";
 /// here a chunk at a time and copied out on the pair's other CPU as each chunk is published.
 /// What moving the MiB between the two CPUs costs in this placement, protocol aside.
 pub const COPY_ACROSS: &str = "copy-across";
+
+/// What every process pool does to a task besides carrying it, a [`Subject`]: the empty
+/// task encoded as a worker frame, run by the worker's handler, its reply decoded and
+/// checked, all in this thread. Read against a pool's transport, it says how much of the
+/// pool task's round trip no transport can take away.
+pub const TASK_CODEC: &str = "task-codec";
 
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
@@ -51,6 +57,8 @@ pub enum Subject {
     /// The copying ring's transfer alone: written here, copied out on the other CPU as it
     /// is written ([`COPY_ACROSS`]).
     CopyAcross,
+    /// The empty task's frame, handler and reply, in this thread ([`TASK_CODEC`]).
+    TaskCodec,
 }
 
 impl Subject {
@@ -69,6 +77,9 @@ impl Subject {
         if name == COPY_ACROSS {
             return Some(Subject::CopyAcross);
         }
+        if name == TASK_CODEC {
+            return Some(Subject::TaskCodec);
+        }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
             .map(Subject::PoolTask)
@@ -82,6 +93,7 @@ impl Subject {
             Subject::Memcpy => MEMCPY.to_owned(),
             Subject::CopyPair => COPY_PAIR.to_owned(),
             Subject::CopyAcross => COPY_ACROSS.to_owned(),
+            Subject::TaskCodec => TASK_CODEC.to_owned(),
         }
     }
 
@@ -96,6 +108,7 @@ impl Subject {
             Subject::CopyAcross => Ok(Box::new(CopyAcrossPeer::start(
                 concur_channels::MAX_PAYLOAD,
             )?)),
+            Subject::TaskCodec => Ok(Box::new(CodecPeer(EmptyTask::prepare()?))),
         }
     }
 
@@ -104,7 +117,7 @@ impl Subject {
     pub fn carries_bytes(&self) -> bool {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
-            Subject::PoolTask(_) => false,
+            Subject::PoolTask(_) | Subject::TaskCodec => false,
             Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross => true,
         }
     }
@@ -117,7 +130,8 @@ impl PartialEq for Subject {
             (Subject::PoolTask(a), Subject::PoolTask(b)) => std::ptr::eq(*a, *b),
             (Subject::Memcpy, Subject::Memcpy)
             | (Subject::CopyPair, Subject::CopyPair)
-            | (Subject::CopyAcross, Subject::CopyAcross) => true,
+            | (Subject::CopyAcross, Subject::CopyAcross)
+            | (Subject::TaskCodec, Subject::TaskCodec) => true,
             _ => false,
         }
     }
@@ -152,11 +166,12 @@ pub fn is_round_trip(name: &str) -> bool {
     Subject::parse(name).is_some()
 }
 
-/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; copy floors: memcpy,
-/// copy-pair, copy-across)`, for an error message.
+/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; copy
+/// floors: memcpy, copy-pair, copy-across)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {}; copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS})",
+        "{}; pool tasks: {}; their codec: {TASK_CODEC}; copy floors: {MEMCPY}, {COPY_PAIR}, \
+         {COPY_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -213,29 +228,47 @@ pub fn pin_by_default(names: &[&str]) -> bool {
     names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n))
 }
 
-/// A started pool and the empty batch it runs, with sequential's checksum of it.
-struct TaskPeer {
-    model: Box<dyn Model>,
+/// The empty task (one zero-millisecond sleep) and sequential's checksum of it.
+struct EmptyTask {
     batch: Batch,
     expected: u64,
+}
+
+impl EmptyTask {
+    fn prepare() -> io::Result<EmptyTask> {
+        let batch = EMPTY
+            .prepare(&Params { tasks: 1, size: 0 })
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let expected = reference_checksum(&batch).map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(EmptyTask { batch, expected })
+    }
+
+    /// Checks `who`'s outputs of the empty task against sequential's.
+    fn check(&self, who: &str, outputs: &[TaskOutput]) -> io::Result<()> {
+        if self.batch.checksum_of(outputs) != self.expected {
+            return Err(io::Error::other(format!(
+                "{who} gave a wrong result for the empty task"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A started pool and the empty task it runs.
+struct TaskPeer {
+    model: Box<dyn Model>,
+    task: EmptyTask,
 }
 
 impl TaskPeer {
     fn start(spec: &'static ModelSpec) -> io::Result<TaskPeer> {
         let name = spec.name;
         let workers = spec.transport.map_or(1, |t| t.workers);
-        let batch = EMPTY
-            .prepare(&Params { tasks: 1, size: 0 })
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        let expected = reference_checksum(&batch).map_err(|e| io::Error::other(e.to_string()))?;
+        let task = EmptyTask::prepare()?;
         let model = spec
             .build(workers)
             .map_err(|e| io::Error::other(format!("{name} did not start: {e}")))?;
-        Ok(TaskPeer {
-            model,
-            batch,
-            expected,
-        })
+        Ok(TaskPeer { model, task })
     }
 }
 
@@ -245,15 +278,21 @@ impl RoundTrip for TaskPeer {
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
         let outputs = self
             .model
-            .run(&self.batch, Echo::Off)
+            .run(&self.task.batch, Echo::Off)
             .map_err(|e| io::Error::other(format!("{}: {e}", self.model.name())))?;
-        if self.batch.checksum_of(&outputs) != self.expected {
-            return Err(io::Error::other(format!(
-                "{} gave a wrong result for the empty task",
-                self.model.name()
-            )));
-        }
-        Ok(())
+        self.task.check(self.model.name(), &outputs)
+    }
+}
+
+/// [`TASK_CODEC`] as a round trip: the empty task through the process pools' own codec
+/// ([`models::task_codec`](crate::models)), with no transport and no other process.
+struct CodecPeer(EmptyTask);
+
+impl RoundTrip for CodecPeer {
+    fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
+        let outputs = crate::models::task_codec(&self.0.batch, Echo::Off)
+            .map_err(|e| io::Error::other(format!("{TASK_CODEC}: {e}")))?;
+        self.0.check(TASK_CODEC, &outputs)
     }
 }
 

@@ -11,6 +11,9 @@ use concur_workloads::{Cx, Echo, TaskOutput, by_name};
 const FRAME_VERSION: u8 = 2;
 const FLAG_ECHO: u8 = 1;
 const FLAG_BY_REF: u8 = 2;
+/// An encoded output's bytes besides its text and data: the digest and three lengths, as
+/// varints (at most 10 bytes each).
+const OUTPUT_ROOM: usize = 40;
 
 /// Call first thing in `main` of any program that runs the process models, the process
 /// ping-pong probes or `http-fetch`: in a worker process, an echo peer or a loopback HTTP
@@ -37,6 +40,13 @@ pub(crate) enum Input {
 
 /// Encodes one task for a worker process.
 pub(crate) fn encode_task(workload: &str, echo: Echo, how: Input, input: &[u8]) -> Vec<u8> {
+    let mut frame = task_header(workload, echo, how, input.len());
+    frame.extend_from_slice(input);
+    frame
+}
+
+/// A task frame's header, with room for `input_len` bytes of input after it.
+pub(crate) fn task_header(workload: &str, echo: Echo, how: Input, input_len: usize) -> Vec<u8> {
     let name = workload.as_bytes();
     let name_len = u8::try_from(name.len()).expect("workload names are short");
     let mut flags = 0;
@@ -46,10 +56,9 @@ pub(crate) fn encode_task(workload: &str, echo: Echo, how: Input, input: &[u8]) 
     if how == Input::ByRef {
         flags |= FLAG_BY_REF;
     }
-    let mut frame = Vec::with_capacity(3 + name.len() + input.len());
+    let mut frame = Vec::with_capacity(3 + name.len() + input_len);
     frame.extend_from_slice(&[FRAME_VERSION, flags, name_len]);
     frame.extend_from_slice(name);
-    frame.extend_from_slice(input);
     frame
 }
 
@@ -90,7 +99,8 @@ fn decode_task(frame: &[u8]) -> Result<(&str, Echo, Input, &[u8]), String> {
 
 /// The worker's handler: frame (and the mapped shared input, if any) in, JSON-encoded
 /// [`TaskOutput`] out.
-fn handle(frame: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
+/// A worker's handler: runs one task frame, returns its encoded output.
+pub(crate) fn handle(frame: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let (name, echo, how, input) = decode_task(frame)?;
     let workload = by_name(name).ok_or_else(|| format!("unknown workload '{name}'"))?;
     let cx = match echo {
@@ -105,8 +115,10 @@ fn handle(frame: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
         }
     }
     .map_err(|e| e.message)?;
-    // postcard: compact for a unit that sends its result back (`TaskOutput::data`).
-    postcard::to_allocvec(&output).map_err(|e| e.to_string())
+    // postcard: compact for a unit that sends its result back (`TaskOutput::data`). Sized
+    // for the digest, the text and the data at once (no regrowth on the way).
+    let room = OUTPUT_ROOM + output.text.as_ref().map_or(0, String::len) + output.data.len();
+    postcard::to_extend(&output, Vec::with_capacity(room)).map_err(|e| e.to_string())
 }
 
 /// Decodes a worker's reply (bytes from another process: every byte must be used).

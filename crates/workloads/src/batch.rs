@@ -106,6 +106,7 @@ trait ErasedInputs: Send + Sync {
     fn len(&self) -> usize;
     fn run(&self, index: usize, cx: &Cx<'_>) -> Result<TaskOutput, TaskError>;
     fn encode(&self, index: usize) -> Vec<u8>;
+    fn encode_into(&self, index: usize, out: &mut Vec<u8>);
     fn shared(&self) -> Option<Arc<dyn SharedBytes>>;
     fn encode_ref(&self, index: usize) -> Option<Vec<u8>>;
     fn io(&self, index: usize) -> Option<IoOp>;
@@ -137,6 +138,13 @@ impl<W: Workload> ErasedInputs for Typed<W> {
 
     fn encode(&self, index: usize) -> Vec<u8> {
         postcard::to_allocvec(&self.inputs[index]).expect("workload inputs always serialise")
+    }
+
+    fn encode_into(&self, index: usize, out: &mut Vec<u8>) {
+        let mut bytes = std::mem::take(out);
+        bytes = postcard::to_extend(&self.inputs[index], bytes)
+            .expect("workload inputs always serialise");
+        *out = bytes;
     }
 
     fn shared(&self) -> Option<Arc<dyn SharedBytes>> {
@@ -207,6 +215,12 @@ impl Batch {
     /// ([`AnyWorkload::run_encoded`]).
     pub fn encode(&self, index: usize) -> Vec<u8> {
         self.inner.encode(index)
+    }
+
+    /// [`Batch::encode`], appended to `out` (no buffer of its own: a frame built around the
+    /// input takes one allocation, not two).
+    pub fn encode_into(&self, index: usize, out: &mut Vec<u8>) {
+        self.inner.encode_into(index, out)
     }
 
     /// The large read-only input every task reads, if the workload has one.

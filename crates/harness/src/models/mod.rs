@@ -9,6 +9,7 @@ mod threads;
 
 pub(crate) use cluster::cluster_with_hosts;
 pub use processes::ShmArena;
+pub(crate) use processes::task_codec;
 pub(crate) use threads::Sequential;
 
 use std::sync::LazyLock;

@@ -11,7 +11,7 @@ use concur_workloads::{Arena, Batch, Echo, SharedBytes, TaskError, TaskOutput};
 
 use super::{Family, Model, ModelError, ModelSpec, Transport, names};
 use crate::idle_probes::{self as idle, IdleProbe};
-use crate::worker::{Input, decode_output, encode_task};
+use crate::worker::{Input, decode_output, encode_task, task_header};
 
 /// This file's models, in the order `concur list` shows them.
 pub(super) static SPECS: &[ModelSpec] = &[
@@ -81,11 +81,38 @@ pub(super) static SPECS: &[ModelSpec] = &[
     },
 ];
 
-/// Every task of `batch` as a worker-process frame.
+/// Every task of `batch` as a worker-process frame (one allocation each: the input is
+/// encoded in place after the header).
 fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
+    let name = batch.info().name;
     (0..batch.len())
-        .map(|i| encode_task(batch.info().name, echo, Input::Copied, &batch.encode(i)))
+        .map(|i| {
+            let mut frame = task_header(name, echo, Input::Copied, FRAME_INPUT_ROOM);
+            batch.encode_into(i, &mut frame);
+            frame
+        })
         .collect()
+}
+
+/// Room for a task's input in a fresh frame: most inputs (a few varints) fit; a larger one
+/// grows the frame.
+const FRAME_INPUT_ROOM: usize = 32;
+
+/// Every task of `batch` through what a process pool does to it besides carrying it: its
+/// worker frame, the worker's handler and the reply's decoding, in this thread (the
+/// `task-codec` round trip of `concur pingpong`).
+pub(crate) fn task_codec(batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
+    let replies = frames(batch, echo)
+        .iter()
+        .enumerate()
+        .map(|(task, frame)| {
+            crate::worker::handle(frame, None).map_err(|message| ModelError::Task {
+                task,
+                error: TaskError::new(message),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    decode_outputs(replies)
 }
 
 /// Decodes worker replies, or returns the batch's failure: process batches stop at the
