@@ -32,6 +32,7 @@ mod per_task;
 mod pool;
 #[cfg(feature = "rayon")]
 mod rayon_pool;
+mod slot;
 
 pub use gil::{DEFAULT_SWITCH_INTERVAL, Gil, GilThreads};
 pub use per_task::ThreadPerTask;

@@ -1,12 +1,13 @@
 //! `thread-pool`: K long-lived workers fed through a crossbeam channel.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::countdown::{Countdown, FLAT_SPINS};
+use crate::slot::{Slot, SlotCell};
 use crate::{Error, panic_message};
 
 /// What a worker takes from the queue: a job of [`ThreadPool::execute`], or task `i` of a
@@ -76,6 +77,8 @@ impl ThreadPool {
     /// Runs `f` on every item across the workers; results come back in item order.
     /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
     /// the first failing task (by index) and the other results are dropped. The pool is ready for the next batch.
+    // Its one `unsafe`: emptying the slots the workers handed back (crate::slot).
+    #[allow(unsafe_code)]
     pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send + 'static,
@@ -106,7 +109,9 @@ impl ThreadPool {
         for (task, slot) in batch.slots.all().iter().enumerate() {
             // Every task fills its slot exactly once before counting down (a job is dropped
             // unrun only by dropping the pool, impossible while `&self` is held).
-            match std::mem::replace(&mut *lock(slot), Slot::Running) {
+            // SAFETY: the count reached zero, so every worker is done with its slot and this
+            // thread holds them all again (crate::slot).
+            match unsafe { slot.take() } {
                 Slot::Done(Ok(r)) => results.push(r),
                 Slot::Done(Err(p)) => {
                     first_panic.get_or_insert_with(|| Error::Panicked {
@@ -148,20 +153,20 @@ struct BatchState<T, F, R> {
 /// A batch's slots: one task's inline (no second allocation, no second line to cross),
 /// several in a `Vec`.
 enum Slots<T, R> {
-    One([Mutex<Slot<T, R>>; 1]),
-    Many(Vec<Mutex<Slot<T, R>>>),
+    One([SlotCell<T, R>; 1]),
+    Many(Vec<SlotCell<T, R>>),
 }
 
 impl<T, R> Slots<T, R> {
     fn new(items: Vec<T>) -> Self {
-        let mut slots = items.into_iter().map(|item| Mutex::new(Slot::Queued(item)));
+        let mut slots = items.into_iter().map(SlotCell::new);
         match slots.len() {
             1 => Slots::One([slots.next().expect("one item")]),
             _ => Slots::Many(slots.collect()),
         }
     }
 
-    fn all(&self) -> &[Mutex<Slot<T, R>>] {
+    fn all(&self) -> &[SlotCell<T, R>] {
         match self {
             Slots::One(one) => one,
             Slots::Many(many) => many,
@@ -169,29 +174,20 @@ impl<T, R> Slots<T, R> {
     }
 }
 
-/// A task's item until a worker takes it, then its result (or its panic).
-enum Slot<T, R> {
-    Queued(T),
-    Running,
-    Done(thread::Result<R>),
-}
-
-/// Locks a slot; a slot's lock is never held across code that can panic, so poisoning is
-/// impossible, and the data is sound either way.
-fn lock<S>(slot: &Mutex<S>) -> std::sync::MutexGuard<'_, S> {
-    slot.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl<T: Send, F: Fn(T) -> R + Send + Sync, R: Send> Tasks for BatchState<T, F, R> {
     /// Runs task `i` on its item, stores its result (or panic) and counts it done; the
     /// last one wakes the caller.
+    #[allow(unsafe_code)] // The slot this worker holds (crate::slot).
     fn run(&self, i: usize) {
-        let Slot::Queued(item) = std::mem::replace(&mut *lock(&self.slots.all()[i]), Slot::Running)
-        else {
+        let slot = &self.slots.all()[i];
+        // SAFETY: this worker took task `i` from the queue (each task is sent once) and has
+        // not counted down yet: it holds slot `i` (crate::slot).
+        let Slot::Queued(item) = (unsafe { slot.take() }) else {
             unreachable!("each task is queued once");
         };
         let r = catch_unwind(AssertUnwindSafe(|| (self.f)(item)));
-        *lock(&self.slots.all()[i]) = Slot::Done(r);
+        // SAFETY: as above; the count-down below hands the slot back to the caller.
+        unsafe { slot.put(Slot::Done(r)) };
         self.left.count_down();
     }
 }
