@@ -77,9 +77,28 @@ impl ThreadPool {
     /// Runs `f` on every item across the workers; results come back in item order.
     /// When a task panics, the other tasks still run to completion; then [`Error::Panicked`] names
     /// the first failing task (by index) and the other results are dropped. The pool is ready for the next batch.
+    pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Send + Sync + 'static,
+    {
+        self.run(items.into_iter(), f)
+    }
+
+    /// [`ThreadPool::map`] over the indices `0..tasks`, with no `Vec` of them to build:
+    /// `pool.map_indices(n, f)` is `pool.map((0..n).collect(), f)`.
+    pub fn map_indices<R, F>(&self, tasks: usize, f: F) -> Result<Vec<R>, Error>
+    where
+        R: Send + 'static,
+        F: Fn(usize) -> R + Send + Sync + 'static,
+    {
+        self.run(0..tasks, f)
+    }
+
     // Its one `unsafe`: emptying the slots the workers handed back (crate::slot).
     #[allow(unsafe_code)]
-    pub fn map<T, R, F>(&self, items: Vec<T>, f: F) -> Result<Vec<R>, Error>
+    fn run<T, R, F>(&self, items: impl ExactSizeIterator<Item = T>, f: F) -> Result<Vec<R>, Error>
     where
         T: Send + 'static,
         R: Send + 'static,
@@ -158,8 +177,8 @@ enum Slots<T, R> {
 }
 
 impl<T, R> Slots<T, R> {
-    fn new(items: Vec<T>) -> Self {
-        let mut slots = items.into_iter().map(SlotCell::new);
+    fn new(items: impl ExactSizeIterator<Item = T>) -> Self {
+        let mut slots = items.map(SlotCell::new);
         match slots.len() {
             1 => Slots::One([slots.next().expect("one item")]),
             _ => Slots::Many(slots.collect()),
@@ -232,6 +251,15 @@ impl Drop for ThreadPool {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn map_indices_is_map_over_the_indices() {
+        let pool = ThreadPool::new(2).unwrap();
+        for n in [0, 1, 7] {
+            let by_index = pool.map_indices(n, |i| i * 3).unwrap();
+            assert_eq!(by_index, pool.map((0..n).collect(), |i| i * 3).unwrap());
+        }
+    }
 
     #[test]
     fn reusable_across_batches() {

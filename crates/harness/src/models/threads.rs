@@ -157,9 +157,9 @@ impl Model for Pool {
     }
     fn run(&self, batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
         let shared = batch.clone();
-        let results = self.0.map((0..batch.len()).collect(), move |i| {
-            shared.run(i, &cx(echo))
-        })?;
+        let results = self
+            .0
+            .map_indices(batch.len(), move |i| shared.run(i, &cx(echo)))?;
         collect(results)
     }
 }
