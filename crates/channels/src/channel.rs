@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::RoundTrip;
 use crate::floors::FloorPeer;
-use crate::peers::{IceoryxPeer, IpcPeer, LatchPeer, LoanPeer, ShmPeer, StreamPeer, ThreadPeer};
+use crate::peers::{
+    IceoryxPeer, IpcPeer, LatchPeer, LoanPeer, RelayPeer, ShmPeer, StreamPeer, ThreadPeer,
+};
 
 /// A channel or floor, by CLI name ([`Channel::name`]): a typo in code is a compile error,
 /// one in a command line is [`unknown_channel`]'s message.
@@ -44,11 +46,14 @@ pub enum Channel {
     Futex,
     /// Floor: a word posted to a spinning thread, answered through a mutex and condvar.
     Latch,
+    /// Floor: a word over loopback TCP through a send and a receive thread a side, as
+    /// timely-dataflow relays its workers' messages.
+    TcpRelay,
 }
 
 impl Channel {
     /// Every channel and floor, in report order (channels first, then the floors).
-    pub const ALL: [Channel; 15] = [
+    pub const ALL: [Channel; 16] = [
         Channel::Crossbeam,
         Channel::StdMpsc,
         Channel::TokioMpsc,
@@ -64,6 +69,7 @@ impl Channel {
         Channel::AtomicSpin,
         Channel::Futex,
         Channel::Latch,
+        Channel::TcpRelay,
     ];
 
     /// Its CLI name, e.g. `shm-spin`.
@@ -84,6 +90,7 @@ impl Channel {
             Channel::AtomicSpin => "atomic-spin",
             Channel::Futex => "futex",
             Channel::Latch => "latch",
+            Channel::TcpRelay => "tcp-relay",
         }
     }
 
@@ -127,6 +134,7 @@ impl Channel {
             Channel::Iceoryx2 => Box::new(IceoryxPeer::start()?),
             Channel::AtomicSpin | Channel::Futex => Box::new(FloorPeer::start(self)?),
             Channel::Latch => Box::new(LatchPeer::start()?),
+            Channel::TcpRelay => Box::new(RelayPeer::start()?),
         })
     }
 }
@@ -294,6 +302,14 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
         summary: "floor: a caller outside a rayon pool handing work in, with nothing of rayon's around it: a word posted to a thread that idles as a rayon worker does (33 yields, then sleep on a condvar), the answer awaited on a mutex and condvar (`install`'s `LockLatch`)",
         is_floor: true,
         floor: None,
+        target: None,
+    },
+    ChannelSpec {
+        channel: Channel::TcpRelay,
+        peers: Peers::Processes,
+        summary: "floor: one word over loopback TCP through a send and a receive thread a side, the receiving side's thread polling for 200 µs before it blocks (timely's network threads with concur-cluster's workers: what cluster uses)",
+        is_floor: true,
+        floor: Some(Channel::Tcp),
         target: None,
     },
 ];

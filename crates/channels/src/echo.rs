@@ -18,7 +18,7 @@ use crate::Channel;
 use crate::child::{ECHO_ENV, answer};
 use crate::floors::{EXIT_AT_ONCE_ENV, QUIT, READ_ACROSS};
 use crate::peers::shm::channel_wait;
-use crate::peers::{EchoHello, loan_send, serve_iceoryx_echo, shm_err};
+use crate::peers::{EchoHello, loan_send, serve_iceoryx_echo, serve_relay_echo, shm_err};
 
 /// The largest message an echo peer accepts: lengths come from another process.
 const MAX_MESSAGE: usize = 64 << 20;
@@ -131,6 +131,9 @@ pub fn serve_echo(spec: &str) -> io::Result<()> {
             let sock = std::net::TcpStream::from(io::stdin().as_fd().try_clone_to_owned()?);
             echo_stream(sock.try_clone()?, sock)
         }
+        (Channel::TcpRelay, None) => serve_relay_echo(std::net::TcpStream::from(
+            io::stdin().as_fd().try_clone_to_owned()?,
+        )),
         // Thread channels have no echo child; the others take an argument or none.
         _ => Err(unknown()),
     }

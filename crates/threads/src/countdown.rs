@@ -82,7 +82,10 @@ struct Spin {
 /// result comes within a few cache-line round trips, and an exponential backoff from the
 /// start would notice it up to a whole backoff step late (crossbeam's steps reach 64
 /// pauses, several hundred ns here). A pool worker looks for its next job the same way.
-pub(crate) const FLAT_SPINS: u32 = 2_000;
+/// 200, not 2 000: the empty task's round trip is the same either way, and 32 workers on
+/// two CPUs spent twice the CPU time spinning with 2 000 (docs/ARCHITECTURE.md, "The thread
+/// pools' hand-off").
+pub(crate) const FLAT_SPINS: u32 = 200;
 
 #[cfg(not(loom))]
 impl Spin {

@@ -4,6 +4,7 @@
 
 mod iceoryx;
 mod ipc;
+mod relay;
 pub(crate) mod shm;
 mod streams;
 mod threads;
@@ -13,6 +14,7 @@ pub use iceoryx::{
     remove_files as remove_iceoryx_files, remove_stale_files as remove_stale_iceoryx_files,
 };
 pub(crate) use ipc::{EchoHello, IpcPeer};
+pub(crate) use relay::{RelayPeer, serve_relay_echo};
 pub(crate) use shm::{LoanPeer, ShmPeer, loan_send};
 pub(crate) use streams::StreamPeer;
 pub(crate) use threads::{LatchPeer, ThreadPeer};

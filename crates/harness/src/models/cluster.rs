@@ -15,12 +15,14 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
         per_task: false,
         maps_shared_input: false,
         idle: None,
-        transport: // Two processes: unit 0 runs on process 1 (process 0 is the caller). Timely adds
-        // its progress tracking and a hop through its worker thread to raw TCP.
+        transport: // Two processes: unit 0 runs on process 1 (process 0 is the caller). A unit
+        // rides timely's relay (a send and a receive thread a side around the TCP connection);
+        // concur adds the caller's hand-off to its worker, the job and the unit's result, and
+        // timely its dataflow and progress tracking.
         Some(Transport {
-            channel: Channel::Tcp,
+            channel: Channel::TcpRelay,
             workers: 2,
-            target: 2.0,
+            target: 1.5,
         }),
         build: |k| Ok(Box::new(ClusterModel::local(k)?)),
         spawn_join_one: ClusterModel::spawn_join_one,
