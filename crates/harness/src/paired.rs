@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use concur_channels::Channel;
 use concur_channels::pin::{CpuPair, Pinned};
-use concur_report::stats::{paired_ratio, undecided};
+use concur_report::stats::{paired_ratio, straddles, undecided};
 use concur_report::{PairedModel, PairedRun, Placement};
 use concur_workloads::{AnyWorkload, Batch, Echo, Kind, Params};
 
@@ -88,15 +88,25 @@ impl Rounds {
     /// per-round ratios, and whichever seed a reader's interval is drawn with (the report
     /// seeds by the figures' names) must find it decided too. (One seed stopped `shm-spin`
     /// against `atomic-spin` at an upper end of 1.49 that the printed interval put at 1.55.)
+    ///
+    /// With one threshold — a floor's target — a ratio is open while its interval holds
+    /// it, however narrow: the floors table reads it met or missed, so the rounds go on until
+    /// it is one or the other, or the cap says how many were taken. With several (a verdict's
+    /// thresholds, among the many ratios of a model comparison, one of which always sits on
+    /// one), a ratio settled on a threshold ([`undecided`]) stops the rounds.
     fn any_undecided(&self, times: &[Vec<f64>]) -> bool {
         let Some((reference, others)) = times.split_first() else {
             return false;
         };
+        let open = |r: &concur_report::stats::Ratio| match self.thresholds.as_slice() {
+            [_] => straddles(r, &self.thresholds),
+            _ => undecided(r, &self.thresholds),
+        };
         others.iter().any(|side| {
             (1..=STOP_SEEDS).any(|seed| {
-                [(side, reference), (reference, side)].iter().any(|(a, b)| {
-                    paired_ratio(a, b, seed).is_some_and(|r| undecided(&r, &self.thresholds))
-                })
+                [(side, reference), (reference, side)]
+                    .iter()
+                    .any(|(a, b)| paired_ratio(a, b, seed).is_some_and(|r| open(&r)))
             })
         })
     }
@@ -528,6 +538,14 @@ mod tests {
         assert_eq!(rounds.next_batch(&sides(1.0 / 1.5, 0.2, 10)), 5);
         // No thresholds: nothing to decide, `min` rounds.
         assert_eq!(Rounds::fixed(10).next_batch(&sides(1.15, 0.2, 10)), 0);
+        // One threshold (a floor's target): narrow on it is still open, up to the cap.
+        let target = Rounds {
+            thresholds: vec![1.15],
+            ..rounds
+        };
+        assert_eq!(target.next_batch(&sides(1.15, 0.01, 10)), 5);
+        assert_eq!(target.next_batch(&sides(1.15, 0.01, 30)), 0);
+        assert_eq!(target.next_batch(&sides(2.0, 0.01, 10)), 0);
     }
 
     #[test]

@@ -177,10 +177,15 @@ pub const SETTLED_WIDTH: f64 = 1.05;
 /// interval holds a threshold `t` or `1/t` (ratios are read both ways) and is wider than
 /// [`SETTLED_WIDTH`]. Paired rounds stop once no ratio of a comparison is undecided.
 pub fn undecided(r: &Ratio, thresholds: &[f64]) -> bool {
-    let holds_one = thresholds
+    straddles(r, thresholds) && r.hi > r.lo * SETTLED_WIDTH
+}
+
+/// Whether `r`'s interval holds a threshold `t` or `1/t` (ratios are read both ways): read
+/// against that threshold, it is neither under nor over it.
+pub fn straddles(r: &Ratio, thresholds: &[f64]) -> bool {
+    thresholds
         .iter()
-        .any(|&t| r.contains(t) || r.contains(1.0 / t));
-    holds_one && r.hi > r.lo * SETTLED_WIDTH
+        .any(|&t| r.contains(t) || r.contains(1.0 / t))
 }
 
 /// The median of the per-round ratios `a[i] / b[i]` with a bootstrap 95% interval over the
