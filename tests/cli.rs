@@ -247,6 +247,27 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
     }
+    // A process pool against its transport, with the codec timed beside them: the floors
+    // table's least for the row comes from the same rounds.
+    let v = json(&[
+        "pingpong",
+        "--channel",
+        "shm-pool-task",
+        "--against",
+        "shm-adaptive",
+        "--beside",
+        "task-codec",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(
+        names_of(&v["models"]),
+        ["shm-pool-task", "shm-adaptive", "task-codec"]
+    );
+    for m in v["models"].as_array().unwrap() {
+        assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
+    }
 }
 
 /// A spinning pair is pinned by default (when the machine lets this process use two CPUs),
@@ -519,6 +540,16 @@ const BAD_INPUTS: &[&[&str]] = &[
         "64",
     ],
     &["pingpong", "--channel", "shm-spin", "--pin", "--no-pin"],
+    &["pingpong", "--channel", "pipe", "--beside", "memcpy"],
+    &[
+        "pingpong",
+        "--channel",
+        "shm-adaptive",
+        "--against",
+        "pipe",
+        "--beside",
+        "pipe",
+    ],
     &["spawn", "--model", "process-pool", "--against", "exec"],
     &[
         "compare",

@@ -168,6 +168,11 @@ pub(crate) struct PingpongArgs {
     /// with `--bytes 1048576` for `ipc/bulk-1MiB`).
     #[arg(long, value_parser = parse_channel)]
     pub against: Option<String>,
+    /// With `--against`: also time this one in every round, for the least the ratio can be
+    /// (the floors table's "out of reach": `task-codec` beside a process pool's task and
+    /// its transport). It does not decide how many rounds are taken.
+    #[arg(long, value_parser = parse_channel, requires = "against")]
+    pub beside: Option<String>,
     /// How many paired rounds `--against` takes.
     #[command(flatten)]
     pub paired: PairedRoundsArgs,

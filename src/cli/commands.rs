@@ -238,6 +238,22 @@ fn print_paired_ratio(run: &concur_report::PairedRun, each: &str) {
         ),
         None => println!("{} and {}: no ratio from {rounds} rounds", a.name, b.name),
     }
+    // Timed beside the two (`--beside`): read against the second, as the floors table does.
+    for c in &run.models[2..] {
+        let seed = concur_report::stats::seed(&[&c.name, &b.name]);
+        if let Some(r) = concur_report::stats::paired_ratio(&c.times_ns, &b.times_ns, seed) {
+            println!(
+                "beside them, {} {}: {}/{} {:.2}× ({:.2}–{:.2})",
+                c.name,
+                human_time(median(&c.times_ns)),
+                c.name,
+                b.name,
+                r.value,
+                r.lo,
+                r.hi
+            );
+        }
+    }
 }
 
 /// The CPU pair `concur pingpong` pins `names` to: `--pin` asks for one (an error when a
@@ -268,7 +284,9 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     use crate::harness::round_trips::Subject;
     let channel = args.channel.as_str();
     // A floor carries one word; a pool task sends an empty task, no bytes of ours.
-    let subjects = std::iter::once(channel).chain(args.against.as_deref());
+    let subjects = std::iter::once(channel)
+        .chain(args.against.as_deref())
+        .chain(args.beside.as_deref());
     for name in subjects.filter(|_| args.bytes != 8) {
         let why = match Subject::parse(name) {
             Some(s) if s.carries_bytes() => continue,
@@ -288,8 +306,11 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     }
     if let Some(against) = &args.against {
         let rounds = args.paired.round_trip_rounds();
-        let pin = pin_of(args, &[channel, against])?;
-        return pingpong_paired(channel, against, &rounds, pin, args.bytes, args.json);
+        let mut names = vec![channel, against.as_str()];
+        names.extend(args.beside.as_deref());
+        let pin = pin_of(args, &names)?;
+        let sides = (channel, against.as_str(), args.beside.as_deref());
+        return pingpong_paired(sides, &rounds, pin, args.bytes, args.json);
     }
     let pin = pin_of(args, &[channel])?;
     let r = crate::harness::round_trips::pingpong(channel, args.round_trips, args.bytes, pin)
@@ -309,16 +330,23 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `concur pingpong --against` (and `--beside`): `sides` are the channel, what it is read
+/// against, and what is timed beside them.
 fn pingpong_paired(
-    a: &str,
-    b: &str,
+    (a, b, beside): (&str, &str, Option<&str>),
     rounds: &crate::harness::paired::Rounds,
     pin: Option<CpuPair>,
     bytes: usize,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     rounds.check().map_err(Failure::usage)?;
-    let run = crate::harness::paired::compare_channels(a, b, rounds, pin, bytes)
+    if beside.is_some_and(|c| c == a || c == b) {
+        return Err(Failure::usage(format!(
+            "--beside {}: already one of the two compared",
+            beside.unwrap_or_default()
+        )));
+    }
+    let run = crate::harness::paired::compare_channels(a, b, beside, rounds, pin, bytes)
         .map_err(|e| Failure::runtime(format!("paired ping-pong of {a} and {b} failed: {e}")))?;
     if json {
         print_json(&run);

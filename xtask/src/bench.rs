@@ -405,6 +405,9 @@ fn run_paired(
         if let Some(b) = &bytes {
             args.extend(["--bytes", b]);
         }
+        if let Some(reach) = &c.reach {
+            args.extend(["--beside", &reach.part]);
+        }
         let run: PairedRun = crate::concur_json(concur, &args)?;
         print!(" ({})", run.rounds());
         runs.push(run);

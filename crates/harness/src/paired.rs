@@ -127,18 +127,20 @@ impl Rounds {
 }
 
 /// Times `sides` sides in rounds as `rounds` says (at least its `min`, then more while a
-/// ratio is undecided, up to its `max`), each round timing every side once with
-/// `time(side)`, in an order that rotates from round to round (two sides: `a, b`, then
-/// `b, a`, …), so no side always runs first. Each side's times, in round order.
+/// ratio among the first `deciding` sides is undecided, up to its `max`), each round timing
+/// every side once with `time(side)`, in an order that rotates from round to round (two
+/// sides: `a, b`, then `b, a`, …), so no side always runs first. Each side's times, in round
+/// order.
 pub(crate) fn alternate<E>(
     rounds: &Rounds,
     sides: usize,
+    deciding: usize,
     mut time: impl FnMut(usize) -> Result<f64, E>,
 ) -> Result<Vec<Vec<f64>>, E> {
     let mut times = vec![Vec::with_capacity(rounds.max); sides];
     let mut round = 0;
     loop {
-        let batch_of_rounds = rounds.next_batch(&times);
+        let batch_of_rounds = rounds.next_batch(&times[..deciding.min(sides)]);
         if batch_of_rounds == 0 {
             return Ok(times);
         }
@@ -290,7 +292,9 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
     for side in &sides {
         run_once(side)?;
     }
-    let times = alternate(&req.rounds, sides.len(), |i| run_once(&sides[i]))?;
+    let times = alternate(&req.rounds, sides.len(), sides.len(), |i| {
+        run_once(&sides[i])
+    })?;
     Ok(PairedRun {
         workload: info.name.to_owned(),
         group: info.bench_group(),
@@ -326,9 +330,14 @@ pub fn compare(req: &CompareRequest) -> Result<PairedRun, RunError> {
 /// each 100 ns round trip would time the clock) and the median of its timed round trips for
 /// the MiB (a round trip the host stretched, tens of times the others, would otherwise
 /// decide the mean of 20).
+///
+/// `beside`, if given, is timed in every round too (a [`Reach`](concur_report::catalog::Reach)'s
+/// part, so the bound it sets comes from the same rounds as the ratio it bounds); only `a`
+/// over `b` decides how many rounds are taken.
 pub fn compare_channels(
     a: &str,
     b: &str,
+    beside: Option<&str>,
     rounds: &Rounds,
     pin: Option<CpuPair>,
     bytes: usize,
@@ -397,14 +406,15 @@ pub fn compare_channels(
     let per_trip = batch(a, concur_channels::WARMUP)?.max(1.0);
     let least = if bytes == 8 { 200 } else { 20 };
     let n = ((2e6 / per_trip) as usize).clamp(least, 20_000);
-    let times = alternate(rounds, 2, |i| batch([a, b][i], n))?;
+    let sides: Vec<&str> = [a, b].into_iter().chain(beside).collect();
+    let times = alternate(rounds, sides.len(), 2, |i| batch(sides[i], n))?;
     Ok(PairedRun {
         workload: "pingpong".into(),
         group: group.into(),
         param: String::new(),
         tasks: n,
         size: msg.len() as u64,
-        models: named([a, b], times),
+        models: named(sides, times),
         max_rounds: Some(rounds.max),
         placement,
     })
@@ -445,13 +455,27 @@ mod tests {
 
     #[test]
     fn two_channels_get_every_round() {
-        let run = compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(2), None, 8).unwrap();
+        let run =
+            compare_channels("crossbeam", "std-mpsc", None, &Rounds::fixed(2), None, 8).unwrap();
         assert_eq!(
             (run.group.as_str(), run.param.as_str()),
             ("ipc/pingpong", "")
         );
         let names: Vec<&str> = run.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["crossbeam", "std-mpsc"]);
+        // What is timed beside them gets every round too, last among the sides.
+        let beside = compare_channels(
+            "crossbeam",
+            "std-mpsc",
+            Some("task-codec"),
+            &Rounds::fixed(2),
+            None,
+            8,
+        )
+        .unwrap();
+        let names: Vec<&str> = beside.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["crossbeam", "std-mpsc", "task-codec"]);
+        assert!(beside.models.iter().all(|m| m.times_ns.len() == 2));
         for m in &run.models {
             assert_eq!(m.times_ns.len(), 2);
             assert!(
@@ -460,13 +484,15 @@ mod tests {
             );
         }
         assert!((200..=20_000).contains(&run.tasks));
-        assert!(compare_channels("crossbeam", "std-mpsc", &Rounds::fixed(0), None, 8).is_err());
+        assert!(
+            compare_channels("crossbeam", "std-mpsc", None, &Rounds::fixed(0), None, 8).is_err()
+        );
         let backwards = Rounds {
             min: 5,
             max: 4,
             thresholds: Vec::new(),
         };
-        assert!(compare_channels("crossbeam", "std-mpsc", &backwards, None, 8).is_err());
+        assert!(compare_channels("crossbeam", "std-mpsc", None, &backwards, None, 8).is_err());
     }
 
     #[test]
@@ -546,6 +572,30 @@ mod tests {
         assert_eq!(target.next_batch(&sides(1.15, 0.01, 10)), 5);
         assert_eq!(target.next_batch(&sides(1.15, 0.01, 30)), 0);
         assert_eq!(target.next_batch(&sides(2.0, 0.01, 10)), 0);
+    }
+
+    #[test]
+    fn a_side_timed_beside_does_not_decide_the_rounds() {
+        let rounds = Rounds {
+            min: 4,
+            max: 12,
+            thresholds: vec![1.5],
+        };
+        // The first two sides are 2× apart (decided at once); the third, 1.5× the first with
+        // noise, sits on the target, which alone would keep the rounds going.
+        let mut k = 0.0f64;
+        let mut time = |side: usize| -> Result<f64, ()> {
+            k += 1.0;
+            Ok(match side {
+                0 => 200.0,
+                1 => 100.0,
+                _ => 300.0 * (1.0 + 0.3 * (k * 1.7).sin()),
+            })
+        };
+        let beside = alternate(&rounds, 3, 2, &mut time).unwrap();
+        assert!(beside.iter().all(|t| t.len() == 4), "{beside:?}");
+        let all = alternate(&rounds, 3, 3, &mut time).unwrap();
+        assert!(all.iter().all(|t| t.len() > 4), "{all:?}");
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn compare_spawns(a: Starter, b: Starter, rounds: &Rounds) -> io::Result<Pai
         }
         Ok(concur_report::stats::median(&mut each))
     };
-    let times = crate::paired::alternate(rounds, 2, |i| batch([a, b][i]))?;
+    let times = crate::paired::alternate(rounds, 2, 2, |i| batch([a, b][i]))?;
     Ok(PairedRun {
         workload: "spawn".into(),
         group: SPAWN_GROUP.into(),

@@ -60,6 +60,36 @@ pub struct Comparison {
     /// MiB: `concur pingpong --bytes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<usize>,
+    /// What bounds the ratio from below, timed in the same paired rounds: when even the
+    /// bound is over the target, the row is out of reach on this machine (the report says
+    /// why, with the bound's figures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<Reach>,
+}
+
+/// A part of `subject`'s work, timed as its own round trip beside the two sides of a
+/// [`Comparison`], that no `subject` can take less than: a process pool's task does its
+/// transport's round trip *and* encodes, runs and decodes the task (`task-codec`), one
+/// after the other.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    /// The part, timed alone (a subject of `concur pingpong`).
+    pub part: String,
+    /// Whether `subject` does the part on top of `against` (a pool task: its transport's
+    /// round trip, then the codec), so the ratio is at least `1 + part / against`; otherwise
+    /// it is at least `part / against` (the part is the subject's own floor).
+    pub after_against: bool,
+}
+
+impl Reach {
+    /// The least `subject / against` can be, given `part / against`.
+    pub fn least(&self, part_over_against: f64) -> f64 {
+        if self.after_against {
+            1.0 + part_over_against
+        } else {
+            part_over_against
+        }
+    }
 }
 
 /// What a comparison reads a figure against.

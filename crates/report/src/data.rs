@@ -267,12 +267,29 @@ impl RunData {
         })
     }
 
-    /// The paired run that measured both `a` and `b` in `group` at `param`, if any.
+    /// The paired run that measured both `a` and `b` in `group` at `param`, if any: the
+    /// one that compared the two (whose first two sides they are) before one that timed
+    /// them beside a comparison of others.
     pub fn paired_run(&self, group: &str, param: &str, a: &str, b: &str) -> Option<&PairedRun> {
-        self.paired.iter().find(|p| {
-            let has = |name: &str| p.models.iter().any(|m| m.name == name);
-            p.group == group && p.param == param && has(a) && has(b)
-        })
+        let here = || {
+            self.paired
+                .iter()
+                .filter(move |p| p.group == group && p.param == param)
+        };
+        fn named(p: &PairedRun, i: usize) -> Option<&str> {
+            p.models.get(i).map(|m| m.name.as_str())
+        }
+        here()
+            .find(|p| {
+                let first_two = [named(p, 0), named(p, 1)];
+                first_two.contains(&Some(a)) && first_two.contains(&Some(b))
+            })
+            .or_else(|| {
+                here().find(|p| {
+                    let has = |name: &str| p.models.iter().any(|m| m.name == name);
+                    has(a) && has(b)
+                })
+            })
     }
 
     /// The samples `a`'s time over `b`'s is computed from: the paired rounds when a paired

@@ -3,8 +3,8 @@
 //! same run, with the target the catalog sets and whether the run met it.
 
 use crate::catalog::{Against, Comparison};
-use crate::data::RunData;
-use crate::stats::Ratio;
+use crate::data::{PairedRun, RunData};
+use crate::stats::{self, Ratio};
 
 /// Whether a ratio met its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +15,10 @@ pub enum Outcome {
     Missed,
     /// The interval straddles it.
     Inconclusive,
+    /// Over the target, and so is the least the ratio can be on this machine: a part of the
+    /// subject's work timed in the same rounds ([`Reach`](crate::catalog::Reach)) already
+    /// puts it over, whatever the rest of the subject costs.
+    OutOfReach,
     /// No target: the ratio is for scale.
     NoTarget,
 }
@@ -26,6 +30,7 @@ impl Outcome {
             Outcome::Met => "met",
             Outcome::Missed => "missed",
             Outcome::Inconclusive => "inconclusive",
+            Outcome::OutOfReach => "out of reach",
             Outcome::NoTarget => "for scale",
         }
     }
@@ -49,6 +54,47 @@ pub struct FloorRow<'a> {
     pub rounds: Option<(usize, Option<usize>)>,
     /// The CPU pair the paired rounds were pinned to, if they were.
     pub placement: Option<crate::data::Placement>,
+    /// The least the ratio can be, when the comparison has a [`Reach`](crate::catalog::Reach) whose part was timed
+    /// in the same rounds.
+    pub reach: Option<ReachFigure<'a>>,
+}
+
+/// What a [`Reach`](crate::catalog::Reach)'s part measured in a row's paired rounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReachFigure<'a> {
+    /// The part, timed alone.
+    pub part: &'a str,
+    /// `part / against`, from the same rounds as the row's ratio.
+    pub part_ratio: Ratio,
+    /// The least `subject / against` can be ([`Reach::least`](crate::catalog::Reach::least)), at the part's point
+    /// estimate and at its interval's lower end.
+    pub least: Ratio,
+}
+
+/// The row's bound: its [`Reach`](crate::catalog::Reach)'s part over `against`, read from `paired` (the rounds
+/// that gave the row's ratio), if they timed the part.
+fn reach_of<'a>(c: &'a Comparison, paired: Option<&PairedRun>) -> Option<ReachFigure<'a>> {
+    let reach = c.reach.as_ref()?;
+    let times = |name: &str| {
+        paired?
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| &m.times_ns[..])
+    };
+    let seed = stats::seed(&[&c.group, &reach.part, &c.against, ""]);
+    let part_ratio = stats::paired_ratio(times(&reach.part)?, times(&c.against)?, seed)?;
+    let least = Ratio {
+        value: reach.least(part_ratio.value),
+        lo: reach.least(part_ratio.lo),
+        hi: reach.least(part_ratio.hi),
+        paired: true,
+    };
+    Some(ReachFigure {
+        part: &reach.part,
+        part_ratio,
+        least,
+    })
 }
 
 /// Every comparison of the catalog that this run measured both sides of.
@@ -73,6 +119,12 @@ pub fn rows(data: &RunData) -> Vec<FloorRow<'_>> {
                 .flatten();
             let rounds = paired.map(|p| (p.rounds(), p.max_rounds));
             let placement = paired.and_then(|p| p.placement);
+            let reach = reach_of(c, paired);
+            // Missed, and even the least the ratio can be is over the target.
+            let outcome = match (outcome, &reach, c.target) {
+                (Outcome::Missed, Some(r), Some(t)) if r.least.lo > t => Outcome::OutOfReach,
+                _ => outcome,
+            };
             Some(FloorRow {
                 comparison: c,
                 subject_ns,
@@ -81,6 +133,7 @@ pub fn rows(data: &RunData) -> Vec<FloorRow<'_>> {
                 outcome,
                 rounds,
                 placement,
+                reach,
             })
         })
         .collect()
@@ -127,6 +180,7 @@ mod tests {
             target,
             paired: false,
             bytes: None,
+            reach: None,
         };
         let mut data = crate::testing::fixture();
         data.catalog = Catalog {
@@ -187,5 +241,78 @@ mod tests {
         );
         assert_eq!(rows[0].outcome, Outcome::Missed);
         assert_eq!(rows[0].rounds, Some((4, Some(30))));
+        assert_eq!(rows[0].reach, None, "no reach in the catalog");
+    }
+
+    /// A run where `pool-task` is 2× `transport` in paired rounds that also timed `codec`
+    /// at `codec_ns` (the transport at 100 ns), read against 1.5× with `codec` as the reach.
+    fn reach_run(codec_ns: f64, after_against: bool) -> (RunData, Vec<Outcome>) {
+        let mut data = crate::testing::fixture();
+        data.catalog = Catalog {
+            comparisons: vec![Comparison {
+                group: "ipc/pingpong".into(),
+                param: None,
+                subject: "pool-task".into(),
+                against: "transport".into(),
+                kind: Against::Floor,
+                target: Some(1.5),
+                paired: true,
+                bytes: None,
+                reach: Some(crate::catalog::Reach {
+                    part: "codec".into(),
+                    after_against,
+                }),
+            }],
+            ..Catalog::default()
+        };
+        data.results = vec![r("transport", 100.0, 0.01), r("pool-task", 200.0, 0.01)];
+        let model = |name: &str, ns: f64| crate::PairedModel {
+            name: name.into(),
+            times_ns: (0..8)
+                .map(|i| ns * (1.0 + 0.01 * f64::from(i % 3)))
+                .collect(),
+        };
+        data.paired.push(crate::PairedRun {
+            workload: "pingpong".into(),
+            group: "ipc/pingpong".into(),
+            param: String::new(),
+            tasks: 1000,
+            size: 8,
+            models: vec![
+                model("pool-task", 200.0),
+                model("transport", 100.0),
+                model("codec", codec_ns),
+            ],
+            max_rounds: Some(30),
+            placement: None,
+        });
+        let outcomes = rows(&data).iter().map(|r| r.outcome).collect();
+        (data, outcomes)
+    }
+
+    #[test]
+    fn a_missed_target_is_out_of_reach_only_when_the_bound_is_over_it_too() {
+        // The codec alone is 0.8× the transport, done after it: at least 1.8×.
+        let (data, outcomes) = reach_run(80.0, true);
+        assert_eq!(outcomes, [Outcome::OutOfReach]);
+        let read = rows(&data);
+        let reach = read[0].reach.as_ref().expect("the codec was timed");
+        assert_eq!(reach.part, "codec");
+        assert!((reach.part_ratio.value - 0.8).abs() < 0.02, "{reach:?}");
+        assert!((reach.least.value - 1.8).abs() < 0.02, "{reach:?}");
+        assert!(reach.least.lo > 1.5);
+        // At 0.3× the least is 1.3×: the pool could meet 1.5× and does not, so missed.
+        assert_eq!(reach_run(30.0, true).1, [Outcome::Missed]);
+        // The part as the subject's own floor (not after the transport): 1.6× is over 1.5×.
+        assert_eq!(reach_run(160.0, false).1, [Outcome::OutOfReach]);
+        assert_eq!(reach_run(80.0, false).1, [Outcome::Missed]);
+        // Not timed in the rounds (an older run): no bound, plain missed.
+        let (mut data, _) = reach_run(80.0, true);
+        data.paired[0].models.pop();
+        let read = rows(&data);
+        assert_eq!(
+            (read[0].outcome, read[0].reach.as_ref()),
+            (Outcome::Missed, None)
+        );
     }
 }

@@ -150,6 +150,10 @@ pub struct Transport {
     pub workers: usize,
     /// The most one empty task may cost over the channel's round trip: the report's target.
     pub target: f64,
+    /// Whether each task also goes through the process pools' frame and handler
+    /// (`task-codec`) after crossing the channel: the floors table times that codec beside
+    /// the two, for the least the ratio can be.
+    pub task_codec: bool,
 }
 
 /// A model's static description and constructor.

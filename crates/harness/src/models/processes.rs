@@ -45,6 +45,7 @@ pub(super) static SPECS: &[ModelSpec] = &[
             channel: Channel::IpcChannel,
             workers: 1,
             target: 1.5,
+            task_codec: true,
         }),
         build: |k| {
             let pool = ProcessPool::new(k)?;
@@ -69,6 +70,7 @@ pub(super) static SPECS: &[ModelSpec] = &[
             channel: Channel::ShmAdaptive,
             workers: 1,
             target: 1.5,
+            task_codec: true,
         }),
         build: |k| {
             let pool = ShmPool::new(k)?;

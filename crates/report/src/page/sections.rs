@@ -20,7 +20,12 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
          (`concur pingpong --against`), not from the two criterion figures beside it: on a \
          VM those can be minutes apart, and the host may move the virtual CPUs in between. \
          Paired rounds stop once the interval is decided against the target, or at the cap \
-         the row names.",
+         the row names. Where a part of the subject's work was timed in the same rounds \
+         (`concur pingpong --beside`: the codec of a process pool, which a pool's task goes \
+         through after crossing its transport), the row says the least its ratio can be; \
+         \"out of reach\" means the ratio missed and even that least, at its interval's low \
+         end, is over the target: that part alone rules the target out on this machine (the \
+         pool would need a cheaper codec).",
     ));
     let table_rows = rows
         .iter()
@@ -34,6 +39,7 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
                 crate::floors::Outcome::Met => Class::Holds,
                 crate::floors::Outcome::Missed => Class::DoesNotHold,
                 crate::floors::Outcome::Inconclusive => Class::Inconclusive,
+                crate::floors::Outcome::OutOfReach => Class::Partly,
                 crate::floors::Outcome::NoTarget => Class::NotMeasured,
             };
             vec![
@@ -76,6 +82,12 @@ fn ratio_cell(r: &crate::floors::FloorRow<'_>) -> String {
             p.parent_cpu,
             p.child_cpu,
             human_time(p.line_round_trip_ns)
+        ));
+    }
+    if let Some(reach) = &r.reach {
+        s.push_str(&format!(
+            "; {} alone {} of {}, so at least {:.2}× ({:.2} at the interval's low end)",
+            reach.part, reach.part_ratio, r.comparison.against, reach.least.value, reach.least.lo
         ));
     }
     s
