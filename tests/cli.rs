@@ -216,9 +216,10 @@ fn pingpong_answers_for_every_channel() {
 #[test]
 fn pingpong_times_every_pool_task_alone_and_paired() {
     let codec = concur::harness::catalog::TASK_CODEC.to_owned();
+    let echo = concur::harness::catalog::CLUSTER_ECHO.to_owned();
     for task in concur::harness::round_trips::pool_task_names()
         .into_iter()
-        .chain([codec])
+        .chain([codec, echo])
     {
         let v = json(&[
             "pingpong",
@@ -231,19 +232,22 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
         assert_eq!(v["channel"], task.as_str());
         assert!(v["median_ns"].as_f64().unwrap() > 0.0, "{v}");
     }
-    // The cluster against the TCP its processes talk over, in paired rounds.
+    // The cluster against the relay its processes talk over, in paired rounds, with
+    // timely's own echo (timed by the cluster's worker) beside them.
     let v = json(&[
         "pingpong",
         "--channel",
         "cluster-task",
         "--against",
-        "tcp",
+        "tcp-relay",
+        "--beside",
+        "cluster-echo",
         "--rounds",
         "2",
         "--json",
     ]);
     let names = names_of(&v["models"]);
-    assert_eq!(names, ["cluster-task", "tcp"]);
+    assert_eq!(names, ["cluster-task", "tcp-relay", "cluster-echo"]);
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
     }

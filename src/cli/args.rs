@@ -149,7 +149,9 @@ pub(crate) struct PingpongArgs {
     /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), a pool task
     /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
     /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
-    /// does to that task besides carrying it, in this thread), or a bulk copy floor (`memcpy`:
+    /// does to that task besides carrying it, in this thread; `cluster-echo`: an empty unit
+    /// through timely between two cluster processes, timed by the cluster's worker), or a
+    /// bulk copy floor (`memcpy`:
     /// the copy within this thread; `copy-pair`: a copy on each CPU at once; `copy-across`:
     /// the MiB written here and copied out on the other CPU); a wrong name lists the valid
     /// ones.
@@ -170,7 +172,8 @@ pub(crate) struct PingpongArgs {
     pub against: Option<String>,
     /// With `--against`: also time this one in every round, for the least the ratio can be
     /// (the floors table's "out of reach": `task-codec` beside a process pool's task and
-    /// its transport). It does not decide how many rounds are taken.
+    /// its transport, `cluster-echo` beside `cluster-task` and `tcp-relay`). It does not
+    /// decide how many rounds are taken.
     #[arg(long, value_parser = parse_channel, requires = "against")]
     pub beside: Option<String>,
     /// How many paired rounds `--against` takes.

@@ -320,6 +320,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     } else {
         let what = match Subject::parse(channel) {
             Some(Subject::PoolTask(_) | Subject::TaskCodec) => "empty task".to_owned(),
+            Some(Subject::ClusterEcho) => "empty unit".to_owned(),
             _ => format!("{}-byte round trip", r.bytes),
         };
         println!(

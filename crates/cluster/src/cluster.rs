@@ -166,20 +166,58 @@ impl Cluster {
     /// ([`Error::Unit`]); a lost process fails it and the cluster ([`Error::ProcessLost`]),
     /// noticed within [`crate::DETECTION_BOUND`].
     pub fn run(&self, desc: &[u8], units: u64) -> Result<Vec<Vec<u8>>, Error> {
+        let n = usize::try_from(units).map_err(|_| Error::Config(format!("{units} units")))?;
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        self.check(&mut st)?;
+        let id = self.submit(&mut st, Arc::new(desc.to_vec()), units, 0)?;
+        self.collect(&mut st, id, n)
+    }
+
+    /// Bounces `round_trips` empty units from process 0's timely worker to process 1 and
+    /// back, one after the other, timed by that worker: the cluster's mechanism (timely's
+    /// exchange over its network threads, progress tracking included) without the caller's
+    /// hand-off to the worker, a job or a result's bytes. How long they took in all. Needs
+    /// two processes at least.
+    pub fn echo(&self, round_trips: u64) -> Result<Duration, Error> {
+        if self.hosts.len() < 2 || round_trips == 0 {
+            return Err(Error::Config(format!(
+                "an echo needs two processes and one round trip at least, not {} and {round_trips}",
+                self.hosts.len()
+            )));
+        }
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let id = self.submit(&mut st, Arc::new(Vec::new()), 1, round_trips)?;
+        let out = self.collect(&mut st, id, 1)?;
+        let nanos = <[u8; 8]>::try_from(&out[0][..])
+            .map_err(|_| Error::Protocol(format!("an echo's time of {} bytes", out[0].len())))?;
+        Ok(Duration::from_nanos(u64::from_le_bytes(nanos)))
+    }
+
+    /// Hands process 0's worker a job (an echo when `echo` > 0) and wakes it: the job's id.
+    fn submit(
+        &self,
+        st: &mut State,
+        desc: Arc<Vec<u8>>,
+        units: u64,
+        echo: u64,
+    ) -> Result<u64, Error> {
+        self.check(st)?;
         let id = st.next_job;
         st.next_job += 1;
         let job = Job {
             id,
-            desc: Arc::new(desc.to_vec()),
+            desc,
             units,
+            echo,
         };
         if st.jobs.as_ref().is_none_or(|j| j.send(job).is_err()) {
-            return Err(self.lose(&mut st, None));
+            return Err(self.lose(st, None));
         }
         st.worker.unpark();
-        let n = usize::try_from(units).map_err(|_| Error::Config(format!("{units} units")))?;
+        Ok(id)
+    }
+
+    /// The `n` results of job `id`, in index order, as they come back from process 0's worker.
+    fn collect(&self, st: &mut State, id: u64, n: usize) -> Result<Vec<Vec<u8>>, Error> {
         let mut out: Vec<Option<Vec<u8>>> = vec![None; n];
         let mut got = 0;
         // Poll (yielding the CPU) for a while after the job went out and after each result,
@@ -224,11 +262,11 @@ impl Cluster {
                     got += 1;
                 }
                 Ok(_) => {} // A late result of an earlier, failed job.
-                Err(RecvTimeoutError::Timeout) => self.check(&mut st)?,
+                Err(RecvTimeoutError::Timeout) => self.check(st)?,
                 Err(RecvTimeoutError::Disconnected) => {
                     // Our worker stopped: most likely a peer's connection broke first.
-                    self.check(&mut st)?;
-                    return Err(self.lose(&mut st, None));
+                    self.check(st)?;
+                    return Err(self.lose(st, None));
                 }
             }
         }

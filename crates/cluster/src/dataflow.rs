@@ -22,6 +22,7 @@ use timely::WorkerConfig;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
 use timely::communication::{Hooks, WorkerGuards};
+use timely::container::CapacityContainerBuilder;
 use timely::dataflow::InputHandle;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Exchange, Input, Inspect};
@@ -36,6 +37,8 @@ struct Unit {
     job: u64,
     index: u64,
     desc: Vec<u8>,
+    /// An echo's unit ([`Job::echo`]): answered empty, nothing run.
+    echo: bool,
 }
 
 /// A unit's result, on its way to process 0.
@@ -51,7 +54,14 @@ pub(crate) struct Job {
     pub id: u64,
     pub desc: Arc<Vec<u8>>,
     pub units: u64,
+    /// Not 0: no job, but this many empty units bounced to process 1 and back one after
+    /// the other by process 0's worker, which times them itself and answers with one
+    /// result, the nanoseconds as a `u64` ([`ECHO_PATIENCE`] bounds each).
+    pub echo: u64,
 }
+
+/// How long process 0's worker waits for one echo's unit to come back before it gives up.
+const ECHO_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Process 0's link between the caller's thread and its timely worker.
 pub(crate) struct Coordinator {
@@ -158,13 +168,20 @@ pub(crate) fn start(
             // When this worker last had work: a unit run, a result gathered, a job taken.
             let last_work = Rc::new(Cell::new(Instant::now()));
             let (ran, gathered) = (Rc::clone(&last_work), Rc::clone(&last_work));
+            // An echo in progress (process 0): its job and how many of its units are back.
+            let echo = Rc::new(Cell::new((None::<u64>, 0u64)));
+            let echoed = Rc::clone(&echo);
             worker.dataflow(|scope| {
                 scope
                     .input_from(&mut input)
                     .container::<Vec<Unit>>()
                     .exchange(move |u: &Unit| (u.index + 1) % peers)
                     .map(move |u: Unit| {
-                        let output = run_unit(&run, &u.desc, u.index);
+                        let output = if u.echo {
+                            Ok(Vec::new())
+                        } else {
+                            run_unit(&run, &u.desc, u.index)
+                        };
                         ran.set(Instant::now());
                         Done {
                             job: u.job,
@@ -175,6 +192,11 @@ pub(crate) fn start(
                     .exchange(|_: &Done| 0)
                     .inspect(move |d: &Done| {
                         gathered.set(Instant::now());
+                        let (job, back) = echoed.get();
+                        if job == Some(d.job) {
+                            echoed.set((job, back + 1));
+                            return;
+                        }
                         if let Some(tx) = &done_tx {
                             // The coordinator gone means the cluster is being dropped.
                             let _ = tx.send(d.clone());
@@ -194,6 +216,17 @@ pub(crate) fn start(
             let mut epoch = 0;
             loop {
                 match link.jobs.try_recv() {
+                    Ok(job) if job.echo > 0 => {
+                        let timed = bounce(worker, &mut input, &mut epoch, &echo, &job, |w| {
+                            idle_turn(w, &last_work, poll_for, Some(Duration::from_millis(1)))
+                        });
+                        last_work.set(Instant::now());
+                        let _ = link.done.send(Done {
+                            job: job.id,
+                            index: 0,
+                            output: timed.map(|t| (t.as_nanos() as u64).to_le_bytes().to_vec()),
+                        });
+                    }
                     Ok(job) => {
                         last_work.set(Instant::now());
                         for index in 0..job.units {
@@ -201,6 +234,7 @@ pub(crate) fn start(
                                 job: job.id,
                                 index,
                                 desc: job.desc.to_vec(),
+                                echo: false,
                             });
                         }
                         epoch += 1;
@@ -219,4 +253,46 @@ pub(crate) fn start(
             // Dropping the input ends the dataflow everywhere; `execute_from` steps until then.
         },
     )
+}
+
+/// Process 0's worker bounces `job.echo` empty units to process 1 and back, one after the
+/// other, each in an epoch of its own as a job's units are, turning (`turn`: a step, and a
+/// yield or a park, as between jobs) until the unit is back; returns how long they took in
+/// all, or why it gave up.
+fn bounce(
+    worker: &mut Worker,
+    input: &mut InputHandle<u64, CapacityContainerBuilder<Vec<Unit>>>,
+    epoch: &mut u64,
+    echo: &Cell<(Option<u64>, u64)>,
+    job: &Job,
+    mut turn: impl FnMut(&mut Worker),
+) -> Result<std::time::Duration, String> {
+    echo.set((Some(job.id), 0));
+    let start = Instant::now();
+    let mut outcome = Ok(());
+    for index in 0..job.echo {
+        input.send(Unit {
+            job: job.id,
+            index,
+            desc: Vec::new(),
+            echo: true,
+        });
+        *epoch += 1;
+        input.advance_to(*epoch);
+        let deadline = Instant::now() + ECHO_PATIENCE;
+        while echo.get().1 <= index {
+            if Instant::now() > deadline {
+                outcome = Err(format!("echo {index} not back within {ECHO_PATIENCE:?}"));
+                break;
+            }
+            turn(worker);
+        }
+        if outcome.is_err() {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    // Units still on their way back are dropped as they arrive: theirs is an old job.
+    echo.set((None, 0));
+    outcome.map(|()| took)
 }

@@ -76,6 +76,29 @@ fn results_come_back_in_index_order() {
     }
 }
 
+fn an_echo_is_timed_by_process_0s_worker_and_leaves_jobs_working() {
+    let cluster = Cluster::local(2, units, Options::default()).unwrap();
+    // Bounced to process 1 and back, nothing run there (no job describes "echo").
+    let one = cluster.echo(1).unwrap();
+    let many = cluster.echo(50).unwrap();
+    assert!(
+        one > Duration::ZERO && many > Duration::ZERO,
+        "{one:?} {many:?}"
+    );
+    // Jobs before and after an echo are answered as ever.
+    let want: Vec<Vec<u8>> = (0..5u64).map(|i| (i * i).to_le_bytes().to_vec()).collect();
+    assert_eq!(cluster.run(b"squares", 5).unwrap(), want);
+    assert!(cluster.echo(3).is_ok());
+    assert_eq!(cluster.run(b"squares", 5).unwrap(), want);
+    assert!(matches!(cluster.echo(0), Err(Error::Config(_))));
+    drop(cluster);
+    // One process has no one to bounce to.
+    let alone = Cluster::local(1, units, Options::default()).unwrap();
+    assert!(matches!(alone.echo(1), Err(Error::Config(_))));
+    drop(alone);
+    assert_eq!(children(), Vec::<u32>::new(), "every process reaped");
+}
+
 fn a_unit_error_or_panic_fails_the_job_not_the_cluster() {
     let cluster = Cluster::local(2, units, Options::default()).unwrap();
     match cluster.run(b"fail-3", 8) {
@@ -230,6 +253,10 @@ fn main() {
         (
             "results_come_back_in_index_order",
             results_come_back_in_index_order,
+        ),
+        (
+            "an_echo_is_timed_by_process_0s_worker_and_leaves_jobs_working",
+            an_echo_is_timed_by_process_0s_worker_and_leaves_jobs_working,
         ),
         (
             "a_unit_error_or_panic_fails_the_job_not_the_cluster",

@@ -30,7 +30,7 @@ pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
 pub use crate::round_trips::MEMCPY;
 /// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
-pub use crate::round_trips::{COPY_ACROSS, TASK_CODEC};
+pub use crate::round_trips::{CLUSTER_ECHO, COPY_ACROSS, TASK_CODEC};
 
 pub use crate::round_trips::pool_task;
 
@@ -254,6 +254,14 @@ fn comparisons() -> Vec<Comparison> {
                     row.reach = Some(Reach {
                         part: TASK_CODEC.to_owned(),
                         after_against: true,
+                    });
+                }
+                // A cluster's unit is timely's exchange round trip, which rides the relay,
+                // and more: timed alone, the exchange is the least the unit can take.
+                if m.name == names::CLUSTER {
+                    row.reach = Some(Reach {
+                        part: CLUSTER_ECHO.to_owned(),
+                        after_against: false,
                     });
                 }
                 out.push(row);
@@ -501,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn process_pools_are_read_with_their_codec_beside() {
+    fn pools_are_read_with_the_part_no_transport_takes_away_beside() {
         let cat = catalog();
         let reached: Vec<(&str, &str)> = cat
             .comparisons
@@ -512,10 +520,12 @@ mod tests {
             reached,
             [
                 ("process-pool-task", TASK_CODEC),
-                ("shm-pool-task", TASK_CODEC)
+                ("shm-pool-task", TASK_CODEC),
+                ("cluster-task", CLUSTER_ECHO)
             ]
         );
-        // The part is something `concur pingpong --beside` times.
+        // The parts are something `concur pingpong --beside` times.
         assert!(Subject::parse(TASK_CODEC).is_some());
+        assert!(Subject::parse(CLUSTER_ECHO).is_some());
     }
 }

@@ -377,6 +377,9 @@ pub fn compare_channels(
             done += 1;
         }
         if msg.len() < BULK_BYTES {
+            if let Some(took) = peer.time_itself(n, msg) {
+                return Ok(took?.as_nanos() as f64 / n as f64);
+            }
             let t = Instant::now();
             for _ in 0..n {
                 peer.round_trip(msg)?;

@@ -7,6 +7,7 @@
 //! overhead over its channel is read from times taken back to back.
 
 use std::io;
+use std::time::Duration;
 
 use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
@@ -38,6 +39,12 @@ pub const COPY_ACROSS: &str = "copy-across";
 /// pool task's round trip no transport can take away.
 pub const TASK_CODEC: &str = "task-codec";
 
+/// The cluster's mechanism alone, a [`Subject`]: an empty unit bounced from process 0's
+/// timely worker to process 1 and back through timely's exchange (its network threads and
+/// progress tracking), timed by that worker ([`concur_cluster::Cluster::echo`]): what
+/// `cluster-task` does without the caller's hand-off, a job or a result's bytes.
+pub const CLUSTER_ECHO: &str = "cluster-echo";
+
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
 
@@ -59,6 +66,8 @@ pub enum Subject {
     CopyAcross,
     /// The empty task's frame, handler and reply, in this thread ([`TASK_CODEC`]).
     TaskCodec,
+    /// An empty unit through timely between two cluster processes ([`CLUSTER_ECHO`]).
+    ClusterEcho,
 }
 
 impl Subject {
@@ -80,6 +89,9 @@ impl Subject {
         if name == TASK_CODEC {
             return Some(Subject::TaskCodec);
         }
+        if name == CLUSTER_ECHO {
+            return Some(Subject::ClusterEcho);
+        }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
             .map(Subject::PoolTask)
@@ -94,6 +106,7 @@ impl Subject {
             Subject::CopyPair => COPY_PAIR.to_owned(),
             Subject::CopyAcross => COPY_ACROSS.to_owned(),
             Subject::TaskCodec => TASK_CODEC.to_owned(),
+            Subject::ClusterEcho => CLUSTER_ECHO.to_owned(),
         }
     }
 
@@ -109,6 +122,10 @@ impl Subject {
                 concur_channels::MAX_PAYLOAD,
             )?)),
             Subject::TaskCodec => Ok(Box::new(CodecPeer(EmptyTask::prepare()?))),
+            Subject::ClusterEcho => Ok(Box::new(EchoPeer(
+                crate::models::cluster_of_two()
+                    .map_err(|e| io::Error::other(format!("{CLUSTER_ECHO}: {e}")))?,
+            ))),
         }
     }
 
@@ -117,7 +134,7 @@ impl Subject {
     pub fn carries_bytes(&self) -> bool {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
-            Subject::PoolTask(_) | Subject::TaskCodec => false,
+            Subject::PoolTask(_) | Subject::TaskCodec | Subject::ClusterEcho => false,
             Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross => true,
         }
     }
@@ -131,7 +148,8 @@ impl PartialEq for Subject {
             (Subject::Memcpy, Subject::Memcpy)
             | (Subject::CopyPair, Subject::CopyPair)
             | (Subject::CopyAcross, Subject::CopyAcross)
-            | (Subject::TaskCodec, Subject::TaskCodec) => true,
+            | (Subject::TaskCodec, Subject::TaskCodec)
+            | (Subject::ClusterEcho, Subject::ClusterEcho) => true,
             _ => false,
         }
     }
@@ -166,12 +184,13 @@ pub fn is_round_trip(name: &str) -> bool {
     Subject::parse(name).is_some()
 }
 
-/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; copy
-/// floors: memcpy, copy-pair, copy-across)`, for an error message.
+/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; the
+/// cluster's echo: cluster-echo; copy floors: memcpy, copy-pair, copy-across)`, for an error
+/// message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {}; their codec: {TASK_CODEC}; copy floors: {MEMCPY}, {COPY_PAIR}, \
-         {COPY_ACROSS})",
+        "{}; pool tasks: {}; their codec: {TASK_CODEC}; the cluster's echo: {CLUSTER_ECHO}; \
+         copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -293,6 +312,21 @@ impl RoundTrip for CodecPeer {
         let outputs = crate::models::task_codec(&self.0.batch, Echo::Off)
             .map_err(|e| io::Error::other(format!("{TASK_CODEC}: {e}")))?;
         self.0.check(TASK_CODEC, &outputs)
+    }
+}
+
+/// [`CLUSTER_ECHO`] as a round trip: a two-process cluster whose worker times the echoes.
+struct EchoPeer(crate::models::ClusterOfTwo);
+
+impl RoundTrip for EchoPeer {
+    /// One echo, timed around the call (the warm-up's): the caller's hand-off included.
+    fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
+        self.0.echo(1).map(drop)
+    }
+
+    /// `n` echoes as process 0's worker timed them.
+    fn time_itself(&mut self, n: usize, _payload: &[u8]) -> Option<io::Result<Duration>> {
+        Some(self.0.echo(n as u64))
     }
 }
 

@@ -29,6 +29,26 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
         spawn_join_one: ClusterModel::spawn_join_one,
     }];
 
+/// A cluster of this process and one other, as `cluster` starts it, for its echo (the
+/// `cluster-echo` round trip).
+pub(crate) struct ClusterOfTwo(ClusterModel);
+
+/// Starts a [`ClusterOfTwo`].
+pub(crate) fn cluster_of_two() -> Result<ClusterOfTwo, ModelError> {
+    Ok(ClusterOfTwo(ClusterModel::local(2)?))
+}
+
+impl ClusterOfTwo {
+    /// `n` empty units bounced to the other process and back, as its worker timed them
+    /// ([`concur_cluster::Cluster::echo`]).
+    pub(crate) fn echo(&self, n: u64) -> std::io::Result<std::time::Duration> {
+        self.0
+            .0
+            .echo(n)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
 /// `cluster`: units dealt by index to timely-dataflow processes (`crate::cluster` is what
 /// each of them runs).
 pub(crate) struct ClusterModel(concur_cluster::Cluster);

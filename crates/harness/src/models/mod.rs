@@ -7,7 +7,7 @@ mod processes;
 mod tasks;
 mod threads;
 
-pub(crate) use cluster::cluster_with_hosts;
+pub(crate) use cluster::{ClusterOfTwo, cluster_of_two, cluster_with_hosts};
 pub use processes::ShmArena;
 pub(crate) use processes::task_codec;
 pub(crate) use threads::Sequential;
