@@ -267,19 +267,6 @@ fn comparisons() -> Vec<Comparison> {
                 out.push(row);
             }
         }
-        // What a process pool does to a task besides carrying it, against the fastest
-        // process pool's transport, for scale: the part of that pool's round trip no
-        // transport can take away.
-        if ch.channel == Channel::ShmAdaptive {
-            out.push(cmp(
-                PINGPONG_GROUP,
-                None,
-                TASK_CODEC,
-                ch.name(),
-                floor,
-                None,
-            ));
-        }
     }
     let (spin, loan, iox) = (
         Channel::ShmSpin.name(),
