@@ -213,25 +213,16 @@ mod tests {
         assert!((rows[0].ratio.value - 1.2).abs() < 0.01);
         assert!(!rows[0].ratio.paired);
         // Paired rounds of the two, taken back to back, are what the ratio is read from.
-        data.paired.push(crate::PairedRun {
-            workload: "pingpong".into(),
-            group: "ipc/pingpong".into(),
-            param: String::new(),
-            tasks: 1000,
-            size: 8,
-            models: vec![
-                crate::PairedModel {
-                    name: "fast".into(),
-                    times_ns: vec![200.0, 210.0, 190.0, 205.0],
-                },
-                crate::PairedModel {
-                    name: "atomic-spin".into(),
-                    times_ns: vec![100.0, 100.0, 100.0, 100.0],
-                },
-            ],
-            max_rounds: Some(30),
-            placement: None,
-        });
+        data.paired.push(pingpong_rounds(vec![
+            crate::PairedModel {
+                name: "fast".into(),
+                times_ns: vec![200.0, 210.0, 190.0, 205.0],
+            },
+            crate::PairedModel {
+                name: "atomic-spin".into(),
+                times_ns: vec![100.0, 100.0, 100.0, 100.0],
+            },
+        ]));
         let rows = super::rows(&data);
         assert!(rows[0].ratio.paired);
         assert!(
@@ -242,6 +233,20 @@ mod tests {
         assert_eq!(rows[0].outcome, Outcome::Missed);
         assert_eq!(rows[0].rounds, Some((4, Some(30))));
         assert_eq!(rows[0].reach, None, "no reach in the catalog");
+    }
+
+    /// Paired rounds of `models` in `ipc/pingpong`, as `concur pingpong --against` takes them.
+    fn pingpong_rounds(models: Vec<crate::PairedModel>) -> crate::PairedRun {
+        crate::PairedRun {
+            workload: "pingpong".into(),
+            group: "ipc/pingpong".into(),
+            param: String::new(),
+            tasks: 1000,
+            size: 8,
+            models,
+            max_rounds: Some(30),
+            placement: None,
+        }
     }
 
     /// A run where `pool-task` is 2× `transport` in paired rounds that also timed `codec`
@@ -272,20 +277,11 @@ mod tests {
                 .map(|i| ns * (1.0 + 0.01 * f64::from(i % 3)))
                 .collect(),
         };
-        data.paired.push(crate::PairedRun {
-            workload: "pingpong".into(),
-            group: "ipc/pingpong".into(),
-            param: String::new(),
-            tasks: 1000,
-            size: 8,
-            models: vec![
-                model("pool-task", 200.0),
-                model("transport", 100.0),
-                model("codec", codec_ns),
-            ],
-            max_rounds: Some(30),
-            placement: None,
-        });
+        data.paired.push(pingpong_rounds(vec![
+            model("pool-task", 200.0),
+            model("transport", 100.0),
+            model("codec", codec_ns),
+        ]));
         let outcomes = rows(&data).iter().map(|r| r.outcome).collect();
         (data, outcomes)
     }
