@@ -169,41 +169,46 @@ fn workload_group(i: &concur_workloads::Info) -> GroupEntry {
     }
 }
 
+/// `subject` read against `against` in `group` at `param`, paired the way its kind is
+/// (no reach: the caller adds one).
+fn cmp(
+    group: &str,
+    param: Option<&str>,
+    subject: &str,
+    against: &str,
+    kind: Against,
+    target: Option<f64>,
+) -> Comparison {
+    // Two channels (or pool tasks, or copy floors) of the ping-pong or the bulk group:
+    // `concur pingpong --against` pairs them (the bulk group's with `--bytes`), rows for
+    // scale too (a bulk one costs about 2.5 s of a full run: 80 ms of warm-up a batch).
+    let round_trips = (group == PINGPONG_GROUP || group == BULK_GROUP)
+        && Subject::parse(subject).is_some()
+        && Subject::parse(against).is_some();
+    // Starting a worker against starting a process: `concur spawn --against`.
+    let starts = group == SPAWN_GROUP
+        && Starter::parse(subject).is_some()
+        && Starter::parse(against).is_some();
+    // A model against the floor under its workload: `concur compare --floor`.
+    let under_floor = against == TcpFloor::NAME && crate::model(subject).is_some();
+    let paired = round_trips || starts || under_floor;
+    let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
+    Comparison {
+        group: group.to_owned(),
+        param: param.map(str::to_owned),
+        subject: subject.to_owned(),
+        against: against.to_owned(),
+        kind,
+        target,
+        paired,
+        bytes,
+        reach: None,
+    }
+}
+
 /// What each model or channel is read against, and the target (docs/ARCHITECTURE.md,
 /// "Floors and peers", says why each).
 fn comparisons() -> Vec<Comparison> {
-    let cmp = |group: &str,
-               param: Option<&str>,
-               subject: &str,
-               against: &str,
-               kind,
-               target: Option<f64>| {
-        // Two channels (or pool tasks, or copy floors) of the ping-pong or the bulk group:
-        // `concur pingpong --against` pairs them (the bulk group's with `--bytes`), rows for
-        // scale too (a bulk one costs about 2.5 s of a full run: 80 ms of warm-up a batch).
-        let round_trips = (group == PINGPONG_GROUP || group == BULK_GROUP)
-            && Subject::parse(subject).is_some()
-            && Subject::parse(against).is_some();
-        // Starting a worker against starting a process: `concur spawn --against`.
-        let starts = group == SPAWN_GROUP
-            && Starter::parse(subject).is_some()
-            && Starter::parse(against).is_some();
-        // A model against the floor under its workload: `concur compare --floor`.
-        let under_floor = against == TcpFloor::NAME && crate::model(subject).is_some();
-        let paired = round_trips || starts || under_floor;
-        let bytes = (paired && group == BULK_GROUP).then_some(BULK_BYTES);
-        Comparison {
-            group: group.to_owned(),
-            param: param.map(str::to_owned),
-            subject: subject.to_owned(),
-            against: against.to_owned(),
-            kind,
-            target,
-            paired,
-            bytes,
-            reach: None,
-        }
-    };
     let floor = Against::Floor;
     let (exec, fork) = (SpawnFloor::ExecSelf.name(), SpawnFloor::ForkExit.name());
     let mut out = Vec::new();
