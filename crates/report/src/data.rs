@@ -116,6 +116,14 @@ impl PairedRun {
     pub fn rounds(&self) -> usize {
         self.models.first().map_or(0, |m| m.times_ns.len())
     }
+
+    /// `name`'s time per round, ns, if this run timed it.
+    pub fn times_of(&self, name: &str) -> Option<&[f64]> {
+        self.models
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| &m.times_ns[..])
+    }
 }
 
 /// One model's times in a [`PairedRun`].
@@ -256,15 +264,8 @@ impl RunData {
         a: &str,
         b: &str,
     ) -> Option<(&[f64], &[f64])> {
-        self.paired_run(group, param, a, b).and_then(|p| {
-            let times = |name: &str| {
-                p.models
-                    .iter()
-                    .find(|m| m.name == name)
-                    .map(|m| &m.times_ns[..])
-            };
-            Some((times(a)?, times(b)?))
-        })
+        self.paired_run(group, param, a, b)
+            .and_then(|p| Some((p.times_of(a)?, p.times_of(b)?)))
     }
 
     /// The paired run that measured both `a` and `b` in `group` at `param`, if any: the
@@ -284,12 +285,7 @@ impl RunData {
                 let first_two = [named(p, 0), named(p, 1)];
                 first_two.contains(&Some(a)) && first_two.contains(&Some(b))
             })
-            .or_else(|| {
-                here().find(|p| {
-                    let has = |name: &str| p.models.iter().any(|m| m.name == name);
-                    has(a) && has(b)
-                })
-            })
+            .or_else(|| here().find(|p| p.times_of(a).is_some() && p.times_of(b).is_some()))
     }
 
     /// The samples `a`'s time over `b`'s is computed from: the paired rounds when a paired

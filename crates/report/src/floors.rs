@@ -75,15 +75,13 @@ pub struct ReachFigure<'a> {
 /// that gave the row's ratio), if they timed the part.
 fn reach_of<'a>(c: &'a Comparison, paired: Option<&PairedRun>) -> Option<ReachFigure<'a>> {
     let reach = c.reach.as_ref()?;
-    let times = |name: &str| {
-        paired?
-            .models
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| &m.times_ns[..])
-    };
+    let paired = paired?;
     let seed = stats::seed(&[&c.group, &reach.part, &c.against, ""]);
-    let part_ratio = stats::paired_ratio(times(&reach.part)?, times(&c.against)?, seed)?;
+    let part_ratio = stats::paired_ratio(
+        paired.times_of(&reach.part)?,
+        paired.times_of(&c.against)?,
+        seed,
+    )?;
     let least = Ratio {
         value: reach.least(part_ratio.value),
         lo: reach.least(part_ratio.lo),
