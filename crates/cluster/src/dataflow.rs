@@ -217,6 +217,8 @@ pub(crate) fn start(
             loop {
                 match link.jobs.try_recv() {
                     Ok(job) if job.echo > 0 => {
+                        // Taken like a job: the worker polls while the units are out.
+                        last_work.set(Instant::now());
                         let timed = bounce(worker, &mut input, &mut epoch, &echo, &job, |w| {
                             idle_turn(w, &last_work, poll_for, Some(Duration::from_millis(1)))
                         });
