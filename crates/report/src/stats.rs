@@ -61,14 +61,19 @@ impl Ratio {
     }
 }
 
-/// `1.69× (1.52–1.80)`: the ratio, then its interval (omitted when it has none).
+/// `1.69× (1.52–1.80)`: the ratio, then its interval (omitted when it has none). Under 0.1,
+/// two significant digits (`0.017×`), and under 0.0001 the exponent (`7.1e-5×`).
 impl fmt::Display for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = |x: f64| {
             if x >= 10.0 {
                 format!("{x:.1}")
-            } else if x >= 0.1 {
+            } else if x >= 0.1 || x <= 0.0 {
                 format!("{x:.2}")
+            } else if x >= 1e-4 {
+                // Two significant digits: 0.017, 0.00071.
+                let decimals = 1 - x.log10().floor() as i32;
+                format!("{x:.*}", decimals as usize)
             } else {
                 format!("{x:.1e}")
             }
@@ -402,6 +407,10 @@ mod tests {
         };
         assert_eq!(r.to_string(), "1.69× (1.52–1.80)");
         assert_eq!(Ratio::point(12.34).to_string(), "12.3×");
+        assert_eq!(Ratio::point(0.0174).to_string(), "0.017×");
+        assert_eq!(Ratio::point(0.000_714).to_string(), "0.00071×");
+        assert_eq!(Ratio::point(0.099_4).to_string(), "0.099×");
+        assert_eq!(Ratio::point(0.000_071).to_string(), "7.1e-5×");
         assert!(r.inverse().contains(1.0 / 1.694));
         assert!(ratio_of_medians(&[], &[1.0], 0).is_none());
         assert!(paired_ratio(&[f64::NAN], &[1.0], 0).is_none());
