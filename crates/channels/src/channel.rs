@@ -307,7 +307,7 @@ static CHANNEL_SPECS: &[ChannelSpec] = &[
     ChannelSpec {
         channel: Channel::TcpRelay,
         peers: Peers::Processes,
-        summary: "floor: one word over loopback TCP through a send and a receive thread a side, the receiving side's thread polling for 200 µs before it blocks (timely's network threads with concur-cluster's workers: what cluster uses)",
+        summary: "floor: one word handed by the caller to a worker thread, over loopback TCP through a send and a receive thread a side, to the peer's worker and back, every waiting thread polling for 200 µs before it blocks (timely's network threads with concur-cluster's caller and workers: what cluster uses)",
         is_floor: true,
         floor: Some(Channel::Tcp),
         target: None,

@@ -1,14 +1,18 @@
-//! The `tcp-relay` floor: loopback TCP with the threads timely-dataflow puts around it. A
-//! timely worker never touches its sockets: it hands a message to a send thread, which
+//! The `tcp-relay` floor: loopback TCP with the threads a two-process `cluster` puts around
+//! it. A timely worker never touches its sockets: it hands a message to a send thread, which
 //! writes it, and a receive thread, blocked in `read`, hands what arrives back to the
-//! worker. A unit through a two-process `cluster` crosses that relay each way; this floor
-//! is the relay alone, one 8-byte word each way with nothing of timely's or concur's around
-//! it, so the cluster's hand-off is read against the mechanism it rides on.
+//! worker. And a caller of concur-cluster never touches the worker: it hands its job to
+//! process 0's worker thread and waits for the result to be handed back. A unit through a
+//! two-process `cluster` crosses both; this floor is those threads alone, one 8-byte word
+//! each way with nothing of timely's or concur's around it, so the cluster is read against
+//! the mechanism it rides on (as `rayon-task` is read against `latch`, a caller outside the
+//! pool included).
 //!
-//! Each side has a *worker* (here: the measuring thread; in the echo child: its main
-//! thread), which waits for a word as concur-cluster's workers do (polling, yielding the
-//! CPU, for [`POLL_FOR`], then blocking), and a send thread and a receive thread, which
-//! block as timely's do.
+//! Each side has a *worker* (here: a thread the measuring thread hands each word to; in the
+//! echo child: its main thread), which waits for a word as concur-cluster's workers do
+//! (polling, yielding the CPU, for [`POLL_FOR`], then blocking), and a send thread and a
+//! receive thread, which block as timely's do. The measuring thread waits for the answer
+//! as concur-cluster's caller does: polling for [`POLL_FOR`], then blocking.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -25,6 +29,20 @@ use crate::{Channel, RoundTrip};
 /// How long a worker polls for its next word before it blocks: concur-cluster's default
 /// `Options::poll_for`.
 pub(crate) const POLL_FOR: Duration = Duration::from_micros(200);
+
+/// The next message on `rx`: polled for [`POLL_FOR`], yielding the CPU between looks, then
+/// waited for. `None`: every sender is gone.
+fn poll_recv<T>(rx: &Receiver<T>) -> Option<T> {
+    let start = Instant::now();
+    while start.elapsed() < POLL_FOR {
+        match rx.try_recv() {
+            Ok(message) => return Some(message),
+            Err(TryRecvError::Empty) => thread::yield_now(),
+            Err(TryRecvError::Disconnected) => return None,
+        }
+    }
+    rx.recv().map_err(|RecvError| ()).ok()
+}
 
 /// A connection's two relay threads, and the worker's ends of them.
 struct Relay {
@@ -81,18 +99,9 @@ impl Relay {
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the send thread ended"))
     }
 
-    /// The next word the receive thread read: polled for [`POLL_FOR`], yielding the CPU
-    /// between looks, then waited for. `None`: the connection ended.
+    /// The next word the receive thread read ([`poll_recv`]). `None`: the connection ended.
     fn recv(&self) -> Option<[u8; 8]> {
-        let start = Instant::now();
-        while start.elapsed() < POLL_FOR {
-            match self.inbox.try_recv() {
-                Ok(word) => return Some(word),
-                Err(TryRecvError::Empty) => thread::yield_now(),
-                Err(TryRecvError::Disconnected) => return None,
-            }
-        }
-        self.inbox.recv().map_err(|RecvError| ()).ok()
+        poll_recv(&self.inbox)
     }
 
     /// Closes the outbox (the send thread shuts the connection's write side) and joins
@@ -111,15 +120,21 @@ impl Drop for Relay {
     }
 }
 
-/// This process's end of `tcp-relay`: a relay to an echo child with a relay of its own.
+/// This process's end of `tcp-relay`: a worker thread with a relay to an echo child (which
+/// has a relay of its own), and the caller's ends of the worker's two channels.
 pub(crate) struct RelayPeer {
-    relay: Relay,
+    /// Words for the worker to send (`None` once closing).
+    to_worker: Option<Sender<[u8; 8]>>,
+    /// The worker's answers: the word back, or `None` once the connection ended.
+    from_worker: Receiver<Option<[u8; 8]>>,
+    worker: Option<JoinHandle<()>>,
     child: Child,
     last: u64,
 }
 
 impl RelayPeer {
-    /// Connects over loopback TCP and starts the echo child with its end as stdin.
+    /// Connects over loopback TCP, starts the echo child with its end as stdin and the
+    /// worker thread with ours.
     pub(crate) fn start() -> io::Result<RelayPeer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let theirs = TcpStream::connect(listener.local_addr()?)?;
@@ -130,9 +145,18 @@ impl RelayPeer {
             Stdio::from(OwnedFd::from(theirs)),
             Stdio::null(),
         )?;
-        match Relay::start(ours) {
-            Ok(relay) => Ok(RelayPeer {
-                relay,
+        let (to_worker, words) = crossbeam_channel::unbounded();
+        let (answers, from_worker) = crossbeam_channel::unbounded();
+        let worker = Relay::start(ours).and_then(|relay| {
+            thread::Builder::new()
+                .name("relay-worker".into())
+                .spawn(move || serve_caller(relay, &words, &answers))
+        });
+        match worker {
+            Ok(worker) => Ok(RelayPeer {
+                to_worker: Some(to_worker),
+                from_worker,
+                worker: Some(worker),
                 child,
                 last: 0,
             }),
@@ -145,32 +169,54 @@ impl RelayPeer {
     }
 }
 
+/// The worker's loop: each word the caller hands over goes through the relay, and its
+/// answer (or `None`, the connection ended) goes back; it ends when the caller closes its
+/// channel or the connection ends, and dropping the relay closes our side of it.
+fn serve_caller(relay: Relay, words: &Receiver<[u8; 8]>, answers: &Sender<Option<[u8; 8]>>) {
+    while let Some(word) = poll_recv(words) {
+        let answer = relay.send(word).ok().and_then(|()| relay.recv());
+        if answers.send(answer).is_err() || answer.is_none() {
+            break;
+        }
+    }
+}
+
 impl RoundTrip for RelayPeer {
-    /// Sends the next word and waits for it back (a floor carries one word; the payload is
-    /// not sent).
+    /// Hands the next word to the worker and waits for it back (a floor carries one word;
+    /// the payload is not sent).
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
         self.last = self.last.wrapping_add(1);
-        self.relay.send(self.last.to_le_bytes())?;
-        match self.relay.recv() {
+        let ended = || {
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the tcp-relay echo child closed the connection",
+            )
+        };
+        let handed = self.to_worker.as_ref().expect("open until dropped");
+        if handed.send(self.last.to_le_bytes()).is_err() {
+            return Err(ended());
+        }
+        match poll_recv(&self.from_worker).flatten() {
             Some(word) if u64::from_le_bytes(word) == self.last => Ok(()),
             Some(word) => Err(io::Error::other(format!(
                 "tcp-relay peer answered {}, expected {}",
                 u64::from_le_bytes(word),
                 self.last
             ))),
-            None => Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the tcp-relay echo child closed the connection",
-            )),
+            None => Err(ended()),
         }
     }
 }
 
 impl Drop for RelayPeer {
     fn drop(&mut self) {
-        // Our write side shut down, the child's relay sees end-of-file, its worker ends
-        // and closes its side, which ends our receive thread.
-        self.relay.close();
+        // The worker sees its channel closed and drops the relay: our write side shuts
+        // down, the child's relay sees end-of-file, its worker ends and closes its side,
+        // which ends our receive thread and lets the worker's drop join it.
+        drop(self.to_worker.take());
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
         let _ = self.child.wait();
     }
 }

@@ -16,9 +16,10 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
         maps_shared_input: false,
         idle: None,
         transport: // Two processes: unit 0 runs on process 1 (process 0 is the caller). A unit
-        // rides timely's relay (a send and a receive thread a side around the TCP connection);
-        // concur adds the caller's hand-off to its worker, the job and the unit's result, and
-        // timely its dataflow and progress tracking.
+        // is handed by the caller to process 0's worker and rides timely's relay (a send and
+        // a receive thread a side around the TCP connection), which `tcp-relay` does with a
+        // word; concur adds the job and the unit's result, timely its dataflow and progress
+        // tracking.
         Some(Transport {
             channel: Channel::TcpRelay,
             workers: 2,
