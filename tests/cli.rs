@@ -345,6 +345,40 @@ fn spinning_pairs_are_pinned_and_say_where() {
         ]);
         assert!(across["median_ns"].as_f64().unwrap() > 0.0, "{across}");
     }
+    // The receiving side's copy alone, timed by the peer itself (its write is not timed).
+    for bytes in ["1048576", "8"] {
+        let read = json(&[
+            "pingpong",
+            "--channel",
+            "read-across",
+            "--bytes",
+            bytes,
+            "--round-trips",
+            "20",
+            "--json",
+        ]);
+        assert!(read["median_ns"].as_f64().unwrap() > 0.0, "{read}");
+    }
+    // The bulk row's reach: the ring's transfer with no ring, timed in the same rounds.
+    let reach = json(&[
+        "pingpong",
+        "--channel",
+        "shm-spin",
+        "--against",
+        "memcpy",
+        "--beside",
+        "copy-across",
+        "--bytes",
+        "1048576",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        names_of(&reach["models"]),
+        ["shm-spin", "memcpy", "copy-across"],
+        "{reach}"
+    );
     assert_eq!(v["size"], 1 << 20);
     assert_eq!(names_of(&v["models"]), ["shm-spin", "memcpy"]);
     assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");
@@ -525,6 +559,7 @@ const BAD_INPUTS: &[&[&str]] = &[
     ],
     &["pingpong", "--channel", "pipe", "--target", "1.5"],
     &["pingpong", "--channel", "crossbeam", "--pin"],
+    &["pingpong", "--channel", "read-across", "--bytes", "0"],
     &[
         "pingpong",
         "--channel",

@@ -151,10 +151,10 @@ pub(crate) struct PingpongArgs {
     /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
     /// does to that task besides carrying it, in this thread; `cluster-echo`: an empty unit
     /// through timely between two cluster processes, timed by the cluster's worker), or a
-    /// bulk copy floor (`memcpy`:
-    /// the copy within this thread; `copy-pair`: a copy on each CPU at once; `copy-across`:
-    /// the MiB written here and copied out on the other CPU); a wrong name lists the valid
-    /// ones.
+    /// bulk copy floor (`memcpy`: the copy within this thread; `copy-pair`: a copy on each
+    /// CPU at once; `copy-across`: the MiB written here and copied out on the other CPU as
+    /// it is written; `read-across`: the MiB written here, then copied out by another
+    /// process on the other CPU, only that copy timed); a wrong name lists the valid ones.
     #[arg(long, value_parser = parse_channel)]
     pub channel: String,
     /// How many round trips to time (one sample each).

@@ -287,6 +287,13 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     let subjects = std::iter::once(channel)
         .chain(args.against.as_deref())
         .chain(args.beside.as_deref());
+    for name in subjects.clone().filter(|_| args.bytes == 0) {
+        if Subject::parse(name) == Some(Subject::ReadAcross) {
+            return Err(Failure::usage(format!(
+                "--bytes 0: '{name}' times a copy, of one byte at least"
+            )));
+        }
+    }
     for name in subjects.filter(|_| args.bytes != 8) {
         let why = match Subject::parse(name) {
             Some(s) if s.carries_bytes() => continue,

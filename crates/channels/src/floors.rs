@@ -184,6 +184,11 @@ impl ReadAcross {
         Ok(ReadAcross { floor, data })
     }
 
+    /// The shared buffer's length: what [`ReadAcross::transfer`] takes.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
     /// Writes `payload` (as long as the buffer) into the shared buffer, then times the other
     /// process copying it out: from the signal to its answer.
     pub fn transfer(&mut self, payload: &[u8]) -> io::Result<std::time::Duration> {

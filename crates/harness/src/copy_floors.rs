@@ -1,13 +1,16 @@
 //! The bulk group's copy floors, as round trips: `memcpy` (this thread copying the MiB),
 //! `copy-pair` (a copy on each CPU of the pinned pair at once) and `copy-across` (the MiB
 //! written here and copied out on the other CPU as it is written: a copying channel's
-//! transfer with no channel around it). Paired rounds read the copying ring against them.
+//! transfer with no channel around it), and `read-across` (the MiB written here beforehand
+//! and copied out by another process on the other CPU, only the copy out timed: the
+//! receiving side's part of any transfer). Paired rounds read the copying ring against them.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
-use concur_channels::RoundTrip;
+use concur_channels::{ReadAcross, RoundTrip};
 use concur_shm::Segment;
 
 /// `memcpy` as a round trip: the payload copied into a buffer of this thread's (what the
@@ -275,5 +278,57 @@ impl RoundTrip for CopyAcrossPeer {
         let sent = self.sent;
         self.helper
             .wait_until(|| s.copied.load(Ordering::Acquire) == sent)
+    }
+}
+
+/// `read-across` as a round trip ([`ReadAcross`]): the payload written into a buffer shared
+/// with a process on the pair's other CPU (not timed), then one spinning signal, that
+/// process copying the whole buffer out, and its answer (timed, by
+/// [`RoundTrip::time_itself`]): the receiving side's part of any transfer between the two
+/// CPUs, apart from the sender's copy in. Timed beside a copying channel (`concur pingpong
+/// --beside read-across`), it says whether the copy out alone is what the placement makes
+/// slow. The process is started at the first payload, and again when its length changes.
+#[derive(Default)]
+pub(crate) struct ReadAcrossPeer {
+    across: Option<ReadAcross>,
+}
+
+impl ReadAcrossPeer {
+    /// The reading process with a buffer of `payload`'s length; an empty payload is refused
+    /// (nothing to copy across).
+    fn for_payload(&mut self, payload: &[u8]) -> io::Result<&mut ReadAcross> {
+        if payload.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "read-across copies at least one byte",
+            ));
+        }
+        if self
+            .across
+            .as_ref()
+            .is_none_or(|a| a.bytes() != payload.len())
+        {
+            self.across = None; // The old process is reaped before the next one starts.
+            self.across = Some(ReadAcross::start(payload.len())?);
+        }
+        Ok(self.across.as_mut().expect("started above"))
+    }
+}
+
+impl RoundTrip for ReadAcrossPeer {
+    fn round_trip(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.for_payload(payload)?.transfer(payload).map(drop)
+    }
+
+    /// `n` transfers, each timed from the signal to the answer (the write before it is not).
+    fn time_itself(&mut self, n: usize, payload: &[u8]) -> Option<io::Result<Duration>> {
+        let mut total = Duration::ZERO;
+        for _ in 0..n {
+            match self.for_payload(payload).and_then(|a| a.transfer(payload)) {
+                Ok(took) => total += took,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(total))
     }
 }

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
-    Channel, Peers, PingPongReport, RoundTrip, time_round_trips, unknown_channel,
+    Channel, Peers, PingPongReport, READ_ACROSS, RoundTrip, time_round_trips, unknown_channel,
 };
 use concur_workloads::{AnyWorkload, Batch, Echo, Params, Sleep, TaskOutput};
 
-use crate::copy_floors::{CopyAcrossPeer, CopyPairPeer, MemcpyPeer};
+use crate::copy_floors::{CopyAcrossPeer, CopyPairPeer, MemcpyPeer, ReadAcrossPeer};
 use crate::runner::reference_checksum;
 use crate::{Model, ModelSpec, models};
 
@@ -64,6 +64,10 @@ pub enum Subject {
     /// The copying ring's transfer alone: written here, copied out on the other CPU as it
     /// is written ([`COPY_ACROSS`]).
     CopyAcross,
+    /// The receiving side's part of any transfer: the MiB, written here beforehand, copied
+    /// out by another process on the pair's other CPU, timed from the signal to its answer
+    /// ([`READ_ACROSS`]).
+    ReadAcross,
     /// The empty task's frame, handler and reply, in this thread ([`TASK_CODEC`]).
     TaskCodec,
     /// An empty unit through timely between two cluster processes ([`CLUSTER_ECHO`]).
@@ -86,6 +90,9 @@ impl Subject {
         if name == COPY_ACROSS {
             return Some(Subject::CopyAcross);
         }
+        if name == READ_ACROSS {
+            return Some(Subject::ReadAcross);
+        }
         if name == TASK_CODEC {
             return Some(Subject::TaskCodec);
         }
@@ -105,6 +112,7 @@ impl Subject {
             Subject::Memcpy => MEMCPY.to_owned(),
             Subject::CopyPair => COPY_PAIR.to_owned(),
             Subject::CopyAcross => COPY_ACROSS.to_owned(),
+            Subject::ReadAcross => READ_ACROSS.to_owned(),
             Subject::TaskCodec => TASK_CODEC.to_owned(),
             Subject::ClusterEcho => CLUSTER_ECHO.to_owned(),
         }
@@ -121,6 +129,7 @@ impl Subject {
             Subject::CopyAcross => Ok(Box::new(CopyAcrossPeer::start(
                 concur_channels::MAX_PAYLOAD,
             )?)),
+            Subject::ReadAcross => Ok(Box::new(ReadAcrossPeer::default())),
             Subject::TaskCodec => Ok(Box::new(CodecPeer(EmptyTask::prepare()?))),
             Subject::ClusterEcho => Ok(Box::new(EchoPeer(
                 crate::models::cluster_of_two()
@@ -135,7 +144,7 @@ impl Subject {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
             Subject::PoolTask(_) | Subject::TaskCodec | Subject::ClusterEcho => false,
-            Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross => true,
+            Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross => true,
         }
     }
 }
@@ -148,6 +157,7 @@ impl PartialEq for Subject {
             (Subject::Memcpy, Subject::Memcpy)
             | (Subject::CopyPair, Subject::CopyPair)
             | (Subject::CopyAcross, Subject::CopyAcross)
+            | (Subject::ReadAcross, Subject::ReadAcross)
             | (Subject::TaskCodec, Subject::TaskCodec)
             | (Subject::ClusterEcho, Subject::ClusterEcho) => true,
             _ => false,
@@ -185,12 +195,12 @@ pub fn is_round_trip(name: &str) -> bool {
 }
 
 /// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; the
-/// cluster's echo: cluster-echo; copy floors: memcpy, copy-pair, copy-across)`, for an error
-/// message.
+/// cluster's echo: cluster-echo; copy floors: memcpy, copy-pair, copy-across, read-across)`,
+/// for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
         "{}; pool tasks: {}; their codec: {TASK_CODEC}; the cluster's echo: {CLUSTER_ECHO}; \
-         copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS})",
+         copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS}, {READ_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -221,11 +231,11 @@ pub fn pingpong(
 }
 
 /// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]), or
-/// `copy-pair` or `copy-across` (whose helpers spin).
+/// `copy-pair`, `copy-across` or `read-across` (whose helpers spin).
 pub fn spins(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spins(),
-        Some(Subject::CopyPair | Subject::CopyAcross) => true,
+        Some(Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross) => true,
         _ => false,
     }
 }
@@ -236,7 +246,9 @@ pub fn spins(name: &str) -> bool {
 pub fn pinnable(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spec().peers == Peers::Processes,
-        Some(Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross) => true,
+        Some(Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross) => {
+            true
+        }
         _ => false,
     }
 }
