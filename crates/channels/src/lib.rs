@@ -35,7 +35,7 @@ pub use child::ECHO_ENV;
 pub use echo::{serve_echo, serve_if_child};
 pub use floors::{READ_ACROSS, ReadAcross, SpawnFloor};
 pub use peers::{remove_iceoryx_files, remove_stale_iceoryx_files};
-pub use round_trip::{MAX_PAYLOAD, PingPongReport, RoundTrip, WARMUP, time_round_trips};
+pub use round_trip::{MAX_PAYLOAD, PingPongReport, RoundTrip, WARMUP, time_n, time_round_trips};
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

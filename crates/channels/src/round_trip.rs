@@ -20,6 +20,19 @@ pub trait RoundTrip {
     }
 }
 
+/// How long `n` round trips of `payload` through `peer` took in all: timed by the peer when
+/// it times itself ([`RoundTrip::time_itself`]), else around the calls.
+pub fn time_n(peer: &mut dyn RoundTrip, n: usize, payload: &[u8]) -> io::Result<Duration> {
+    if let Some(took) = peer.time_itself(n, payload) {
+        return took;
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        peer.round_trip(payload)?;
+    }
+    Ok(t.elapsed())
+}
+
 /// Untimed round trips before measuring.
 pub const WARMUP: usize = 200;
 
@@ -67,15 +80,7 @@ pub fn time_round_trips(
     }
     let mut samples = Vec::with_capacity(round_trips);
     for _ in 0..round_trips {
-        let took = match peer.time_itself(1, &msg) {
-            Some(took) => took?,
-            None => {
-                let t = Instant::now();
-                peer.round_trip(&msg)?;
-                t.elapsed()
-            }
-        };
-        samples.push(took.as_nanos() as f64);
+        samples.push(time_n(peer, 1, &msg)?.as_nanos() as f64);
     }
     let s = Summary::of(&samples).expect("round_trips >= 1");
     Ok(PingPongReport {

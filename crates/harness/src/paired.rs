@@ -377,30 +377,15 @@ pub fn compare_channels(
             done += 1;
         }
         if msg.len() < BULK_BYTES {
-            if let Some(took) = peer.time_itself(n, msg) {
-                return Ok(took?.as_nanos() as f64 / n as f64);
-            }
-            let t = Instant::now();
-            for _ in 0..n {
-                peer.round_trip(msg)?;
-            }
-            return Ok(t.elapsed().as_nanos() as f64 / n as f64);
+            let took = concur_channels::time_n(peer.as_mut(), n, msg)?;
+            return Ok(took.as_nanos() as f64 / n as f64);
         }
         // The MiB: each round trip timed (tens of µs: the clock costs nothing against it) and
         // the batch's median taken, so one round trip stretched by the host (a spinning pair
         // needs both virtual CPUs running, a copy one) does not decide a batch of 20.
-        // A peer that times itself (`read-across`, whose write is not part of its figure)
-        // times each one itself.
         let mut each = Vec::with_capacity(n);
         for _ in 0..n {
-            let took = match peer.time_itself(1, msg) {
-                Some(took) => took?,
-                None => {
-                    let t = Instant::now();
-                    peer.round_trip(msg)?;
-                    t.elapsed()
-                }
-            };
+            let took = concur_channels::time_n(peer.as_mut(), 1, msg)?;
             each.push(took.as_nanos() as f64);
         }
         Ok(concur_report::stats::median(&mut each))
