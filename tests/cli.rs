@@ -233,7 +233,7 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
         assert!(v["median_ns"].as_f64().unwrap() > 0.0, "{v}");
     }
     // The cluster against the relay its processes talk over, in paired rounds, with
-    // timely's own echo (timed by the cluster's worker) beside them.
+    // an empty unit on the same path (handed to the cluster's worker and back) beside them.
     let v = json(&[
         "pingpong",
         "--channel",

@@ -150,7 +150,8 @@ pub(crate) struct PingpongArgs {
     /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
     /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
     /// does to that task besides carrying it, in this thread; `cluster-echo`: an empty unit
-    /// through timely between two cluster processes, timed by the cluster's worker), or a
+    /// handed to a cluster's worker, through timely to the other process and back, with no
+    /// job, run or result), or a
     /// bulk copy floor (`memcpy`: the copy within this thread; `copy-pair`: a copy on each
     /// CPU at once; `copy-across`: the MiB written here and copied out on the other CPU as
     /// it is written; `read-across`: the MiB written here, then copied out by another

@@ -12,8 +12,8 @@ pub trait RoundTrip {
     fn round_trip(&mut self, payload: &[u8]) -> io::Result<()>;
 
     /// Times `n` round trips itself and returns how long they took in all, for a peer whose
-    /// round trips are timed where they happen rather than around a call (a cluster's
-    /// echo, timed by its worker thread, without the caller's hand-off to it). `None`, the
+    /// round trips are timed where they happen rather than around a call (a copy read by
+    /// another process, timed from the signal to its answer). `None`, the
     /// default: the caller times [`RoundTrip::round_trip`].
     fn time_itself(&mut self, _n: usize, _payload: &[u8]) -> Option<io::Result<Duration>> {
         None

@@ -175,8 +175,10 @@ impl Cluster {
     /// Bounces `round_trips` empty units from process 0's timely worker to process 1 and
     /// back, one after the other, timed by that worker: the cluster's mechanism (timely's
     /// exchange over its network threads, progress tracking included) without the caller's
-    /// hand-off to the worker, a job or a result's bytes. How long they took in all. Needs
-    /// two processes at least.
+    /// hand-off to the worker, a job or a result's bytes. How long they took in all (timed
+    /// around the call instead, one round trip a call, it is the path a one-unit job takes
+    /// with nothing of the job's: the hand-off both ways included). Needs two processes at
+    /// least.
     pub fn echo(&self, round_trips: u64) -> Result<Duration, Error> {
         if self.hosts.len() < 2 || round_trips == 0 {
             return Err(Error::Config(format!(

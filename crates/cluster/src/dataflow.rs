@@ -119,18 +119,22 @@ fn run_unit(run: &Runner, desc: &[u8], index: u64) -> Result<Vec<u8>, String> {
     )
 }
 
-/// One idle turn of a worker: within `poll_for` of its last work, a step and a yield of the
-/// CPU (the next message is likely close, and a poll finds it sooner than a wake-up);
-/// after that, a step that parks until the network has news or `park` passes.
+/// One idle turn of a worker: within `poll_for` of its last work, a step and, unless the
+/// step brought what the worker waits for (`arrived`), a yield of the CPU (the next message
+/// is likely close, and a poll finds it sooner than a wake-up); after that, a step that
+/// parks until the network has news or `park` passes.
 fn idle_turn(
     worker: &mut Worker,
     last_work: &Cell<Instant>,
     poll_for: Duration,
     park: Option<Duration>,
+    arrived: impl Fn() -> bool,
 ) {
     if last_work.get().elapsed() < poll_for {
         worker.step();
-        std::thread::yield_now();
+        if !arrived() {
+            std::thread::yield_now();
+        }
     } else {
         worker.step_or_park(park);
     }
@@ -208,7 +212,7 @@ pub(crate) fn start(
                 // input, never fed, closes now).
                 drop(input);
                 while worker.has_dataflows() {
-                    idle_turn(worker, &last_work, poll_for, None);
+                    idle_turn(worker, &last_work, poll_for, None, || false);
                 }
                 return;
             };
@@ -219,9 +223,11 @@ pub(crate) fn start(
                     Ok(job) if job.echo > 0 => {
                         // Taken like a job: the worker polls while the units are out.
                         last_work.set(Instant::now());
-                        let timed = bounce(worker, &mut input, &mut epoch, &echo, &job, |w| {
-                            idle_turn(w, &last_work, poll_for, Some(Duration::from_millis(1)))
-                        });
+                        let park = Some(Duration::from_millis(1));
+                        let timed =
+                            bounce(worker, &mut input, &mut epoch, &echo, &job, |w, back| {
+                                idle_turn(w, &last_work, poll_for, park, back)
+                            });
                         last_work.set(Instant::now());
                         let _ = link.done.send(Done {
                             job: job.id,
@@ -247,7 +253,8 @@ pub(crate) fn start(
                         // Parks (after polling) until the network has news or the
                         // coordinator unparks us.
                         let park = Some(Duration::from_millis(100));
-                        idle_turn(worker, &last_work, poll_for, park);
+                        // (A job's results go to the coordinator from within the step.)
+                        idle_turn(worker, &last_work, poll_for, park, || false);
                     }
                     Err(TryRecvError::Disconnected) => break,
                 }
@@ -259,15 +266,16 @@ pub(crate) fn start(
 
 /// Process 0's worker bounces `job.echo` empty units to process 1 and back, one after the
 /// other, each in an epoch of its own as a job's units are, turning (`turn`: a step, and a
-/// yield or a park, as between jobs) until the unit is back; returns how long they took in
-/// all, or why it gave up.
+/// yield or a park, as between jobs, but no yield once the step brought the unit back, as a
+/// job's result leaves from within the step) until the unit is back; returns how long they
+/// took in all, or why it gave up.
 fn bounce(
     worker: &mut Worker,
     input: &mut InputHandle<u64, CapacityContainerBuilder<Vec<Unit>>>,
     epoch: &mut u64,
     echo: &Cell<(Option<u64>, u64)>,
     job: &Job,
-    mut turn: impl FnMut(&mut Worker),
+    mut turn: impl FnMut(&mut Worker, &dyn Fn() -> bool),
 ) -> Result<std::time::Duration, String> {
     echo.set((Some(job.id), 0));
     let start = Instant::now();
@@ -287,7 +295,7 @@ fn bounce(
                 outcome = Err(format!("echo {index} not back within {ECHO_PATIENCE:?}"));
                 break;
             }
-            turn(worker);
+            turn(worker, &|| echo.get().1 > index);
         }
         if outcome.is_err() {
             break;

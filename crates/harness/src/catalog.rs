@@ -261,8 +261,9 @@ fn comparisons() -> Vec<Comparison> {
                         after_against: true,
                     });
                 }
-                // A cluster's unit is timely's exchange round trip, which rides the relay,
-                // and more: timed alone, the exchange is the least the unit can take.
+                // A cluster's unit is handed to process 0's timely worker, rides timely's
+                // exchange (over the relay) and is handed back, and more: an empty unit
+                // on that path alone (no job, no run, no result) is the least it can take.
                 if m.name == names::CLUSTER {
                     row.reach = Some(Reach {
                         part: CLUSTER_ECHO.to_owned(),

@@ -7,7 +7,6 @@
 //! overhead over its channel is read from times taken back to back.
 
 use std::io;
-use std::time::Duration;
 
 use concur_channels::pin::{CpuPair, Pinned};
 use concur_channels::{
@@ -39,10 +38,11 @@ pub const COPY_ACROSS: &str = "copy-across";
 /// pool task's round trip no transport can take away.
 pub const TASK_CODEC: &str = "task-codec";
 
-/// The cluster's mechanism alone, a [`Subject`]: an empty unit bounced from process 0's
-/// timely worker to process 1 and back through timely's exchange (its network threads and
-/// progress tracking), timed by that worker ([`concur_cluster::Cluster::echo`]): what
-/// `cluster-task` does without the caller's hand-off, a job or a result's bytes.
+/// The cluster's mechanism alone, a [`Subject`]: an empty unit handed from this thread to
+/// process 0's timely worker as a job is, bounced to process 1 and back through timely's
+/// exchange (its network threads and progress tracking), its answer handed back
+/// ([`concur_cluster::Cluster::echo`], timed around the call): what `cluster-task` does
+/// without a job's description, the unit's run or a result's bytes.
 pub const CLUSTER_ECHO: &str = "cluster-echo";
 
 /// The empty task: a zero-millisecond sleep.
@@ -70,7 +70,8 @@ pub enum Subject {
     ReadAcross,
     /// The empty task's frame, handler and reply, in this thread ([`TASK_CODEC`]).
     TaskCodec,
-    /// An empty unit through timely between two cluster processes ([`CLUSTER_ECHO`]).
+    /// An empty unit handed to a cluster's worker, through timely to the other process and
+    /// back ([`CLUSTER_ECHO`]).
     ClusterEcho,
 }
 
@@ -327,18 +328,15 @@ impl RoundTrip for CodecPeer {
     }
 }
 
-/// [`CLUSTER_ECHO`] as a round trip: a two-process cluster whose worker times the echoes.
+/// [`CLUSTER_ECHO`] as a round trip: a two-process cluster, handed one echo a call.
 struct EchoPeer(crate::models::ClusterOfTwo);
 
 impl RoundTrip for EchoPeer {
-    /// One echo, timed around the call (the warm-up's): the caller's hand-off included.
+    /// One echo, timed around the call as a `cluster-task` is: the hand-off to process 0's
+    /// worker and back included (the worker's own timing of it is left aside: a unit
+    /// cannot go without the hand-off).
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
         self.0.echo(1).map(drop)
-    }
-
-    /// `n` echoes as process 0's worker timed them.
-    fn time_itself(&mut self, n: usize, _payload: &[u8]) -> Option<io::Result<Duration>> {
-        Some(self.0.echo(n as u64))
     }
 }
 

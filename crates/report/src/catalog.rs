@@ -70,8 +70,9 @@ pub struct Comparison {
 /// A part of `subject`'s work, timed as its own round trip beside the two sides of a
 /// [`Comparison`], that no `subject` can take less than: a process pool's task does its
 /// transport's round trip *and* encodes, runs and decodes the task (`task-codec`), one
-/// after the other; a cluster's unit is timely's exchange round trip between two processes
-/// (`cluster-echo`) and more.
+/// after the other; a cluster's unit takes the path of an empty one (`cluster-echo`: handed to
+/// process 0's timely worker, through timely's exchange to process 1 and back, handed back)
+/// and more.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reach {
     /// The part, timed alone (a subject of `concur pingpong`).
