@@ -22,8 +22,9 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
          Paired rounds stop once the interval is decided against the target, or at the cap \
          the row names. Where a part of the subject's work was timed in the same rounds \
          (`concur pingpong --beside`: the codec of a process pool, which a pool's task goes \
-         through after crossing its transport; timely's own exchange round trip, which a \
-         cluster's unit makes; the copying ring's transfer with no ring around it, which its \
+         through after crossing its transport; an empty unit handed to a cluster's timely \
+         worker, through timely's exchange and back, the path a cluster's unit takes with \
+         its job besides; the copying ring's transfer with no ring around it, which its \
          MiB makes), the row says the least its ratio can be; \"out of reach\" \
          means the ratio missed and even that least, at its interval's low end, is over the \
          target: that part alone rules the target out on this machine.",
