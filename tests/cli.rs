@@ -217,9 +217,10 @@ fn pingpong_answers_for_every_channel() {
 fn pingpong_times_every_pool_task_alone_and_paired() {
     let codec = concur::harness::catalog::TASK_CODEC.to_owned();
     let echo = concur::harness::catalog::CLUSTER_ECHO.to_owned();
+    let install = concur::harness::catalog::RAYON_INSTALL.to_owned();
     for task in concur::harness::round_trips::pool_task_names()
         .into_iter()
-        .chain([codec, echo])
+        .chain([codec, echo, install])
     {
         let v = json(&[
             "pingpong",

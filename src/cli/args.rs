@@ -151,7 +151,8 @@ pub(crate) struct PingpongArgs {
     /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
     /// does to that task besides carrying it, in this thread; `cluster-echo`: an empty unit
     /// handed to a cluster's worker, through timely to the other process and back, with no
-    /// job, run or result), or a
+    /// job, run or result; `rayon-install`: an empty closure installed into a one-thread
+    /// rayon pool from this thread), or a
     /// bulk copy floor (`memcpy`: the copy within this thread; `copy-pair`: a copy on each
     /// CPU at once; `copy-across`: the MiB written here and copied out on the other CPU as
     /// it is written; `read-across`: the MiB written here, then copied out by another
@@ -173,7 +174,8 @@ pub(crate) struct PingpongArgs {
     pub against: Option<String>,
     /// With `--against`: also time this one in every round, for the least the ratio can be
     /// (the floors table's "out of reach": `task-codec` beside a process pool's task and
-    /// its transport, `cluster-echo` beside `cluster-task` and `tcp-relay`). It does not
+    /// its transport, `cluster-echo` beside `cluster-task` and `tcp-relay`, `rayon-install` beside
+    /// `rayon-task` and `latch`). It does not
     /// decide how many rounds are taken.
     #[arg(long, value_parser = parse_channel, requires = "against")]
     pub beside: Option<String>,

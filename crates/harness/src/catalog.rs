@@ -30,7 +30,7 @@ pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
 pub use crate::round_trips::MEMCPY;
 /// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
-pub use crate::round_trips::{CLUSTER_ECHO, COPY_ACROSS, TASK_CODEC};
+pub use crate::round_trips::{CLUSTER_ECHO, COPY_ACROSS, RAYON_INSTALL, TASK_CODEC};
 
 pub use crate::round_trips::pool_task;
 
@@ -267,6 +267,15 @@ fn comparisons() -> Vec<Comparison> {
                 if m.name == names::CLUSTER {
                     row.reach = Some(Reach {
                         part: CLUSTER_ECHO.to_owned(),
+                        after_against: false,
+                    });
+                }
+                // A rayon task is rayon's own `install` from outside the pool (its
+                // injector, sleep counters and idle rounds around the latch), and the
+                // model's iterator and batch besides: a bare install is the least it takes.
+                if m.name == names::RAYON {
+                    row.reach = Some(Reach {
+                        part: RAYON_INSTALL.to_owned(),
                         after_against: false,
                     });
                 }
@@ -516,6 +525,7 @@ mod tests {
             [
                 ("process-pool-task", TASK_CODEC),
                 ("shm-pool-task", TASK_CODEC),
+                ("rayon-task", RAYON_INSTALL),
                 ("cluster-task", CLUSTER_ECHO),
                 ("shm-spin", COPY_ACROSS)
             ]
@@ -523,6 +533,7 @@ mod tests {
         // The parts are something `concur pingpong --beside` times.
         assert!(Subject::parse(TASK_CODEC).is_some());
         assert!(Subject::parse(CLUSTER_ECHO).is_some());
+        assert!(Subject::parse(RAYON_INSTALL).is_some());
         assert!(Subject::parse(COPY_ACROSS).is_some());
     }
 }

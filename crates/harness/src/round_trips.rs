@@ -45,6 +45,11 @@ pub const TASK_CODEC: &str = "task-codec";
 /// without a job's description, the unit's run or a result's bytes.
 pub const CLUSTER_ECHO: &str = "cluster-echo";
 
+/// rayon's own hand-off, a [`Subject`]: a bare `install` of an empty closure into a
+/// one-thread rayon pool from this thread ([`concur_threads::RayonPool::install`]): what
+/// `rayon-task` does without the model's parallel iterator, its batch or its result.
+pub const RAYON_INSTALL: &str = "rayon-install";
+
 /// The empty task: a zero-millisecond sleep.
 static EMPTY: Sleep = Sleep;
 
@@ -73,6 +78,8 @@ pub enum Subject {
     /// An empty unit handed to a cluster's worker, through timely to the other process and
     /// back ([`CLUSTER_ECHO`]).
     ClusterEcho,
+    /// An empty closure installed into a one-thread rayon pool ([`RAYON_INSTALL`]).
+    RayonInstall,
 }
 
 impl Subject {
@@ -100,6 +107,9 @@ impl Subject {
         if name == CLUSTER_ECHO {
             return Some(Subject::ClusterEcho);
         }
+        if name == RAYON_INSTALL {
+            return Some(Subject::RayonInstall);
+        }
         pool_task_models()
             .find(|m| pool_task(m.name) == name)
             .map(Subject::PoolTask)
@@ -116,6 +126,7 @@ impl Subject {
             Subject::ReadAcross => READ_ACROSS.to_owned(),
             Subject::TaskCodec => TASK_CODEC.to_owned(),
             Subject::ClusterEcho => CLUSTER_ECHO.to_owned(),
+            Subject::RayonInstall => RAYON_INSTALL.to_owned(),
         }
     }
 
@@ -136,6 +147,10 @@ impl Subject {
                 crate::models::cluster_of_two()
                     .map_err(|e| io::Error::other(format!("{CLUSTER_ECHO}: {e}")))?,
             ))),
+            Subject::RayonInstall => Ok(Box::new(InstallPeer(
+                concur_threads::RayonPool::new(1)
+                    .map_err(|e| io::Error::other(format!("{RAYON_INSTALL}: {e}")))?,
+            ))),
         }
     }
 
@@ -144,7 +159,10 @@ impl Subject {
     pub fn carries_bytes(&self) -> bool {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
-            Subject::PoolTask(_) | Subject::TaskCodec | Subject::ClusterEcho => false,
+            Subject::PoolTask(_)
+            | Subject::TaskCodec
+            | Subject::ClusterEcho
+            | Subject::RayonInstall => false,
             Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross => true,
         }
     }
@@ -160,7 +178,8 @@ impl PartialEq for Subject {
             | (Subject::CopyAcross, Subject::CopyAcross)
             | (Subject::ReadAcross, Subject::ReadAcross)
             | (Subject::TaskCodec, Subject::TaskCodec)
-            | (Subject::ClusterEcho, Subject::ClusterEcho) => true,
+            | (Subject::ClusterEcho, Subject::ClusterEcho)
+            | (Subject::RayonInstall, Subject::RayonInstall) => true,
             _ => false,
         }
     }
@@ -196,12 +215,13 @@ pub fn is_round_trip(name: &str) -> bool {
 }
 
 /// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; the
-/// cluster's echo: cluster-echo; copy floors: memcpy, copy-pair, copy-across, read-across)`,
-/// for an error message.
+/// cluster's echo: cluster-echo; rayon's hand-off: rayon-install; copy floors: memcpy,
+/// copy-pair, copy-across, read-across)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
         "{}; pool tasks: {}; their codec: {TASK_CODEC}; the cluster's echo: {CLUSTER_ECHO}; \
-         copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS}, {READ_ACROSS})",
+         rayon's hand-off: {RAYON_INSTALL}; copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS}, \
+         {READ_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
         pool_task_names().join(", ")
     )
@@ -337,6 +357,22 @@ impl RoundTrip for EchoPeer {
     /// cannot go without the hand-off).
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
         self.0.echo(1).map(drop)
+    }
+}
+
+/// [`RAYON_INSTALL`] as a round trip: a one-thread rayon pool, one empty `install` a call.
+struct InstallPeer(concur_threads::RayonPool);
+
+impl RoundTrip for InstallPeer {
+    /// Installs an empty closure and checks what it gave back (the payload is not sent).
+    fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
+        let x = std::hint::black_box(41u64);
+        if self.0.install(move || x + 1) != 42 {
+            return Err(io::Error::other(format!(
+                "{RAYON_INSTALL} gave a wrong answer"
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -60,6 +60,14 @@ impl RayonPool {
             .collect()
     }
 
+    /// Runs `op` on one of the pool's threads and returns its result, the caller waiting
+    /// (rayon's `ThreadPool::install`: from a thread outside the pool, the job goes through
+    /// the pool's injector and the caller sleeps on a latch until a worker has run it).
+    /// [`RayonPool::map`] is this around a parallel iterator.
+    pub fn install<R: Send>(&self, op: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(op)
+    }
+
     /// Builds a one-thread rayon pool, runs a no-op in it and waits for its thread to exit:
     /// the cost the `spawn` probe measures. (Dropping a `rayon::ThreadPool` does not wait for
     /// its threads, so this uses a scoped pool, which does.)
@@ -74,6 +82,13 @@ impl RayonPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn install_runs_on_a_pool_thread() {
+        let pool = RayonPool::new(1).unwrap();
+        let name = pool.install(|| std::thread::current().name().map(str::to_owned));
+        assert_eq!(name.as_deref(), Some("concur-rayon-0"));
+    }
 
     #[test]
     fn results_in_order() {

@@ -24,7 +24,8 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
          (`concur pingpong --beside`: the codec of a process pool, which a pool's task goes \
          through after crossing its transport; an empty unit handed to a cluster's timely \
          worker, through timely's exchange and back, the path a cluster's unit takes with \
-         its job besides; the copying ring's transfer with no ring around it, which its \
+         its job besides; a bare install into a rayon pool, which a rayon task makes with \
+         the model's iterator besides; the copying ring's transfer with no ring around it, which its \
          MiB makes), the row says the least its ratio can be; \"out of reach\" \
          means the ratio missed and even that least, at its interval's low end, is over the \
          target: that part alone rules the target out on this machine.",
