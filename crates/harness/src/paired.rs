@@ -362,10 +362,11 @@ pub fn compare_channels(
         vec![0xa5; bytes]
     };
     // One batch: open, warm up, time `n` round trips, close; ns per round trip. The warm-up
-    // lasts 80 ms, more than one lap of a spinning ring (4 MiB of 16-byte messages, about
-    // 30 ms at 100 ns): a batch on a fresh ring would otherwise time its first touch of
-    // pages and lines (measured: 128 ns against 106 ns after a whole lap), which
-    // criterion's long runs of one open channel never see.
+    // lasts 80 ms, more than one lap of a spinning ring at its usual speed (4 MiB of
+    // 16-byte messages, about 30 ms at 100 ns): a batch on a fresh ring would otherwise
+    // time its first touch of lines (measured: 128 ns against 106 ns after a whole lap,
+    // before a spinning ring's pages were mapped as it attaches), which criterion's long
+    // runs of one open channel never see.
     let batch_of = |channel: &str, n: usize, msg: &[u8]| -> io::Result<f64> {
         let mut peer = crate::round_trips::open(channel)?;
         let warm = Instant::now();

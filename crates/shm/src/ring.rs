@@ -63,7 +63,8 @@ pub(crate) const RESERVE: u64 = PREFIX;
 
 /// The bytes a message of `len` bytes takes in a ring: its word and payload, padded to 8.
 pub(crate) const fn footprint(len: u64) -> u64 {
-    (PREFIX + len).next_multiple_of(ALIGN)
+    // `next_multiple_of`, for a power of two as a mask (the general one tests and branches).
+    (PREFIX + len + ALIGN - 1) & !(ALIGN - 1)
 }
 
 /// The longest message a ring of `capacity` bytes (a power of two, at least 64) carries:
@@ -86,6 +87,14 @@ pub const CHUNK: u64 = 64 << 10;
 /// Under loom, small, so the model checks chunked messages too.
 #[cfg(loom)]
 pub const CHUNK: u64 = 16;
+/// Messages of at most this many bytes take the inline paths of [`Sender::send`] and
+/// [`Receiver::recv`] (a ping-pong's 8 bytes among them): a few dozen instructions each way
+/// instead of a call through the general path, whose bookkeeping cost as much as the rest
+/// of a round trip when the two ends share a core. At most `max_message(64)`, so such a
+/// message fits any ring.
+const SMALL: usize = 32;
+const _: () = assert!(SMALL <= max_message(64));
+
 /// How long a receiver in the middle of a message spins for the next chunk before sleeping:
 /// the chunk is due within microseconds (a 64 KiB copy), far less than a futex round trip.
 const MID_MESSAGE_SPINS: u32 = 1 << 14;
@@ -130,7 +139,10 @@ pub fn create(capacity: usize) -> Result<Arc<Segment>> {
 }
 
 /// Like [`create`], for a ring whose ends only spin: whatever [`Wait`] they attach with,
-/// they wait by spinning. The lowest latency, for two processes that each own a core.
+/// they wait by spinning. The lowest latency, for two processes that each own a core. Each
+/// end maps the whole ring into its process as it attaches ([`Segment::prefault`]), so no
+/// message waits on a page fault (a ring that may sleep maps its pages as they are first
+/// used: attaching stays cheap, as a worker pool's start needs).
 pub fn create_spinning(capacity: usize) -> Result<Arc<Segment>> {
     create_with_flags(capacity, SPIN_ONLY)
 }
@@ -226,6 +238,12 @@ impl Core {
                 "capacity {cap} does not match a ring of {len} bytes"
             )));
         }
+        if spin_only {
+            // A spinning ring is for latency: its first lap would otherwise take a page
+            // fault every 4 KiB in each process (about 1 µs each, the p99 of an 8-byte round
+            // trip over a fresh ring), so both ends map the whole ring as they attach.
+            seg.prefault(offset, len)?;
+        }
         Ok(Core {
             hdr,
             // SAFETY: offset + HEADER_LEN < offset + len <= seg.len(): inside the mapping.
@@ -264,6 +282,16 @@ impl Core {
         let index = ((at & (self.cap - 1)) / 4) as usize;
         // SAFETY: the heap ring's array holds cap / 4 words, alive while `self` is.
         unsafe { &*self.words.add(index) }
+    }
+
+    /// Where the payload of a message whose word is at byte counter `at` starts in the data
+    /// area, if its `len` bytes do not wrap around the end (`None` if they do: the general
+    /// path copies them in two pieces).
+    #[inline(always)]
+    fn unwrapped(&self, at: u64, len: usize) -> Option<*mut u8> {
+        let off = ((at + PREFIX) & (self.cap - 1)) as usize;
+        // SAFETY: off < cap: inside the data area.
+        (off + len <= self.cap as usize).then(|| unsafe { self.data.add(off) })
     }
 
     /// Copies `src` into the ring at byte counter `at`, wrapping around the end.
@@ -337,9 +365,9 @@ impl Core {
     }
 }
 
-/// Copies `len` bytes from `src` to `dst`, which do not overlap. Up to 16 bytes (a
-/// ping-pong's message) inline, in two possibly overlapping loads and stores, with no call to
-/// `memcpy`: on the round trip of an 8-byte message, four such calls each way cost more
+/// Copies `len` bytes from `src` to `dst`, which do not overlap. Up to 32 bytes (a
+/// ping-pong's message, any [`SMALL`] one) inline, in two possibly overlapping loads and
+/// stores, with no call to `memcpy`: on the round trip of an 8-byte message, four such calls each way cost more
 /// than the rest of the protocol.
 ///
 /// # Safety
@@ -373,6 +401,12 @@ unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
                 let b = src.add(len - 8).cast::<u64>().read_unaligned();
                 dst.cast::<u64>().write_unaligned(a);
                 dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            17..=32 => {
+                let a = src.cast::<u128>().read_unaligned();
+                let b = src.add(len - 16).cast::<u128>().read_unaligned();
+                dst.cast::<u128>().write_unaligned(a);
+                dst.add(len - 16).cast::<u128>().write_unaligned(b);
             }
             _ => std::ptr::copy_nonoverlapping(src, dst, len),
         }
@@ -444,6 +478,11 @@ impl Sender {
         Self::from_core(Core::attach_at(seg, offset, len)?, wait)
     }
 
+    /// Whether the ring's ends only spin ([`create_spinning`]).
+    pub(crate) fn spin_only(&self) -> bool {
+        self.core.spin_only
+    }
+
     fn from_core(core: Core, wait: Wait) -> Result<Sender> {
         let hdr = core.hdr();
         let tail = hdr.tail.load(Ordering::Acquire);
@@ -480,7 +519,43 @@ impl Sender {
     /// next has to look at the receiver's side (the ring looks full): [`Error::PeerGone`].
     #[inline]
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
+        if self.publish_small(msg) {
+            return Ok(());
+        }
         self.send_by(msg, None)
+    }
+
+    /// The common case, inline: publishes `msg` if it is [`SMALL`] and its footprint and
+    /// the next word lie below `zeroed` (which never passes the space known free: see
+    /// `zero_ahead`), so it needs no wait, no room check and no zeroing; `false` leaves
+    /// it to the general path.
+    #[inline(always)]
+    fn publish_small(&mut self, msg: &[u8]) -> bool {
+        let len = msg.len();
+        let end = self.tail + footprint(len as u64);
+        let core = &self.core;
+        let Some(at) = core.unwrapped(self.tail, len) else {
+            return false;
+        };
+        if len > SMALL || end + RESERVE > self.zeroed {
+            return false;
+        }
+        let hdr = core.hdr();
+        // SAFETY: `at` is the payload's place in the data area, `len` bytes that do not wrap
+        // (`unwrapped`), free space the producer alone writes until the word below
+        // publishes it; `msg` is a distinct slice of ours.
+        unsafe { copy_bytes(msg.as_ptr(), at, len) };
+        core.word(self.tail)
+            .store(len as u32 | PUBLISHED, Ordering::Release);
+        hdr.tail.store(end, Ordering::Release);
+        if !core.spin_only {
+            notify(&hdr.consumer_waiting, &hdr.data_seq);
+        }
+        self.tail = end;
+        if self.zeroed < zero_target(end) {
+            self.zero_ahead();
+        }
+        true
     }
 
     /// Like [`Sender::send`], but a wait for space longer than `timeout` ends with
@@ -489,7 +564,7 @@ impl Sender {
         self.send_by(msg, Some(Deadline::after(timeout)))
     }
 
-    #[inline]
+    #[inline(never)]
     fn send_by(&mut self, msg: &[u8], deadline: Option<Deadline>) -> Result<()> {
         let need = self.need(msg)?;
         // The common case, inline: the space last seen free is enough.
@@ -628,18 +703,31 @@ impl Sender {
     /// to a line the consumer may hold ahead of the word it waits for; here the stores go
     /// while the consumer reads the message. Only free space is touched (up to the last
     /// `head` read, plus the capacity).
-    #[inline]
+    #[inline(never)]
     fn zero_ahead(&mut self) {
-        let want = (self.tail + RESERVE).next_multiple_of(LINE) + LINE;
-        let upto = want.min(self.head_seen + self.core.cap);
+        let upto = zero_target(self.tail).min(self.head_seen + self.core.cap);
         while self.zeroed < upto {
             // A line at a time (lines never straddle the end: the capacity is a multiple),
             // a whole one with a fixed-size write the compiler inlines.
-            let line_end = (self.zeroed + 1).next_multiple_of(LINE).min(upto);
+            let line_end = ((self.zeroed + LINE) & !(LINE - 1)).min(upto);
             self.core.zero(self.zeroed, line_end - self.zeroed);
             self.zeroed = line_end;
         }
     }
+}
+
+/// Resizes a receive buffer to `len` bytes, out of line: a buffer reused for messages of
+/// one size never needs it.
+#[inline(never)]
+fn resize(buf: &mut Vec<u8>, len: usize) {
+    buf.resize(len, 0);
+}
+
+/// Where [`Sender`]'s `zero_ahead` zeroes up to after a message ending at `tail`: the end of
+/// the cache line after the one the next word lies in.
+#[inline(always)]
+fn zero_target(tail: u64) -> u64 {
+    ((tail + RESERVE + LINE - 1) & !(LINE - 1)) + LINE
 }
 
 fn consumer_gone(hdr: &Header, expected: u32) -> Option<String> {
@@ -712,9 +800,41 @@ impl Receiver {
     /// Receives the next message into `buf` (replacing its contents), waiting for one.
     /// After the sender closed the ring, the messages already sent are still delivered.
     /// A large message is copied out chunk by chunk as the sender publishes it.
-    #[inline]
+    #[inline(always)]
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        let mut word = self.core.word(self.head).load(Ordering::Acquire);
+        if word == 0 {
+            self.wait_for_word(None)?;
+            word = self.core.word(self.head).load(Ordering::Acquire);
+        }
+        if self.take_small(word, buf) {
+            return Ok(());
+        }
         self.recv_by(buf, None)
+    }
+
+    /// The common case, inline: takes the message at `head` into `buf` if its `word` (just
+    /// loaded, with acquire) says published and [`SMALL`] (so it fits any ring and is
+    /// whole); `false` leaves the word (empty, closed, long or corrupt) to the general path,
+    /// which loads and checks it again.
+    #[inline(always)]
+    fn take_small(&mut self, word: u32, buf: &mut Vec<u8>) -> bool {
+        let len = (word & LEN_MASK) as usize;
+        if word & (PUBLISHED | CLOSED) != PUBLISHED || len > SMALL {
+            return false;
+        }
+        let Some(at) = self.core.unwrapped(self.head, len) else {
+            return false;
+        };
+        if buf.len() != len {
+            resize(buf, len);
+        }
+        // SAFETY: `at` is the payload's place in the data area, `len` bytes that do not wrap
+        // (`unwrapped`), published and the consumer's until it frees them; `buf` is ours,
+        // `len` bytes long. A hostile peer writing them meanwhile only changes the bytes.
+        unsafe { copy_bytes(at, buf.as_mut_ptr(), len) };
+        self.consume(len as u64);
+        true
     }
 
     /// Like [`Receiver::recv`], but a wait longer than `timeout` (for the message, or for
@@ -724,7 +844,7 @@ impl Receiver {
         self.recv_by(buf, Some(Deadline::after(timeout)))
     }
 
-    #[inline]
+    #[inline(never)]
     fn recv_by(&mut self, buf: &mut Vec<u8>, deadline: Option<Deadline>) -> Result<()> {
         if self.core.word(self.head).load(Ordering::Acquire) == 0 {
             self.wait_for_word(deadline)?;

@@ -70,6 +70,48 @@ impl Segment {
         self.map.len() == 0
     }
 
+    /// Maps every page of `len` bytes from `offset` into this process now, allocating the
+    /// ones no process has touched yet, so that the first pass over them takes no page
+    /// fault: a ring's first lap otherwise faults once per 4 KiB page in each process that
+    /// maps it (about 1 µs each here, a hundred times a spinning round trip). Costs about
+    /// 0.3 ms per MiB the first time (the pages are allocated and zeroed) and 0.07 ms per
+    /// MiB in a process mapping pages that exist. The range must lie inside the segment;
+    /// the pages it touches are mapped whole.
+    ///
+    /// Uses `MADV_POPULATE_WRITE` (Linux 5.14); where that fails (an older kernel), reads a
+    /// byte of every page instead (a read fault maps a shared memory page writable).
+    pub fn prefault(&self, offset: usize, len: usize) -> Result<()> {
+        self.check_range(offset, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // memmap2 rounds the start down to a page (the kernel rounds the length up).
+        if self
+            .map
+            .advise_range(memmap2::Advice::PopulateWrite, offset, len)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        self.touch_pages(offset, len);
+        Ok(())
+    }
+
+    /// Reads a byte of every page of `len` bytes (more than 0) from `offset`, a range
+    /// checked to lie inside the segment: [`Segment::prefault`] where the kernel cannot.
+    fn touch_pages(&self, offset: usize, len: usize) {
+        // Every 4 KiB, the smallest page Linux has, so every page whatever its size.
+        for at in (offset..offset + len)
+            .step_by(4096)
+            .chain([offset + len - 1])
+        {
+            // SAFETY: `at` lies inside the checked range; an atomic byte is valid for any
+            // value a peer may be writing there.
+            let byte = unsafe { &*(self.as_ptr().add(at) as *const std::sync::atomic::AtomicU8) };
+            byte.load(std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Start of the mapping. Page-aligned. Other processes may write to it at any time.
     pub fn as_ptr(&self) -> *mut u8 {
         self.map.as_mut_ptr()
@@ -151,6 +193,21 @@ mod tests {
         let unsealed = rustix::fs::memfd_create("plain", MemfdFlags::CLOEXEC).unwrap();
         rustix::fs::ftruncate(&unsealed, 4096).unwrap();
         assert!(matches!(Segment::from_fd(unsealed), Err(Error::Corrupt(_))));
+    }
+
+    #[test]
+    fn prefault_maps_a_range_and_refuses_one_outside() {
+        let a = Segment::create("prefault", 3 * 4096).unwrap();
+        a.prefault(100, 5000).unwrap();
+        a.prefault(0, a.len()).unwrap();
+        a.prefault(a.len(), 0).unwrap();
+        assert!(matches!(a.prefault(4096, 3 * 4096), Err(Error::Corrupt(_))));
+        a.touch_pages(4095, 2);
+        a.touch_pages(0, a.len());
+        // Prefaulting changes no byte.
+        let mut out = [1u8; 16];
+        a.read(4090, &mut out).unwrap();
+        assert_eq!(out, [0; 16]);
     }
 
     #[test]

@@ -126,7 +126,8 @@ pub fn create(count: u32, slot_size: usize) -> Result<Arc<Segment>> {
     create_with(count, slot_size, false)
 }
 
-/// Like [`create`], for ends that only spin (see [`ring::create_spinning`]).
+/// Like [`create`], for ends that only spin (see [`ring::create_spinning`]); each end maps
+/// the whole segment into its process as it attaches, so no loan waits on a page fault.
 pub fn create_spinning(count: u32, slot_size: usize) -> Result<Arc<Segment>> {
     create_with(count, slot_size, true)
 }
@@ -185,6 +186,16 @@ fn layout_of(seg: &Segment) -> Result<Layout> {
         )));
     }
     Ok(layout)
+}
+
+/// Maps the slots of a spinning segment into this process at once (its queues are mapped
+/// as they attach), as a spinning ring's ends do: the first loan of each slot would
+/// otherwise fault on every page of it.
+fn prefault_if_spinning(seg: &Segment, layout: &Layout, spinning: bool) -> Result<()> {
+    if spinning {
+        seg.prefault(layout.slots_at, layout.len - layout.slots_at)?;
+    }
+    Ok(())
 }
 
 /// The slots' memory: `count` slots `stride` bytes apart from `base`.
@@ -251,8 +262,10 @@ impl Lender {
     pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Lender> {
         let layout = layout_of(seg)?;
         let ring_len = ring::segment_len(layout.queue_cap);
+        let published = ring::Sender::attach_at(seg, layout.published_at, ring_len, wait)?;
+        prefault_if_spinning(seg, &layout, published.spin_only())?;
         Ok(Lender::from_parts(
-            ring::Sender::attach_at(seg, layout.published_at, ring_len, wait)?,
+            published,
             ring::Receiver::attach_at(seg, layout.returned_at, ring_len, wait)?,
             Area::of(seg, &layout),
         ))
@@ -452,9 +465,11 @@ impl Reader {
     pub fn attach(seg: &Arc<Segment>, wait: Wait) -> Result<Reader> {
         let layout = layout_of(seg)?;
         let ring_len = ring::segment_len(layout.queue_cap);
+        let returned = ring::Sender::attach_at(seg, layout.returned_at, ring_len, wait)?;
+        prefault_if_spinning(seg, &layout, returned.spin_only())?;
         Ok(Reader::from_parts(
             ring::Receiver::attach_at(seg, layout.published_at, ring_len, wait)?,
-            ring::Sender::attach_at(seg, layout.returned_at, ring_len, wait)?,
+            returned,
             Area::of(seg, &layout),
         ))
     }
