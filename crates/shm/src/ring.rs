@@ -367,8 +367,8 @@ impl Core {
 
 /// Copies `len` bytes from `src` to `dst`, which do not overlap. Up to 32 bytes (a
 /// ping-pong's message, any [`SMALL`] one) inline, in two possibly overlapping loads and
-/// stores, with no call to `memcpy`: on the round trip of an 8-byte message, four such calls each way cost more
-/// than the rest of the protocol.
+/// stores, with no call to `memcpy`: on the round trip of an 8-byte message, four such
+/// calls each way cost more than the rest of the protocol.
 ///
 /// # Safety
 ///
@@ -532,12 +532,15 @@ impl Sender {
     #[inline(always)]
     fn publish_small(&mut self, msg: &[u8]) -> bool {
         let len = msg.len();
+        if len > SMALL {
+            return false;
+        }
         let end = self.tail + footprint(len as u64);
         let core = &self.core;
         let Some(at) = core.unwrapped(self.tail, len) else {
             return false;
         };
-        if len > SMALL || end + RESERVE > self.zeroed {
+        if end + RESERVE > self.zeroed {
             return false;
         }
         let hdr = core.hdr();
