@@ -73,7 +73,7 @@ impl Segment {
     /// Maps every page of `len` bytes from `offset` into this process now, allocating the
     /// ones no process has touched yet, so that the first pass over them takes no page
     /// fault: a ring's first lap otherwise faults once per 4 KiB page in each process that
-    /// maps it (about 1 µs each here, a hundred times a spinning round trip). Costs about
+    /// maps it (about 1 µs each here, several spinning round trips). Costs about
     /// 0.3 ms per MiB the first time (the pages are allocated and zeroed) and 0.07 ms per
     /// MiB in a process mapping pages that exist. The range must lie inside the segment;
     /// the pages it touches are mapped whole.
