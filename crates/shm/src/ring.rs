@@ -543,13 +543,23 @@ impl Sender {
         if end + RESERVE > self.zeroed {
             return false;
         }
-        let hdr = core.hdr();
         // SAFETY: `at` is the payload's place in the data area, `len` bytes that do not wrap
         // (`unwrapped`), free space the producer alone writes until the word below
         // publishes it; `msg` is a distinct slice of ours.
         unsafe { copy_bytes(msg.as_ptr(), at, len) };
+        self.publish_whole(len as u32, end);
+        true
+    }
+
+    /// Publishes the message of `len` bytes at `tail`, written whole, that ends at `end`:
+    /// stores its word (the publication), then `tail`, wakes a sleeping consumer, and
+    /// zeroes ahead if the zeroed bytes no longer reach past the next word's line.
+    #[inline(always)]
+    fn publish_whole(&mut self, len: u32, end: u64) {
+        let core = &self.core;
+        let hdr = core.hdr();
         core.word(self.tail)
-            .store(len as u32 | PUBLISHED, Ordering::Release);
+            .store(len | PUBLISHED, Ordering::Release);
         hdr.tail.store(end, Ordering::Release);
         if !core.spin_only {
             notify(&hdr.consumer_waiting, &hdr.data_seq);
@@ -558,7 +568,6 @@ impl Sender {
         if self.zeroed < zero_target(end) {
             self.zero_ahead();
         }
-        true
     }
 
     /// Like [`Sender::send`], but a wait for space longer than `timeout` ends with
@@ -665,14 +674,7 @@ impl Sender {
         if msg.len() <= CHUNK as usize {
             // One chunk (every small message): the payload, then the word that publishes it.
             core.write_at(start, msg);
-            core.word(self.tail)
-                .store(len | PUBLISHED, Ordering::Release);
-            hdr.tail.store(end, Ordering::Release);
-            if !core.spin_only {
-                notify(&hdr.consumer_waiting, &hdr.data_seq);
-            }
-            self.tail = end;
-            self.zero_ahead();
+            self.publish_whole(len, end);
             return;
         }
         let mut done = CHUNK as usize;
