@@ -6,8 +6,8 @@
 //! shm channels (`atomic-spin`: one word bounced by spinning; `futex`: by futex wait/wake,
 //! between the same two processes), and `process-pool-task` / `shm-pool-task`: one empty task
 //! through `process-pool` / `shm-pool` (one worker), whose overhead is read against
-//! `ipc-channel` / `shm-adaptive`; `task-codec` is what those pools do to the task besides
-//! carrying it (frame, handler, reply decoded), in this thread.
+//! `ipc-channel` / `shm-adaptive`; `pool-work` is what those pools do to the task besides
+//! carrying it (frame, scheduler, handler, reply decoded), in this thread.
 //! Group `ipc/bulk-1MiB`: 1 MiB to the peer and an 8-byte acknowledgement back, with
 //! `Throughput::Bytes`, so criterion reports bandwidth; `memcpy` is a single-thread copy of
 //! the same MiB, the bandwidth floor within one core; `read-across` is the MiB written by this
@@ -25,7 +25,7 @@ use concur::channels::pin::{CpuPair, Pinned};
 use concur::channels::{Channel, Peers, READ_ACROSS, ReadAcross, channels};
 use concur::harness::Profile;
 use concur::harness::catalog::{
-    BULK_GROUP, COPY_ACROSS, COPY_PAIR, MEMCPY, PINGPONG_GROUP, TASK_CODEC, pool_task,
+    BULK_GROUP, COPY_ACROSS, COPY_PAIR, MEMCPY, PINGPONG_GROUP, POOL_WORK, pool_task,
 };
 use concur::harness::round_trips::pool_task_models;
 use concur::workloads::{Params, Sleep};
@@ -71,9 +71,9 @@ fn main() {
         });
     }
     // What a process pool does to that task besides carrying it, in this thread.
-    let mut codec = concur::harness::round_trips::open(TASK_CODEC).expect("task-codec opens");
-    group.bench_function(TASK_CODEC, |b| {
-        b.iter(|| codec.round_trip(&ping).expect("task-codec"));
+    let mut work = concur::harness::round_trips::open(POOL_WORK).expect("pool-work opens");
+    group.bench_function(POOL_WORK, |b| {
+        b.iter(|| work.round_trip(&ping).expect("pool-work"));
     });
     group.finish();
 

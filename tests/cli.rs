@@ -215,12 +215,12 @@ fn pingpong_answers_for_every_channel() {
 
 #[test]
 fn pingpong_times_every_pool_task_alone_and_paired() {
-    let codec = concur::harness::catalog::TASK_CODEC.to_owned();
+    let work = concur::harness::catalog::POOL_WORK.to_owned();
     let echo = concur::harness::catalog::CLUSTER_ECHO.to_owned();
     let install = concur::harness::catalog::RAYON_INSTALL.to_owned();
     for task in concur::harness::round_trips::pool_task_names()
         .into_iter()
-        .chain([codec, echo, install])
+        .chain([work, echo, install])
     {
         let v = json(&[
             "pingpong",
@@ -252,7 +252,7 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
     }
-    // A process pool against its transport, with the codec timed beside them: the floors
+    // A process pool against its transport, with its own work timed beside them: the floors
     // table's least for the row comes from the same rounds.
     let v = json(&[
         "pingpong",
@@ -261,14 +261,14 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
         "--against",
         "shm-adaptive",
         "--beside",
-        "task-codec",
+        "pool-work",
         "--rounds",
         "2",
         "--json",
     ]);
     assert_eq!(
         names_of(&v["models"]),
-        ["shm-pool-task", "shm-adaptive", "task-codec"]
+        ["shm-pool-task", "shm-adaptive", "pool-work"]
     );
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");

@@ -148,8 +148,9 @@ impl PairedRoundsArgs {
 pub(crate) struct PingpongArgs {
     /// The channel, a floor (the channels table of docs/ARCHITECTURE.md), a pool task
     /// (`MODEL-task` for each pool, e.g. `thread-pool-task`, `process-pool-task`,
-    /// `cluster-task`: one empty task through the model; `task-codec`: what a process pool
-    /// does to that task besides carrying it, in this thread; `cluster-echo`: an empty unit
+    /// `cluster-task`: one empty task through the model; `pool-work`: what a process pool
+    /// does to that task besides carrying it (frame, scheduler, handler, reply), in this
+    /// thread; `cluster-echo`: an empty unit
     /// handed to a cluster's worker, through timely to the other process and back, with no
     /// job, run or result; `rayon-install`: an empty closure installed into a one-thread
     /// rayon pool from this thread), or a
@@ -173,7 +174,7 @@ pub(crate) struct PingpongArgs {
     #[arg(long, value_parser = parse_channel)]
     pub against: Option<String>,
     /// With `--against`: also time this one in every round, for the least the ratio can be
-    /// (the floors table's "out of reach": `task-codec` beside a process pool's task and
+    /// (the floors table's "out of reach": `pool-work` beside a process pool's task and
     /// its transport, `cluster-echo` beside `cluster-task` and `tcp-relay`, `rayon-install` beside
     /// `rayon-task` and `latch`). It does not
     /// decide how many rounds are taken.

@@ -297,7 +297,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
     for name in subjects.filter(|_| args.bytes != 8) {
         let why = match Subject::parse(name) {
             Some(s) if s.carries_bytes() => continue,
-            Some(Subject::PoolTask(_) | Subject::TaskCodec) => {
+            Some(Subject::PoolTask(_) | Subject::PoolWork) => {
                 format!("the pool task '{name}' sends one empty task, not bytes")
             }
             _ => format!("the floor '{name}' carries one 8-byte word"),
@@ -326,7 +326,7 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
         print_json(&r);
     } else {
         let what = match Subject::parse(channel) {
-            Some(Subject::PoolTask(_) | Subject::TaskCodec) => "empty task".to_owned(),
+            Some(Subject::PoolTask(_) | Subject::PoolWork) => "empty task".to_owned(),
             Some(Subject::ClusterEcho) => "empty unit".to_owned(),
             _ => format!("{}-byte round trip", r.bytes),
         };

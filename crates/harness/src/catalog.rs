@@ -30,7 +30,7 @@ pub use crate::round_trips::COPY_PAIR;
 /// The bandwidth floor of [`BULK_GROUP`] (defined beside the other round trips).
 pub use crate::round_trips::MEMCPY;
 /// The copying ring's transfer with no ring around it, in [`BULK_GROUP`].
-pub use crate::round_trips::{CLUSTER_ECHO, COPY_ACROSS, RAYON_INSTALL, TASK_CODEC};
+pub use crate::round_trips::{CLUSTER_ECHO, COPY_ACROSS, POOL_WORK, RAYON_INSTALL};
 
 pub use crate::round_trips::pool_task;
 
@@ -252,12 +252,13 @@ fn comparisons() -> Vec<Comparison> {
                 let task = pool_task(m.name);
                 let target = Some(t.target);
                 let mut row = cmp(PINGPONG_GROUP, None, &task, ch.name(), floor, target);
-                // A process pool's task crosses its transport and goes through the codec
-                // every process pool uses, one after the other: timed beside the two, the
-                // codec says how low the ratio can go at all.
-                if t.task_codec {
+                // A process pool's task crosses its transport and goes through what every
+                // process pool does besides (frame, scheduler, handler, reply decoded), one
+                // after the other: timed beside the two, that work says how low the ratio
+                // can go at all.
+                if t.pool_work {
                     row.reach = Some(Reach {
-                        part: TASK_CODEC.to_owned(),
+                        part: POOL_WORK.to_owned(),
                         after_against: true,
                     });
                 }
@@ -376,9 +377,9 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
              a task {}; between two processes {}. The floors {} bounce one word between the \
              same two processes: the shm channels are read against them; the floor {} posts a \
              word to a spinning thread and sleeps on a mutex and condvar for the answer. \
-             {pool_tasks}; `{TASK_CODEC}` is what a process pool does to the empty task \
-             besides carrying it (its frame, the worker's handler, the reply decoded), in one \
-             thread.",
+             {pool_tasks}; `{POOL_WORK}` is what a process pool does to the empty task \
+             besides carrying it (its frame, the pool's scheduler, the worker's handler, the \
+             reply decoded), in one thread.",
             between(Peers::Threads),
             between(Peers::ThreadAndTask),
             between(Peers::Processes),
@@ -390,7 +391,7 @@ fn ipc_groups() -> (GroupEntry, GroupEntry) {
         bars: true,
         extra_functions: pool_task_models()
             .map(|m| pool_task(m.name))
-            .chain([TASK_CODEC.to_owned()])
+            .chain([POOL_WORK.to_owned()])
             .collect(),
     };
     let bulk = GroupEntry {
@@ -523,15 +524,15 @@ mod tests {
         assert_eq!(
             reached,
             [
-                ("process-pool-task", TASK_CODEC),
-                ("shm-pool-task", TASK_CODEC),
+                ("process-pool-task", POOL_WORK),
+                ("shm-pool-task", POOL_WORK),
                 ("rayon-task", RAYON_INSTALL),
                 ("cluster-task", CLUSTER_ECHO),
                 ("shm-spin", COPY_ACROSS)
             ]
         );
         // The parts are something `concur pingpong --beside` times.
-        assert!(Subject::parse(TASK_CODEC).is_some());
+        assert!(Subject::parse(POOL_WORK).is_some());
         assert!(Subject::parse(CLUSTER_ECHO).is_some());
         assert!(Subject::parse(RAYON_INSTALL).is_some());
         assert!(Subject::parse(COPY_ACROSS).is_some());

@@ -464,14 +464,14 @@ mod tests {
         let beside = compare_channels(
             "crossbeam",
             "std-mpsc",
-            Some("task-codec"),
+            Some("pool-work"),
             &Rounds::fixed(2),
             None,
             8,
         )
         .unwrap();
         let names: Vec<&str> = beside.models.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["crossbeam", "std-mpsc", "task-codec"]);
+        assert_eq!(names, ["crossbeam", "std-mpsc", "pool-work"]);
         assert!(beside.models.iter().all(|m| m.times_ns.len() == 2));
         for m in &run.models {
             assert_eq!(m.times_ns.len(), 2);

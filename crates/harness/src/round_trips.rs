@@ -33,10 +33,11 @@ pub const COPY_PAIR: &str = "copy-pair";
 pub const COPY_ACROSS: &str = "copy-across";
 
 /// What every process pool does to a task besides carrying it, a [`Subject`]: the empty
-/// task encoded as a worker frame, run by the worker's handler, its reply decoded and
-/// checked, all in this thread. Read against a pool's transport, it says how much of the
+/// task encoded as a worker frame, dispatched by the pools' scheduler, run by the worker's
+/// handler, its reply taken back, decoded and checked, all in this thread
+/// ([`concur_procs::InThreadPool`]: the scheduler with its worker in this thread). Read against a pool's transport, it says how much of the
 /// pool task's round trip no transport can take away.
-pub const TASK_CODEC: &str = "task-codec";
+pub const POOL_WORK: &str = "pool-work";
 
 /// The cluster's mechanism alone, a [`Subject`]: an empty unit handed from this thread to
 /// process 0's timely worker as a job is, bounced to process 1 and back through timely's
@@ -73,8 +74,9 @@ pub enum Subject {
     /// out by another process on the pair's other CPU, timed from the signal to its answer
     /// ([`READ_ACROSS`]).
     ReadAcross,
-    /// The empty task's frame, handler and reply, in this thread ([`TASK_CODEC`]).
-    TaskCodec,
+    /// The empty task's frame, the pools' scheduler, the handler and the reply, in this
+    /// thread ([`POOL_WORK`]).
+    PoolWork,
     /// An empty unit handed to a cluster's worker, through timely to the other process and
     /// back ([`CLUSTER_ECHO`]).
     ClusterEcho,
@@ -101,8 +103,8 @@ impl Subject {
         if name == READ_ACROSS {
             return Some(Subject::ReadAcross);
         }
-        if name == TASK_CODEC {
-            return Some(Subject::TaskCodec);
+        if name == POOL_WORK {
+            return Some(Subject::PoolWork);
         }
         if name == CLUSTER_ECHO {
             return Some(Subject::ClusterEcho);
@@ -124,7 +126,7 @@ impl Subject {
             Subject::CopyPair => COPY_PAIR.to_owned(),
             Subject::CopyAcross => COPY_ACROSS.to_owned(),
             Subject::ReadAcross => READ_ACROSS.to_owned(),
-            Subject::TaskCodec => TASK_CODEC.to_owned(),
+            Subject::PoolWork => POOL_WORK.to_owned(),
             Subject::ClusterEcho => CLUSTER_ECHO.to_owned(),
             Subject::RayonInstall => RAYON_INSTALL.to_owned(),
         }
@@ -142,7 +144,7 @@ impl Subject {
                 concur_channels::MAX_PAYLOAD,
             )?)),
             Subject::ReadAcross => Ok(Box::new(ReadAcrossPeer::default())),
-            Subject::TaskCodec => Ok(Box::new(CodecPeer(EmptyTask::prepare()?))),
+            Subject::PoolWork => Ok(Box::new(WorkPeer::start()?)),
             Subject::ClusterEcho => Ok(Box::new(EchoPeer(
                 crate::models::cluster_of_two()
                     .map_err(|e| io::Error::other(format!("{CLUSTER_ECHO}: {e}")))?,
@@ -160,7 +162,7 @@ impl Subject {
         match self {
             Subject::Channel(c) => !c.spec().is_floor,
             Subject::PoolTask(_)
-            | Subject::TaskCodec
+            | Subject::PoolWork
             | Subject::ClusterEcho
             | Subject::RayonInstall => false,
             Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross => true,
@@ -177,7 +179,7 @@ impl PartialEq for Subject {
             | (Subject::CopyPair, Subject::CopyPair)
             | (Subject::CopyAcross, Subject::CopyAcross)
             | (Subject::ReadAcross, Subject::ReadAcross)
-            | (Subject::TaskCodec, Subject::TaskCodec)
+            | (Subject::PoolWork, Subject::PoolWork)
             | (Subject::ClusterEcho, Subject::ClusterEcho)
             | (Subject::RayonInstall, Subject::RayonInstall) => true,
             _ => false,
@@ -214,12 +216,12 @@ pub fn is_round_trip(name: &str) -> bool {
     Subject::parse(name).is_some()
 }
 
-/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their codec: task-codec; the
+/// `unknown channel 'x' (valid: …; floors: …; pool tasks: …; their own work: pool-work; the
 /// cluster's echo: cluster-echo; rayon's hand-off: rayon-install; copy floors: memcpy,
 /// copy-pair, copy-across, read-across)`, for an error message.
 pub fn unknown_round_trip(name: &str) -> String {
     format!(
-        "{}; pool tasks: {}; their codec: {TASK_CODEC}; the cluster's echo: {CLUSTER_ECHO}; \
+        "{}; pool tasks: {}; their own work: {POOL_WORK}; the cluster's echo: {CLUSTER_ECHO}; \
          rayon's hand-off: {RAYON_INSTALL}; copy floors: {MEMCPY}, {COPY_PAIR}, {COPY_ACROSS}, \
          {READ_ACROSS})",
         unknown_channel(name).trim_end_matches(')'),
@@ -336,15 +338,30 @@ impl RoundTrip for TaskPeer {
     }
 }
 
-/// [`TASK_CODEC`] as a round trip: the empty task through the process pools' own codec
-/// ([`models::task_codec`](crate::models)), with no transport and no other process.
-struct CodecPeer(EmptyTask);
+/// [`POOL_WORK`] as a round trip: the empty task through what a process pool does to it
+/// besides carrying it ([`models::pool_work`](crate::models)): the pools' scheduler with
+/// the worker's handler in this thread, no transport and no other process.
+struct WorkPeer {
+    pool: concur_procs::InThreadPool,
+    task: EmptyTask,
+}
 
-impl RoundTrip for CodecPeer {
+impl WorkPeer {
+    fn start() -> io::Result<WorkPeer> {
+        let pool = concur_procs::InThreadPool::new(crate::worker::handle)
+            .map_err(|e| io::Error::other(format!("{POOL_WORK}: {e}")))?;
+        Ok(WorkPeer {
+            pool,
+            task: EmptyTask::prepare()?,
+        })
+    }
+}
+
+impl RoundTrip for WorkPeer {
     fn round_trip(&mut self, _payload: &[u8]) -> io::Result<()> {
-        let outputs = crate::models::task_codec(&self.0.batch, Echo::Off)
-            .map_err(|e| io::Error::other(format!("{TASK_CODEC}: {e}")))?;
-        self.0.check(TASK_CODEC, &outputs)
+        let outputs = crate::models::pool_work(&mut self.pool, &self.task.batch, Echo::Off)
+            .map_err(|e| io::Error::other(format!("{POOL_WORK}: {e}")))?;
+        self.task.check(POOL_WORK, &outputs)
     }
 }
 

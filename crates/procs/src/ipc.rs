@@ -146,7 +146,7 @@ impl Transport for IpcTransport {
     type Link = IpcLink;
     type Shared<'a> = ();
 
-    fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Child, IpcLink), Error> {
+    fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Option<Child>, IpcLink), Error> {
         CREATING.fetch_add(1, Ordering::SeqCst);
         if SHUTTING_DOWN.load(Ordering::SeqCst) {
             CREATING.fetch_sub(1, Ordering::SeqCst);
@@ -228,7 +228,7 @@ impl Transport for IpcTransport {
         }
         match self.set.add(hello.replies) {
             Ok(id) => Ok((
-                child,
+                Some(child),
                 IpcLink {
                     tasks: hello.tasks,
                     id,

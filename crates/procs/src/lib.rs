@@ -8,6 +8,8 @@
 //! - [`ShmPool`]: K pre-spawned workers fed through shared-memory rings ([`concur_shm`]),
 //!   with an optional read-only [`concur_shm::Region`] per batch that every worker maps once
 //!   and reads in place: zero-copy inputs.
+//! - [`InThreadPool`]: the same scheduler with the handler in the calling thread, no process
+//!   and no channel: what a pool does to a task besides carrying it.
 //!
 //! # The bootstrap rule
 //!
@@ -36,6 +38,7 @@
 mod child;
 mod exit;
 mod heap;
+mod in_thread;
 mod ipc;
 mod pool;
 mod scheduler;
@@ -45,7 +48,7 @@ pub use child::{Handler, SHM_WORKER_ENV, WORKER_ENV, is_initialised};
 pub use exit::describe_status;
 pub use heap::keep_receive_buffers;
 pub use ipc::{handshakes_on_tmpfs, remove_pending_handshakes};
-pub use pool::{ProcessPerTask, ProcessPool, Results, ShmPool, TaskResult};
+pub use pool::{InThreadPool, ProcessPerTask, ProcessPool, Results, ShmPool, TaskResult};
 pub use scheduler::Config;
 pub use shm::RING_CAPACITY;
 

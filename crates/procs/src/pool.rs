@@ -3,6 +3,8 @@
 use concur_shm::Region;
 
 use crate::Error;
+use crate::child::Handler;
+use crate::in_thread::InThread;
 use crate::ipc::IpcTransport;
 use crate::scheduler::{Config, Mode, Scheduler};
 use crate::shm::{ShmTransport, region_id};
@@ -195,5 +197,43 @@ impl ShmPool {
 
     fn identify(shared: Option<&Region>) -> Result<Option<(&Region, u64)>, Error> {
         shared.map(|r| Ok((r, region_id(r)?))).transpose()
+    }
+}
+
+/// The pools' scheduler and a worker's handler with no worker process and no channel: a
+/// task is handed to `handler` in the calling thread as it is dispatched, and its reply
+/// taken back as a pool takes a worker's. What a pool does to a task besides carrying it
+/// (concur times it beside a pool's task and its transport, as `pool-work`), and a way to
+/// run a handler under the pool's rules in a test or a debugger.
+///
+/// One worker; tasks run one after another. A handler's `Err` is that task's
+/// [`crate::TaskFailure::Handler`], as in a pool; a panic unwinds into the caller (there is
+/// no process to crash).
+pub struct InThreadPool {
+    workers: Scheduler<InThread>,
+}
+
+impl std::fmt::Debug for InThreadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InThreadPool").finish_non_exhaustive()
+    }
+}
+
+impl InThreadPool {
+    /// A pool whose one worker is the calling thread, running `handler`.
+    pub fn new(handler: Handler) -> Result<Self, Error> {
+        Ok(InThreadPool {
+            workers: Scheduler::new(1, Mode::Pool, Config::default(), InThread::new(handler))?,
+        })
+    }
+
+    /// Runs every task; results in task order, as [`ProcessPool::run`].
+    pub fn run(&mut self, tasks: &[Vec<u8>]) -> Result<Results, Error> {
+        self.workers.run_all(tasks, ())
+    }
+
+    /// Runs the tasks until one fails, as [`ProcessPool::try_run`].
+    pub fn try_run(&mut self, tasks: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
+        self.workers.try_run(tasks, ())
     }
 }

@@ -46,9 +46,11 @@ impl Config {
     }
 }
 
-/// One running worker process and its transport's ends of the channel to it.
+/// One running worker and its transport's ends of the channel to it.
 pub(crate) struct Slot<L> {
-    pub(crate) child: Child,
+    /// The worker process; `None` for a worker in this thread ([`crate::InThreadPool`]).
+    pub(crate) child: Option<Child>,
+    /// The worker's process id (this process's, for a worker in this thread).
     pub(crate) pid: u32,
     /// The task it is running.
     pub(crate) busy: Option<usize>,
@@ -71,10 +73,15 @@ pub(crate) trait Transport {
     type Link;
     /// What a batch hands every worker besides its tasks (the shared-memory region).
     type Shared<'a>: Copy;
+    /// Whether workers are processes of a program (checked against the process limits, and
+    /// the program resolved, before any starts); `false` for workers in this thread.
+    const PROCESSES: bool = true;
 
     /// Starts a worker process of `program` and waits (bounded by `cfg.start_timeout`) until
     /// it is connected. On error nothing of it is left: the process is killed and reaped.
-    fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Child, Self::Link), Error>;
+    /// `None` for the process: a worker in this thread.
+    fn start(&mut self, program: &Path, cfg: &Config)
+    -> Result<(Option<Child>, Self::Link), Error>;
 
     /// The largest task this transport carries, if it has a limit.
     fn task_limit(&self) -> Option<usize> {
@@ -137,8 +144,12 @@ impl<T: Transport> Scheduler<T> {
         if slots == 0 {
             return Err(Error::NoWorkers);
         }
-        concur_limits::processes(slots, FDS_PER_WORKER)?;
-        let program = cfg.resolve_program()?;
+        let program = if T::PROCESSES {
+            concur_limits::processes(slots, FDS_PER_WORKER)?;
+            cfg.resolve_program()?
+        } else {
+            PathBuf::new()
+        };
         let mut s = Scheduler {
             cfg,
             program,
@@ -168,7 +179,7 @@ impl<T: Transport> Scheduler<T> {
     fn start(&mut self, slot: usize) -> Result<(), Error> {
         let (child, link) = self.transport.start(&self.program, &self.cfg)?;
         self.slots[slot] = Some(Slot {
-            pid: child.id(),
+            pid: child.as_ref().map_or_else(std::process::id, Child::id),
             child,
             busy: None,
             link,
@@ -176,19 +187,19 @@ impl<T: Transport> Scheduler<T> {
         Ok(())
     }
 
-    /// Closes a worker's channel and reaps it.
+    /// Closes a worker's channel and reaps it (`None`: no worker, or one in this thread).
     fn retire(&mut self, slot: usize) -> Option<ExitStatus> {
-        let Slot {
-            mut child, link, ..
-        } = self.slots[slot].take()?;
+        let Slot { child, link, .. } = self.slots[slot].take()?;
         drop(link); // The worker sees end-of-file and exits.
-        Some(reap(&mut child, self.cfg.exit_grace))
+        Some(reap(&mut child?, self.cfg.exit_grace))
     }
 
     /// Kills a worker (it broke the protocol, or its batch failed) and reaps it.
     fn kill(&mut self, slot: usize) {
         if let Some(w) = self.slots[slot].as_mut() {
-            let _ = w.child.kill();
+            if let Some(child) = w.child.as_mut() {
+                let _ = child.kill();
+            }
             self.retire(slot);
         }
     }
@@ -355,7 +366,9 @@ impl<T: Transport> Scheduler<T> {
         if self.transport.send(&mut w.link, payload, shared).is_err() {
             // The worker is dying or dead: make sure it is, so its channel closes and the
             // crash is reported like any other.
-            let _ = w.child.kill();
+            if let Some(child) = w.child.as_mut() {
+                let _ = child.kill();
+            }
         }
     }
 
@@ -364,7 +377,8 @@ impl<T: Transport> Scheduler<T> {
         for slot in 0..self.slots.len() {
             let dead = self.slots[slot]
                 .as_mut()
-                .is_some_and(|w| !matches!(w.child.try_wait(), Ok(None)));
+                .and_then(|w| w.child.as_mut())
+                .is_some_and(|child| !matches!(child.try_wait(), Ok(None)));
             if dead {
                 self.retire(slot);
                 self.replace(slot)?;
@@ -381,7 +395,7 @@ impl<T: Transport> Drop for Scheduler<T> {
             .slots
             .iter_mut()
             .filter_map(Option::take)
-            .map(|w| {
+            .filter_map(|w| {
                 drop(w.link);
                 w.child
             })

@@ -191,7 +191,7 @@ impl Transport for ShmTransport {
     type Link = ShmLink;
     type Shared<'a> = SharedRegion<'a>;
 
-    fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Child, ShmLink), Error> {
+    fn start(&mut self, program: &Path, cfg: &Config) -> Result<(Option<Child>, ShmLink), Error> {
         let task_seg = ring::create(RING_CAPACITY)?;
         let reply_seg = ring::create(RING_CAPACITY)?;
         let (sock, theirs) = fdpass::pair()?;
@@ -203,7 +203,7 @@ impl Transport for ShmTransport {
             .map_err(|e| Error::Start(format!("{}: {e}", program.display())))?;
         match self.greet(program, cfg, &mut child, &sock, &task_seg, &reply_seg) {
             Ok((tasks, replies)) => Ok((
-                child,
+                Some(child),
                 ShmLink {
                     tasks,
                     replies,

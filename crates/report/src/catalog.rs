@@ -69,8 +69,8 @@ pub struct Comparison {
 
 /// A part of `subject`'s work, timed as its own round trip beside the two sides of a
 /// [`Comparison`], that no `subject` can take less than: a process pool's task does its
-/// transport's round trip *and* encodes, runs and decodes the task (`task-codec`), one
-/// after the other; a cluster's unit takes the path of an empty one (`cluster-echo`: handed to
+/// transport's round trip *and* the pool's own work on the task (`pool-work`: frame,
+/// scheduler, handler, reply decoded), one after the other; a cluster's unit takes the path of an empty one (`cluster-echo`: handed to
 /// process 0's timely worker, through timely's exchange to process 1 and back, handed back)
 /// and more.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ pub struct Reach {
     /// The part, timed alone (a subject of `concur pingpong`).
     pub part: String,
     /// Whether `subject` does the part on top of `against` (a pool task: its transport's
-    /// round trip, then the codec), so the ratio is at least `1 + part / against`; otherwise
+    /// round trip, then its own work), so the ratio is at least `1 + part / against`; otherwise
     /// it is at least `part / against` (the part is the subject's own floor).
     pub after_against: bool,
 }

@@ -24,7 +24,7 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
             channel: Channel::TcpRelay,
             workers: 2,
             target: 1.5,
-            task_codec: false,
+            pool_work: false,
         }),
         build: |k| Ok(Box::new(ClusterModel::local(k)?)),
         spawn_join_one: ClusterModel::spawn_join_one,

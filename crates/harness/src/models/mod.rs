@@ -9,7 +9,7 @@ mod threads;
 
 pub(crate) use cluster::{ClusterOfTwo, cluster_of_two, cluster_with_hosts};
 pub use processes::ShmArena;
-pub(crate) use processes::task_codec;
+pub(crate) use processes::pool_work;
 pub(crate) use threads::Sequential;
 
 use std::sync::LazyLock;
@@ -150,10 +150,11 @@ pub struct Transport {
     pub workers: usize,
     /// The most one empty task may cost over the channel's round trip: the report's target.
     pub target: f64,
-    /// Whether each task also goes through the process pools' frame and handler
-    /// (`task-codec`) after crossing the channel: the floors table times that codec beside
-    /// the two, for the least the ratio can be.
-    pub task_codec: bool,
+    /// Whether each task also goes through the process pools' own work (`pool-work`: the
+    /// frame, the scheduler, the worker's handler, the reply decoded) besides crossing the
+    /// channel: the floors table times that work beside the two, for the least the ratio
+    /// can be.
+    pub pool_work: bool,
 }
 
 /// A model's static description and constructor.

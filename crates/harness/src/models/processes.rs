@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, Weak};
 
 use concur_channels::Channel;
-use concur_procs::{Config, ProcessPerTask, ProcessPool, ShmPool};
+use concur_procs::{Config, InThreadPool, ProcessPerTask, ProcessPool, ShmPool};
 use concur_shm::Region;
 use concur_workloads::{Arena, Batch, Echo, SharedBytes, TaskError, TaskOutput};
 
@@ -45,7 +45,7 @@ pub(super) static SPECS: &[ModelSpec] = &[
             channel: Channel::IpcChannel,
             workers: 1,
             target: 1.5,
-            task_codec: true,
+            pool_work: true,
         }),
         build: |k| {
             let pool = ProcessPool::new(k)?;
@@ -70,7 +70,7 @@ pub(super) static SPECS: &[ModelSpec] = &[
             channel: Channel::ShmAdaptive,
             workers: 1,
             target: 1.5,
-            task_codec: true,
+            pool_work: true,
         }),
         build: |k| {
             let pool = ShmPool::new(k)?;
@@ -101,20 +101,15 @@ fn frames(batch: &Batch, echo: Echo) -> Vec<Vec<u8>> {
 const FRAME_INPUT_ROOM: usize = 32;
 
 /// Every task of `batch` through what a process pool does to it besides carrying it: its
-/// worker frame, the worker's handler and the reply's decoding, in this thread (the
-/// `task-codec` round trip of `concur pingpong`).
-pub(crate) fn task_codec(batch: &Batch, echo: Echo) -> Result<Vec<TaskOutput>, ModelError> {
-    let replies = frames(batch, echo)
-        .iter()
-        .enumerate()
-        .map(|(task, frame)| {
-            crate::worker::handle(frame, None).map_err(|message| ModelError::Task {
-                task,
-                error: TaskError::new(message),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    decode_outputs(replies)
+/// worker frame, the pool's scheduler, the worker's handler and the reply's decoding, all
+/// in this thread (`pool`, whose worker is this thread: the `pool-work` round trip of
+/// `concur pingpong`).
+pub(crate) fn pool_work(
+    pool: &mut InThreadPool,
+    batch: &Batch,
+    echo: Echo,
+) -> Result<Vec<TaskOutput>, ModelError> {
+    decode_all(pool.try_run(&frames(batch, echo)))
 }
 
 /// Decodes worker replies, or returns the batch's failure: process batches stop at the

@@ -25,7 +25,7 @@ pub(super) static SPECS: &[ModelSpec] = &[ModelSpec {
         channel: Channel::TokioMpsc,
         workers: 1,
         target: 1.5,
-        task_codec: false,
+        pool_work: false,
     }),
     build: |k| Ok(Box::new(Tokio(TokioPool::new(k)?))),
     spawn_join_one: || Ok(TokioPool::spawn_join_one()?),

@@ -21,8 +21,8 @@ pub(super) fn floors_section(doc: &mut Document, data: &RunData) {
          VM those can be minutes apart, and the host may move the virtual CPUs in between. \
          Paired rounds stop once the interval is decided against the target, or at the cap \
          the row names. Where a part of the subject's work was timed in the same rounds \
-         (`concur pingpong --beside`: the codec of a process pool, which a pool's task goes \
-         through after crossing its transport; an empty unit handed to a cluster's timely \
+         (`concur pingpong --beside`: a process pool's own work on a task (frame, scheduler, \
+         handler, reply), which a pool's task goes through besides crossing its transport; an empty unit handed to a cluster's timely \
          worker, through timely's exchange and back, the path a cluster's unit takes with \
          its job besides; a bare install into a rayon pool, which a rayon task makes with \
          the model's iterator besides; the copying ring's transfer with no ring around it, which its \
