@@ -35,8 +35,9 @@ pub const COPY_ACROSS: &str = "copy-across";
 /// What every process pool does to a task besides carrying it, a [`Subject`]: the empty
 /// task encoded as a worker frame, dispatched by the pools' scheduler, run by the worker's
 /// handler, its reply taken back, decoded and checked, all in this thread
-/// ([`concur_procs::InThreadPool`]: the scheduler with its worker in this thread). Read against a pool's transport, it says how much of the
-/// pool task's round trip no transport can take away.
+/// ([`concur_procs::InThreadPool`]: the scheduler with its worker in this thread). Read
+/// against a pool's transport, it says how much of the pool task's round trip no transport
+/// can take away.
 pub const POOL_WORK: &str = "pool-work";
 
 /// The cluster's mechanism alone, a [`Subject`]: an empty unit handed from this thread to
