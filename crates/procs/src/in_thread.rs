@@ -62,6 +62,8 @@ impl Transport for InThread {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use crate::{Error, InThreadPool, TaskFailure};
 
     /// Doubles a one-byte task; refuses 0.
@@ -72,6 +74,15 @@ mod tests {
             [x] => Ok(vec![x * 2]),
             _ => Err(format!("{} bytes", task.len())),
         }
+    }
+
+    /// Tasks [`counted`] has been handed (only the test that uses it reads it).
+    static COUNTED: AtomicUsize = AtomicUsize::new(0);
+
+    /// [`double`], counting its calls.
+    fn counted(task: &[u8], shared: Option<&[u8]>) -> Result<Vec<u8>, String> {
+        COUNTED.fetch_add(1, Ordering::Relaxed);
+        double(task, shared)
     }
 
     fn tasks(bytes: &[u8]) -> Vec<Vec<u8>> {
@@ -90,7 +101,7 @@ mod tests {
 
     #[test]
     fn a_handler_error_is_that_task_s_failure_as_in_a_pool() {
-        let mut pool = InThreadPool::new(double).unwrap();
+        let mut pool = InThreadPool::new(counted).unwrap();
         let results = pool.run(&tasks(&[1, 0, 3])).unwrap();
         assert_eq!(results[0], Ok(vec![2]));
         assert_eq!(
@@ -101,11 +112,17 @@ mod tests {
             })
         );
         assert_eq!(results[2], Ok(vec![6]));
+        assert_eq!(COUNTED.load(Ordering::Relaxed), 3, "`run` runs every task");
         // `try_run` stops at the failure: the task after it never runs.
         match pool.try_run(&tasks(&[0, 7])) {
             Err(Error::Task(TaskFailure::Handler { task: 0, .. })) => {}
             other => panic!("expected task 0's failure, got {other:?}"),
         }
+        assert_eq!(
+            COUNTED.load(Ordering::Relaxed),
+            4,
+            "the task after the failure must not reach the handler"
+        );
         assert_eq!(pool.try_run(&tasks(&[7])).unwrap(), [[14]]);
     }
 }
