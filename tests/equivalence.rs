@@ -3,7 +3,9 @@
 //! workload's own `Info::test_params`: a new workload needs nothing here.
 //!
 //! The process models start this binary again as their workers, so it has its own `main`
-//! that calls `init_workers()` first (the bootstrap rule), then runs two trials per model.
+//! that calls `init_workers()` first (the bootstrap rule), then runs two trials per model
+//! (and two of the cluster's own that need such a `main`: two clusters side by side, and
+//! one's placement while a CPU pair is pinned).
 
 use concur::harness::{Family, ModelSpec, init_workers, model, models, reference_checksum};
 use concur::workloads::{self, Arena, Echo, Heap};
@@ -109,13 +111,103 @@ fn two_clusters_in_one_process() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The CPUs every thread of process `pid` may run on, as `/proc` lists them.
+fn cpus_of_every_thread(pid: u32) -> Vec<String> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .filter_map(|s| {
+            let line = s.lines().find(|l| l.starts_with("Cpus_allowed_list:"))?;
+            Some(line.split_whitespace().nth(1)?.to_owned())
+        })
+        .collect()
+}
+
+/// This process's children that are cluster members.
+fn cluster_members() -> Vec<u32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 2..].split_whitespace().nth(1));
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            ppid == Some(me.as_str())
+                && environ
+                    .split(|&b| b == 0)
+                    .any(|v| v.starts_with(concur::cluster::MEMBER_ENV.as_bytes()))
+        })
+        .collect()
+}
+
+/// Set in the environment of this program started again to run
+/// [`pinned_cluster_case`] alone (the other trials start cluster members too).
+const PINNED_CASE_ENV: &str = "CONCUR_TEST_PINNED_CLUSTER";
+
+/// A cluster opened while a CPU pair is pinned (as `concur pingpong` pins `cluster-task`
+/// and `cluster-echo`) runs its other process on the pair's other CPU, every thread of it:
+/// checked in a child of this program, where no other trial starts members meanwhile.
+fn a_pinned_cluster_has_a_process_a_cpu() -> Result<(), Failed> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .env(PINNED_CASE_ENV, "1")
+        .output()?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("member threads on CPU") || said.contains("skipped"),
+        "{said}"
+    );
+    Ok(())
+}
+
+/// The child's side of [`a_pinned_cluster_has_a_process_a_cpu`].
+fn pinned_cluster_case() {
+    use concur::channels::pin::{CpuPair, Pinned};
+    let Some(pair) = CpuPair::first_allowed() else {
+        println!("skipped: one CPU, no pair to pin to");
+        return;
+    };
+    let pinned = Pinned::new(pair).unwrap();
+    let echo = concur::harness::round_trips::open("cluster-echo").unwrap();
+    drop(pinned);
+    let members = cluster_members();
+    assert_eq!(members.len(), 1, "{members:?}");
+    let cpus = cpus_of_every_thread(members[0]);
+    assert!(cpus.len() > 1, "a member runs timely's threads: {cpus:?}");
+    assert!(
+        cpus.iter().all(|c| *c == pair.child.to_string()),
+        "{cpus:?}"
+    );
+    println!("{} member threads on CPU {}", cpus.len(), pair.child);
+    drop(echo);
+}
+
 fn main() {
     init_workers();
+    if std::env::var_os(PINNED_CASE_ENV).is_some() {
+        pinned_cluster_case();
+        return;
+    }
     let args = Arguments::from_args();
-    let mut trials = vec![Trial::test(
-        "cluster::two_clusters_in_one_process",
-        two_clusters_in_one_process,
-    )];
+    let mut trials = vec![
+        Trial::test(
+            "cluster::two_clusters_in_one_process",
+            two_clusters_in_one_process,
+        ),
+        Trial::test(
+            "cluster::a_pinned_cluster_has_a_process_a_cpu",
+            a_pinned_cluster_has_a_process_a_cpu,
+        ),
+    ];
     for spec in models() {
         trials.push(Trial::test(
             format!("{}::matches_sequential", spec.name),

@@ -183,9 +183,12 @@ pub(crate) struct PingpongArgs {
     /// How many paired rounds `--against` takes.
     #[command(flatten)]
     pub paired: PairedRoundsArgs,
-    /// Pin this process and the echo child to the first two CPUs this process may use [default:
-    /// on when a spinning channel (`shm-spin`, `shm-loan`, `iceoryx2`, `atomic-spin`) is
-    /// measured between processes]. Only channels between processes can be pinned.
+    /// Pin this process and the echo child (or the cluster's other process) to the first two
+    /// CPUs this process may use, each with every thread of its own [default: on when a
+    /// spinning channel (`shm-spin`, `shm-loan`, `iceoryx2`, `atomic-spin`) or one that polls
+    /// by yielding (`tcp-relay`, `cluster-task`, `cluster-echo`) is measured between
+    /// processes]. Only channels between processes, the copy floors and the cluster's task
+    /// and echo can be pinned.
     #[arg(long, conflicts_with = "no_pin")]
     pub pin: bool,
     /// Never pin (let the scheduler place both ends).

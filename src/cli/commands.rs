@@ -258,7 +258,9 @@ fn print_paired_ratio(run: &concur_report::PairedRun, each: &str) {
 
 /// The CPU pair `concur pingpong` pins `names` to: `--pin` asks for one (an error when a
 /// subject cannot be pinned or this process may use one CPU only), `--no-pin` for none, and
-/// by default spinning channels between processes are pinned when there are two CPUs.
+/// by default channels between processes that spin or poll by yielding
+/// ([`pin_by_default`](crate::harness::round_trips::pin_by_default)) are pinned when there
+/// are two CPUs.
 fn pin_of(args: &PingpongArgs, names: &[&str]) -> Result<Option<CpuPair>, Failure> {
     use crate::harness::round_trips::{pin_by_default, pinnable};
     if args.no_pin || !(args.pin || pin_by_default(names)) {
@@ -266,8 +268,9 @@ fn pin_of(args: &PingpongArgs, names: &[&str]) -> Result<Option<CpuPair>, Failur
     }
     if let Some(n) = names.iter().find(|n| !pinnable(n)) {
         return Err(Failure::usage(format!(
-            "--pin: '{n}' is not a channel between processes (its threads would share the \
-             pinned CPU)"
+            "--pin: '{n}' is not between processes (its threads would share the pinned \
+             CPU): only channels and floors between processes, the copy floors and the \
+             cluster's task and echo can be pinned"
         )));
     }
     match CpuPair::first_allowed() {

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use crate::dataflow::{self, Coordinator, Done, Job, Runner};
 use crate::hosts::Host;
 use crate::wire::{self, BEAT, BYE, Hello, Kind, SILENT_FOR};
-use crate::{Error, MEMBER_ENV, Options};
+use crate::{Error, MEMBER_CPU_ENV, MEMBER_ENV, Options};
 
 /// A cluster of timely processes; this one is process 0. Jobs run one at a time.
 ///
@@ -59,6 +59,9 @@ impl Cluster {
                 crate::hosts::MAX_PROCESSES
             )));
         }
+        if let Some(cpu) = options.member_cpu {
+            crate::member::check_cpu(cpu)?;
+        }
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;
         let port = listener
@@ -72,10 +75,13 @@ impl Cluster {
         let exe = std::env::current_exe().map_err(|e| Error::io("find this executable", e))?;
         let mut children = Vec::new();
         for i in 1..processes {
-            let child = Command::new(&exe)
-                .env(MEMBER_ENV, format!("{i}/{processes}/{me}"))
-                .stdin(Stdio::null())
-                .spawn();
+            let mut command = Command::new(&exe);
+            command.env(MEMBER_ENV, format!("{i}/{processes}/{me}"));
+            match options.member_cpu {
+                Some(cpu) => command.env(MEMBER_CPU_ENV, cpu.to_string()),
+                None => command.env_remove(MEMBER_CPU_ENV),
+            };
+            let child = command.stdin(Stdio::null()).spawn();
             match child {
                 Ok(c) => children.push(c),
                 Err(e) => {

@@ -55,6 +55,11 @@ pub use member::{init, on_exit, serve};
 /// `INDEX/PROCESSES/HOST:PORT` (process 0's address).
 pub const MEMBER_ENV: &str = "CONCUR_CLUSTER_MEMBER";
 
+/// Set in the environment of the processes [`Cluster::local`] starts when
+/// [`Options::member_cpu`] names a CPU: the one CPU each of them pins itself to, every
+/// thread of it included, before it starts any.
+pub const MEMBER_CPU_ENV: &str = "CONCUR_CLUSTER_CPU";
+
 /// The longest a lost process goes unnoticed: a member that exits or is killed is noticed
 /// at once (its connections close; a local child is also polled every 20 ms), a host that
 /// vanishes without closing them once its heartbeats stop for this long.
@@ -73,6 +78,14 @@ pub struct Options {
     /// 117–127 µs with process 1's worker blocking, 93–102 µs with it polling; see
     /// "Where concur's part goes" in docs/ARCHITECTURE.md). Zero: block at once.
     pub poll_for: Duration,
+    /// The one CPU every process [`Cluster::local`] starts runs on, all its threads
+    /// included (`None`, the default: wherever the scheduler puts them). Process 0 is not
+    /// moved: its threads start on the CPUs of the thread that starts the cluster. With
+    /// that thread pinned to one CPU and this set to another, each process has a CPU of its
+    /// own, as the members of a cluster across hosts have a machine of their own, and two
+    /// runs of it see the same placement (unpinned, whichever threads the scheduler puts
+    /// together decides a round trip: 15 or 50 µs for the same relay on a 2-vCPU VM).
+    pub member_cpu: Option<usize>,
 }
 
 impl Default for Options {
@@ -80,6 +93,7 @@ impl Default for Options {
         Options {
             join_timeout: Duration::from_secs(10),
             poll_for: Duration::from_micros(200),
+            member_cpu: None,
         }
     }
 }

@@ -35,8 +35,20 @@ fn units(job: &[u8], index: u64) -> Result<Vec<u8>, String> {
             std::thread::sleep(Duration::from_secs(30));
             Ok(vec![])
         }
+        // The CPUs the thread running the unit may use, as little-endian u32s.
+        b"cpus" => Ok(allowed_cpus()
+            .iter()
+            .flat_map(|&c| (c as u32).to_le_bytes())
+            .collect()),
         other => Err(format!("unknown job {:?}", String::from_utf8_lossy(other))),
     }
+}
+
+/// The CPUs this thread may run on.
+fn allowed_cpus() -> Vec<usize> {
+    use rustix::thread::{CpuSet, sched_getaffinity};
+    let set = sched_getaffinity(None).expect("this thread's CPUs");
+    (0..CpuSet::MAX_CPU).filter(|&c| set.is_set(c)).collect()
 }
 
 /// Live children of this process (zombies included: a zombie is a leak too).
@@ -207,6 +219,47 @@ fn a_process_that_never_joins_times_out() {
 /// Set in the child [`a_failed_start_reaps_every_member`] starts: run its cluster there.
 const FAULT_CASE_ENV: &str = "CONCUR_CLUSTER_TEST_FAULT_CASE";
 
+fn members_run_on_the_cpu_they_are_given() {
+    let mine = allowed_cpus();
+    let cpu = *mine.last().expect("some CPU");
+    let options = Options {
+        member_cpu: Some(cpu),
+        ..Options::default()
+    };
+    let cluster = Cluster::local(2, units, options).unwrap();
+    // Unit 0 runs on process 1 (on its timely worker, a thread it started after pinning
+    // itself), unit 1 on process 0, which is not moved.
+    let out = cluster.run(b"cpus", 2).unwrap();
+    let cpus = |bytes: &[u8]| -> Vec<usize> {
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as usize)
+            .collect()
+    };
+    assert_eq!(cpus(&out[0]), [cpu]);
+    assert_eq!(cpus(&out[1]), mine);
+    drop(cluster);
+    // A number no CPU set holds is refused before anything starts; one the kernel refuses
+    // (no such CPU here) fails the member's start (which says why on its stderr) and so
+    // the cluster's, and no member is left.
+    let past = rustix::thread::CpuSet::MAX_CPU;
+    for (cpu, want) in [
+        (past, "not a CPU number"),
+        (past - 1, "exited with status 1 before joining"),
+    ] {
+        let options = Options {
+            member_cpu: Some(cpu),
+            join_timeout: Duration::from_secs(5),
+            ..Options::default()
+        };
+        let t = Instant::now();
+        let e = Cluster::local(2, units, options).err().expect("no cluster");
+        assert!(e.to_string().contains(want), "{cpu}: {e}");
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert_eq!(children(), Vec::<u32>::new(), "every process reaped");
+    }
+}
+
 /// In a child of this test program (so the fault is set in its environment, never with
 /// `set_var` among running threads): a cluster whose start fails at its last step, the
 /// watchdogs, after every member joined and timely is up. The error names the step, and no
@@ -273,6 +326,10 @@ fn main() {
         (
             "a_process_that_never_joins_times_out",
             a_process_that_never_joins_times_out,
+        ),
+        (
+            "members_run_on_the_cpu_they_are_given",
+            members_run_on_the_cpu_they_are_given,
         ),
         (
             "a_failed_start_reaps_every_member",

@@ -264,23 +264,41 @@ pub fn spins(name: &str) -> bool {
     }
 }
 
+/// Whether `name` polls across processes by yielding the CPU between looks (`tcp-relay`,
+/// `cluster-task`, `cluster-echo`: their workers and caller poll for 200 µs, and their
+/// network threads block). Seven threads or more on two CPUs: which of them the scheduler
+/// puts together decides the round trip (the same relay takes 15 µs in one instance and
+/// 50 µs in the next, unpinned), so a comparison of them is read in one placement too.
+pub fn yields(name: &str) -> bool {
+    match Subject::parse(name) {
+        Some(Subject::Channel(c)) => c == Channel::TcpRelay,
+        Some(Subject::PoolTask(m)) => m.name == crate::names::CLUSTER,
+        Some(Subject::ClusterEcho) => true,
+        _ => false,
+    }
+}
+
 /// Whether `name` can be pinned: a channel or floor between this process and an echo
-/// child, or `memcpy` (this thread alone). (Threads and pool workers started from a pinned
-/// thread inherit its one CPU, so pinning them would put both ends on it.)
+/// child, `memcpy` (this thread alone), or a cluster's task or echo (process 0 on the
+/// pair's first CPU, the other process on its second: `concur_cluster::Options::member_cpu`).
+/// (Threads and pool workers started from a pinned thread inherit its one CPU, so pinning
+/// them would put both ends on it.)
 pub fn pinnable(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c.spec().peers == Peers::Processes,
         Some(Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross) => {
             true
         }
+        Some(Subject::PoolTask(m)) => m.name == crate::names::CLUSTER,
+        Some(Subject::ClusterEcho) => true,
         _ => false,
     }
 }
 
 /// Whether `concur pingpong` and the paired rounds pin these subjects by default: every one
-/// can be pinned, and one of them spins.
+/// can be pinned, and one of them spins or [`yields`].
 pub fn pin_by_default(names: &[&str]) -> bool {
-    names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n))
+    names.iter().all(|n| pinnable(n)) && names.iter().any(|n| spins(n) || yields(n))
 }
 
 /// The empty task (one zero-millisecond sleep) and sequential's checksum of it.
@@ -413,5 +431,24 @@ mod tests {
         let msg = unknown_round_trip("nope");
         assert!(msg.contains("pool tasks: ") && msg.contains("process-pool-task"));
         assert!(msg.ends_with(')'), "{msg}");
+    }
+
+    #[test]
+    fn polling_subjects_between_processes_are_pinned_by_default() {
+        // Spinning pairs, and the relay and the cluster (whose threads yield as they poll).
+        assert!(pin_by_default(&["shm-spin", "atomic-spin"]));
+        assert!(pin_by_default(&[
+            "cluster-task",
+            "tcp-relay",
+            "cluster-echo"
+        ]));
+        assert!(yields("tcp-relay") && yields("cluster-task") && yields("cluster-echo"));
+        assert!(!yields("tcp") && !yields("process-pool-task") && !yields("atomic-spin"));
+        // Blocking channels are left to the scheduler; pools whose workers are threads, or
+        // processes the pool starts, cannot be pinned at all.
+        assert!(!pin_by_default(&["tcp", "pipe"]));
+        assert!(!pin_by_default(&["shm-pool-task", "shm-adaptive"]));
+        assert!(!pinnable("thread-pool-task") && !pinnable("shm-pool-task"));
+        assert!(pinnable("cluster-task") && pinnable("cluster-echo") && pinnable("tcp-relay"));
     }
 }

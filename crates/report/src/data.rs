@@ -94,7 +94,8 @@ pub struct PairedRun {
     /// decided); `None` in runs saved before the cap was recorded.
     #[serde(default)]
     pub max_rounds: Option<usize>,
-    /// Where a spinning pair ran, when it was pinned (`None`: wherever the scheduler put it).
+    /// Where a spinning or yielding pair ran, when it was pinned (`None`: wherever the
+    /// scheduler put it).
     #[serde(default)]
     pub placement: Option<Placement>,
 }
@@ -103,9 +104,9 @@ pub struct PairedRun {
 /// cost right before its rounds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
-    /// The CPU the measuring thread ran on.
+    /// The CPU the measuring thread ran on (with every thread it started).
     pub parent_cpu: usize,
-    /// The CPU the echo child ran on.
+    /// The CPU the echo child (or the cluster's other process) ran on.
     pub child_cpu: usize,
     /// One word bounced between them by spinning (`atomic-spin`), ns per round trip.
     pub line_round_trip_ns: f64,

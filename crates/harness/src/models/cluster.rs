@@ -55,12 +55,19 @@ impl ClusterOfTwo {
 pub(crate) struct ClusterModel(concur_cluster::Cluster);
 
 impl ClusterModel {
-    /// `workers` processes on this machine (this one is process 0).
+    /// `workers` processes on this machine (this one is process 0). Started while a CPU
+    /// pair is pinned ([`concur_channels::pin::Pinned`]: `concur pingpong`'s paired rounds),
+    /// the others run on the pair's other CPU, as an echo child does, and process 0's
+    /// threads on this thread's one CPU: a process a CPU, in one placement.
     pub(crate) fn local(workers: usize) -> Result<Self, ModelError> {
+        let options = concur_cluster::Options {
+            member_cpu: concur_channels::pin::child_cpu(),
+            ..concur_cluster::Options::default()
+        };
         Ok(ClusterModel::holding(concur_cluster::Cluster::local(
             workers,
             crate::cluster::run_unit,
-            concur_cluster::Options::default(),
+            options,
         )?))
     }
 
