@@ -22,21 +22,21 @@
 mod common;
 
 use concur::channels::pin::{CpuPair, Pinned};
-use concur::channels::{Channel, Peers, READ_ACROSS, ReadAcross, channels};
+use concur::channels::{READ_ACROSS, ReadAcross, channels};
 use concur::harness::Profile;
 use concur::harness::catalog::{
     BULK_GROUP, COPY_ACROSS, COPY_PAIR, MEMCPY, PINGPONG_GROUP, POOL_WORK, pool_task,
 };
-use concur::harness::round_trips::pool_task_models;
+use concur::harness::round_trips::{pin_by_default, pool_task_models};
 use concur::workloads::{Params, Sleep};
 use criterion::Throughput;
 
-/// A spinning channel between processes runs pinned to the first two CPUs this process may
-/// use, as its paired rounds do (one placement per comparison); others run where the
-/// scheduler puts them.
-fn pin(channel: Channel) -> Option<Pinned> {
-    let pinnable = channel.spins() && channel.spec().peers == Peers::Processes;
-    let pair = CpuPair::first_allowed().filter(|_| pinnable)?;
+/// A channel or pool task between processes whose ends spin or poll by yielding (the relay
+/// and the cluster) runs pinned to the first two CPUs this process may use, as its paired
+/// rounds do (one placement per comparison: `round_trips::pin_by_default`); others run
+/// where the scheduler puts them.
+fn pin(name: &str) -> Option<Pinned> {
+    let pair = CpuPair::first_allowed().filter(|_| pin_by_default(&[name]))?;
     Some(Pinned::new(pair).expect("pinning to CPUs this process may use"))
 }
 
@@ -55,7 +55,7 @@ fn main() {
     group.measurement_time(half);
     let ping = 42u64.to_le_bytes();
     for channel in channels().iter().map(|c| c.channel) {
-        let _pinned = pin(channel);
+        let _pinned = pin(channel.name());
         let mut peer = channel.open().expect("channel opens");
         group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&ping).expect("round trip"));
@@ -65,6 +65,8 @@ fn main() {
     // Each model whose transport is a channel above: one empty task through it.
     for spec in pool_task_models() {
         let workers = spec.transport.map_or(1, |t| t.workers);
+        // Pinned before it starts: a cluster's other process pins itself then.
+        let _pinned = pin(&pool_task(spec.name));
         let pool = spec.build(workers).expect("pool starts");
         group.bench_function(pool_task(pool.name()), |b| {
             b.iter(|| empty.run_checked(pool.as_ref()));
@@ -82,7 +84,7 @@ fn main() {
     let mib = vec![0xa5u8; 1 << 20];
     group.throughput(Throughput::Bytes(mib.len() as u64));
     for channel in channels().iter().filter(|c| !c.is_floor).map(|c| c.channel) {
-        let _pinned = pin(channel);
+        let _pinned = pin(channel.name());
         let mut peer = channel.open().expect("channel opens");
         group.bench_function(channel.name(), |b| {
             b.iter(|| peer.round_trip(&mib).expect("transfer"));

@@ -118,9 +118,15 @@ pub fn rows(data: &RunData) -> Vec<FloorRow<'_>> {
             let rounds = paired.map(|p| (p.rounds(), p.max_rounds));
             let placement = paired.and_then(|p| p.placement);
             let reach = reach_of(c, paired);
-            // Missed, and even the least the ratio can be is over the target.
+            // Not met, and even the least the ratio can be is over the target. The bound
+            // decides an undecided ratio too: the subject does its part and more, so a part
+            // whose whole interval is over the target puts the ratio over it, whatever the
+            // ratio's own noise (a bulk ring at 2.00× (1.98–2.02) `memcpy` beside its
+            // transfer alone at 2.04× (2.02–2.05)).
             let outcome = match (outcome, &reach, c.target) {
-                (Outcome::Missed, Some(r), Some(t)) if r.least.lo > t => Outcome::OutOfReach,
+                (Outcome::Missed | Outcome::Inconclusive, Some(r), Some(t)) if r.least.lo > t => {
+                    Outcome::OutOfReach
+                }
                 _ => outcome,
             };
             Some(FloorRow {
@@ -300,6 +306,27 @@ mod tests {
         // The part as the subject's own floor (not after the transport): 1.6× is over 1.5×.
         assert_eq!(reach_run(160.0, false).1, [Outcome::OutOfReach]);
         assert_eq!(reach_run(80.0, false).1, [Outcome::Missed]);
+        // A ratio whose interval holds the target is decided by a bound over it.
+        let (mut data, _) = reach_run(60.0, true);
+        let noisy: Vec<f64> = (0..8)
+            .map(|i| if i % 2 == 0 { 130.0 } else { 200.0 })
+            .collect();
+        data.paired[0].models[0].times_ns = noisy;
+        let read = rows(&data);
+        assert!(
+            read[0].ratio.lo < 1.5 && read[0].ratio.hi > 1.5,
+            "{:?}",
+            read[0].ratio
+        );
+        let least = read[0].reach.as_ref().unwrap().least;
+        assert!(least.lo > 1.5, "{least:?}");
+        assert_eq!(read[0].outcome, Outcome::OutOfReach);
+        // Without the bound over the target, it stays inconclusive.
+        let (mut data, _) = reach_run(30.0, true);
+        data.paired[0].models[0].times_ns = (0..8)
+            .map(|i| if i % 2 == 0 { 130.0 } else { 200.0 })
+            .collect();
+        assert_eq!(rows(&data)[0].outcome, Outcome::Inconclusive);
         // Not timed in the rounds (an older run): no bound, plain missed.
         let (mut data, _) = reach_run(80.0, true);
         data.paired[0].models.pop();
