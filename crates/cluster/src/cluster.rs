@@ -60,7 +60,7 @@ impl Cluster {
             )));
         }
         if let Some(cpu) = options.member_cpu {
-            crate::member::check_cpu(cpu)?;
+            crate::pin::check_cpu(cpu)?;
         }
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;

@@ -42,6 +42,7 @@ mod cluster;
 mod dataflow;
 mod hosts;
 mod member;
+mod pin;
 mod wire;
 
 use std::time::Duration;

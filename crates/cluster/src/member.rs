@@ -5,14 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustix::process::Pid;
-use rustix::thread::{CpuSet, sched_setaffinity};
-
 use crate::cluster::{heartbeat, hello};
 use crate::dataflow::{self, Runner};
 use crate::hosts::Host;
 use crate::wire::{self, BYE, Kind};
-use crate::{Error, MEMBER_CPU_ENV, MEMBER_ENV, Options};
+use crate::{Error, MEMBER_ENV, Options};
 
 /// Call first thing in `main` of a program that starts local clusters: in a process that
 /// [`crate::Cluster::local`] started, this joins the cluster, serves until process 0 ends
@@ -25,7 +22,7 @@ pub fn init(runner: impl Fn(&[u8], u64) -> Result<Vec<u8>, String> + Send + Sync
         .to_str()
         .ok_or_else(|| Error::Config(format!("{MEMBER_ENV} is not UTF-8")))
         .and_then(parse_member)
-        .and_then(|member| pin_from_env().map(|()| member))
+        .and_then(|member| crate::pin::pin_from_env().map(|()| member))
         .and_then(|(me, n, first)| {
             let listener =
                 TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("bind 127.0.0.1", e))?;
@@ -63,57 +60,6 @@ fn exit(code: i32) -> ! {
         hook();
     }
     std::process::exit(code);
-}
-
-/// Pins every thread of this process (any started before [`init`], a signal handler's,
-/// and so every thread started after) to the CPU [`MEMBER_CPU_ENV`] names, if it is set.
-/// The value comes from another process: anything but a CPU number the kernel lets this
-/// process run on is an error.
-fn pin_from_env() -> Result<(), Error> {
-    let Some(value) = std::env::var_os(MEMBER_CPU_ENV) else {
-        return Ok(());
-    };
-    let bad = |why: &str| Error::Config(format!("{MEMBER_CPU_ENV}={value:?}: {why}"));
-    let cpu = value
-        .to_str()
-        .and_then(|v| v.parse::<usize>().ok())
-        .ok_or_else(|| bad("not a CPU number"))?;
-    check_cpu(cpu).map_err(|e| bad(&e.to_string()))?;
-    let mut only = CpuSet::new();
-    only.set(cpu);
-    let refused = |e: rustix::io::Errno| {
-        bad(&format!(
-            "the kernel refused to pin this process there: {e}"
-        ))
-    };
-    // This thread first: the one that starts the rest.
-    sched_setaffinity(None, &only).map_err(refused)?;
-    let tasks = std::fs::read_dir("/proc/self/task")
-        .map_err(|e| Error::io("list this process's threads", e))?;
-    for tid in tasks
-        .flatten()
-        .filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok())
-    {
-        match sched_setaffinity(Pid::from_raw(tid), &only) {
-            // A thread that ended since it was listed.
-            Ok(()) | Err(rustix::io::Errno::SRCH) => {}
-            Err(e) => return Err(refused(e)),
-        }
-    }
-    Ok(())
-}
-
-/// Whether `cpu` can name a CPU at all ([`Options::member_cpu`]): below the size of the
-/// kernel's CPU set. (Whether this machine has it, the kernel says when a member pins
-/// itself.)
-pub(crate) fn check_cpu(cpu: usize) -> Result<(), Error> {
-    if cpu >= CpuSet::MAX_CPU {
-        return Err(Error::Config(format!(
-            "CPU {cpu}: not a CPU number below {}",
-            CpuSet::MAX_CPU
-        )));
-    }
-    Ok(())
 }
 
 /// `"i/n/host:port"`: this process's index, the cluster's size, process 0's address.
