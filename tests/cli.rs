@@ -395,6 +395,40 @@ fn spinning_pairs_are_pinned_and_say_where() {
         "--json",
     ]);
     assert!(v["placement"].is_null(), "{v}");
+    // The relay and the cluster poll by yielding: pinned too, a process a CPU.
+    let v = json(&[
+        "pingpong",
+        "--channel",
+        "cluster-task",
+        "--against",
+        "tcp-relay",
+        "--beside",
+        "cluster-echo",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");
+    // One channel alone says where it ran, if it was pinned; a blocking one is not.
+    let single = |channel: &str, extra: &[&str]| {
+        let mut args = vec![
+            "pingpong",
+            "--channel",
+            channel,
+            "--round-trips",
+            "20",
+            "--json",
+        ];
+        args.extend(extra);
+        json(&args)
+    };
+    let relay = single("tcp-relay", &[]);
+    match two_cpus {
+        Some(pair) => assert_eq!(relay["pinned"]["child"], pair.child, "{relay}"),
+        None => assert!(relay["pinned"].is_null(), "{relay}"),
+    }
+    assert!(single("tcp-relay", &["--no-pin"])["pinned"].is_null());
+    assert!(single("tcp", &[])["pinned"].is_null());
 }
 
 #[test]

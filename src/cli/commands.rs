@@ -337,6 +337,9 @@ fn pingpong(args: &PingpongArgs) -> Result<ExitCode, Failure> {
             "{}: {what} median {:.0} ns, p99 {:.0} ns, min {:.0} ns, mean {:.0} ns (over {})",
             r.channel, r.median_ns, r.p99_ns, r.min_ns, r.mean_ns, r.round_trips
         );
+        if let Some(pair) = r.pinned {
+            println!("pinned to {pair} (--no-pin: wherever the scheduler puts them)");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,6 +53,9 @@ pub struct PingPongReport {
     pub min_ns: f64,
     /// Mean, ns (bimodal on a busy machine: read the median first).
     pub mean_ns: f64,
+    /// The CPU pair both ends were pinned to, if they were ([`crate::pin`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<crate::pin::CpuPair>,
 }
 
 /// The largest payload [`time_round_trips`] sends: the bulk group's 1 MiB, which every channel
@@ -91,5 +94,6 @@ pub fn time_round_trips(
         p99_ns: s.p99,
         min_ns: s.min,
         mean_ns: s.mean,
+        pinned: None,
     })
 }

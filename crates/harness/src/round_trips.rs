@@ -249,9 +249,13 @@ pub fn pingpong(
     bytes: usize,
     pin: Option<CpuPair>,
 ) -> io::Result<PingPongReport> {
-    let _pinned = pin.map(Pinned::new).transpose()?;
+    let pinned = pin.map(Pinned::new).transpose()?;
     let mut peer = open(name)?;
-    time_round_trips(name, peer.as_mut(), round_trips, bytes)
+    let report = time_round_trips(name, peer.as_mut(), round_trips, bytes)?;
+    Ok(PingPongReport {
+        pinned: pinned.as_ref().map(Pinned::pair),
+        ..report
+    })
 }
 
 /// Whether `name` is a channel or floor whose ends spin ([`Channel::spins`]), or
