@@ -440,6 +440,7 @@ fn roles() -> Roles {
         shared_workload: SharedSum::NAME.to_owned(),
         spawn_group: SPAWN_GROUP.to_owned(),
         cluster: names::CLUSTER.to_owned(),
+        loopback_tcp: Channel::Tcp.name().to_owned(),
     }
 }
 

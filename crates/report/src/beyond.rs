@@ -153,9 +153,16 @@ pub fn beyond(data: &RunData) -> Option<Beyond> {
     Some(Beyond { rows, projection })
 }
 
-/// The round trip of the channel the cluster's per-task overhead is read against (raw TCP).
+/// The raw loopback TCP round trip in the cluster's hand-off group
+/// ([`crate::catalog::Roles::loopback_tcp`]; in older runs, the channel its per-task
+/// overhead was read against, raw TCP then). Not the cluster's floor today: `tcp-relay` wraps raw TCP
+/// in the threads timely puts around it.
 fn transport_rtt(data: &RunData, cluster: &str) -> Option<f64> {
     let handoff = data.catalog.handoffs.iter().find(|h| h.model == cluster)?;
+    let loopback = data.catalog.roles.loopback_tcp.as_str();
+    if !loopback.is_empty() {
+        return data.time(&handoff.group, loopback, None);
+    }
     let c = data
         .catalog
         .comparisons
@@ -182,5 +189,49 @@ mod tests {
         // 130 − 2·55 = 20 µs; + 2·2·(4 − 1.5) ms / 16 = 625 µs.
         assert!((p.steady_ns() - 20_000.0).abs() < 1e-6);
         assert!((p.with_start_ns() - 645_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_loopback_round_trip_is_raw_tcp_not_the_cluster_s_floor() {
+        use crate::catalog::{Against, Comparison, Handoff};
+        let mut data = crate::testing::fixture();
+        let result = |function: &str, ns: f64| crate::BenchResult {
+            group: "ipc/pingpong".into(),
+            function: function.into(),
+            parameter: None,
+            directory: format!("ipc_pingpong/{function}"),
+            median_ns: ns,
+            median_ci_ns: (ns, ns),
+            mad_ns: 0.0,
+            mean_ns: ns,
+            samples_ns: vec![ns; 10],
+        };
+        data.results = vec![
+            result("tcp", 50_000.0),
+            result("tcp-relay", 60_000.0),
+            result("cluster-task", 72_000.0),
+        ];
+        data.catalog.roles.cluster = "cluster".into();
+        data.catalog.handoffs = vec![Handoff {
+            model: "cluster".into(),
+            group: "ipc/pingpong".into(),
+            function: "cluster-task".into(),
+        }];
+        data.catalog.comparisons = vec![Comparison {
+            group: "ipc/pingpong".into(),
+            param: None,
+            subject: "cluster-task".into(),
+            against: "tcp-relay".into(),
+            kind: Against::Floor,
+            target: Some(1.5),
+            paired: true,
+            bytes: None,
+            reach: None,
+        }];
+        data.catalog.roles.loopback_tcp = "tcp".into();
+        assert_eq!(transport_rtt(&data, "cluster"), Some(50_000.0));
+        // A run from before the role was named: the cluster's floor, raw TCP then.
+        data.catalog.roles.loopback_tcp = String::new();
+        assert_eq!(transport_rtt(&data, "cluster"), Some(60_000.0));
     }
 }

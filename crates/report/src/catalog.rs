@@ -384,6 +384,11 @@ pub struct Roles {
     /// Processes across hosts (empty in runs from before it existed).
     #[serde(default)]
     pub cluster: String,
+    /// The raw loopback TCP round trip in the cluster's hand-off group, which a cluster's
+    /// per-task overhead crosses (empty in runs from before it was named: the cluster's
+    /// floor was raw TCP then).
+    #[serde(default)]
+    pub loopback_tcp: String,
 }
 
 impl Catalog {
