@@ -252,6 +252,9 @@ fn pingpong_times_every_pool_task_alone_and_paired() {
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["times_ns"].as_array().unwrap().len(), 2, "{v}");
     }
+    // Their threads poll by yielding: pinned by default, a process a CPU.
+    let two_cpus = concur::channels::pin::CpuPair::first_allowed();
+    assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");
     // A process pool against its transport, with its own work timed beside them: the floors
     // table's least for the row comes from the same rounds.
     let v = json(&[
@@ -395,21 +398,13 @@ fn spinning_pairs_are_pinned_and_say_where() {
         "--json",
     ]);
     assert!(v["placement"].is_null(), "{v}");
-    // The relay and the cluster poll by yielding: pinned too, a process a CPU.
-    let v = json(&[
-        "pingpong",
-        "--channel",
-        "cluster-task",
-        "--against",
-        "tcp-relay",
-        "--beside",
-        "cluster-echo",
-        "--rounds",
-        "1",
-        "--json",
-    ]);
-    assert_eq!(v["placement"].is_null(), two_cpus.is_none(), "{v}");
-    // One channel alone says where it ran, if it was pinned; a blocking one is not.
+}
+
+/// One channel timed alone says where it ran when it was pinned (the relay, whose threads
+/// poll by yielding), and nothing when it was not (`--no-pin`, or raw TCP, which blocks).
+#[test]
+fn one_channel_alone_says_where_it_ran() {
+    let two_cpus = concur::channels::pin::CpuPair::first_allowed();
     let single = |channel: &str, extra: &[&str]| {
         let mut args = vec![
             "pingpong",

@@ -195,21 +195,10 @@ mod tests {
     fn the_loopback_round_trip_is_raw_tcp_not_the_cluster_s_floor() {
         use crate::catalog::{Against, Comparison, Handoff};
         let mut data = crate::testing::fixture();
-        let result = |function: &str, ns: f64| crate::BenchResult {
-            group: "ipc/pingpong".into(),
-            function: function.into(),
-            parameter: None,
-            directory: format!("ipc_pingpong/{function}"),
-            median_ns: ns,
-            median_ci_ns: (ns, ns),
-            mad_ns: 0.0,
-            mean_ns: ns,
-            samples_ns: vec![ns; 10],
-        };
         data.results = vec![
-            result("tcp", 50_000.0),
-            result("tcp-relay", 60_000.0),
-            result("cluster-task", 72_000.0),
+            crate::testing::pingpong_result("tcp", 50_000.0, 0.0),
+            crate::testing::pingpong_result("tcp-relay", 60_000.0, 0.0),
+            crate::testing::pingpong_result("cluster-task", 72_000.0, 0.0),
         ];
         data.catalog.roles.cluster = "cluster".into();
         data.catalog.handoffs = vec![Handoff {

@@ -157,20 +157,9 @@ mod tests {
     use crate::catalog::Catalog;
     use crate::criterion::BenchResult;
 
+    /// An `ipc/pingpong` figure of `ns`, its samples `spread` apart.
     fn r(function: &str, ns: f64, spread: f64) -> BenchResult {
-        BenchResult {
-            group: "ipc/pingpong".into(),
-            function: function.into(),
-            parameter: None,
-            directory: format!("ipc_pingpong/{function}"),
-            median_ns: ns,
-            median_ci_ns: (ns, ns),
-            mad_ns: 0.0,
-            mean_ns: ns,
-            samples_ns: (0..10)
-                .map(|i| ns * (1.0 + spread * (f64::from(i % 5) - 2.0) / 2.0))
-                .collect(),
-        }
+        crate::testing::pingpong_result(function, ns, spread)
     }
 
     #[test]

@@ -61,3 +61,21 @@ pub(crate) fn fixture() -> RunData {
 pub(crate) fn saved_run() -> RunData {
     read_json(&fixtures().join("run.json")).expect("tests/fixtures/run.json parses")
 }
+
+/// A criterion figure of `function` in `ipc/pingpong`: median `ns`, ten samples spread
+/// `spread` (a fraction of `ns`) around it.
+pub(crate) fn pingpong_result(function: &str, ns: f64, spread: f64) -> crate::BenchResult {
+    crate::BenchResult {
+        group: "ipc/pingpong".into(),
+        function: function.into(),
+        parameter: None,
+        directory: format!("ipc_pingpong/{function}"),
+        median_ns: ns,
+        median_ci_ns: (ns, ns),
+        mad_ns: 0.0,
+        mean_ns: ns,
+        samples_ns: (0..10)
+            .map(|i| ns * (1.0 + spread * (f64::from(i % 5) - 2.0) / 2.0))
+            .collect(),
+    }
+}
