@@ -11,6 +11,8 @@ use concur::harness::{Family, ModelSpec, init_workers, model, models, reference_
 use concur::workloads::{self, Arena, Echo, Heap};
 use libtest_mimic::{Arguments, Failed, Trial};
 
+mod support;
+
 /// `spec` at 1–3 workers on every workload equals `sequential`, output for output.
 fn matches_sequential(spec: &'static ModelSpec) -> Result<(), Failed> {
     let sequential = model("sequential").unwrap().build(1)?;
@@ -126,21 +128,13 @@ fn cpus_of_every_thread(pid: u32) -> Vec<String> {
 
 /// This process's children that are cluster members.
 fn cluster_members() -> Vec<u32> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    support::children_of(std::process::id())
+        .into_iter()
         .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 2..].split_whitespace().nth(1));
             let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            ppid == Some(me.as_str())
-                && environ
-                    .split(|&b| b == 0)
-                    .any(|v| v.starts_with(concur::cluster::MEMBER_ENV.as_bytes()))
+            environ
+                .split(|&b| b == 0)
+                .any(|v| v.starts_with(concur::cluster::MEMBER_ENV.as_bytes()))
         })
         .collect()
 }

@@ -157,6 +157,16 @@ impl Subject {
         }
     }
 
+    /// Whether it runs through a cluster (`cluster-task`, `cluster-echo`): process 0 here,
+    /// the other process started by the cluster, which pins it when a pair is pinned.
+    fn is_cluster(&self) -> bool {
+        match self {
+            Subject::PoolTask(m) => m.name == crate::names::CLUSTER,
+            Subject::ClusterEcho => true,
+            _ => false,
+        }
+    }
+
     /// Whether it carries the caller's bytes (a channel that is not a floor, or
     /// `memcpy`): floors carry one word, pool tasks one empty task.
     pub fn carries_bytes(&self) -> bool {
@@ -276,9 +286,8 @@ pub fn spins(name: &str) -> bool {
 pub fn yields(name: &str) -> bool {
     match Subject::parse(name) {
         Some(Subject::Channel(c)) => c == Channel::TcpRelay,
-        Some(Subject::PoolTask(m)) => m.name == crate::names::CLUSTER,
-        Some(Subject::ClusterEcho) => true,
-        _ => false,
+        Some(s) => s.is_cluster(),
+        None => false,
     }
 }
 
@@ -293,9 +302,8 @@ pub fn pinnable(name: &str) -> bool {
         Some(Subject::Memcpy | Subject::CopyPair | Subject::CopyAcross | Subject::ReadAcross) => {
             true
         }
-        Some(Subject::PoolTask(m)) => m.name == crate::names::CLUSTER,
-        Some(Subject::ClusterEcho) => true,
-        _ => false,
+        Some(s) => s.is_cluster(),
+        None => false,
     }
 }
 
